@@ -1,0 +1,159 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { OneboxError } from '../core/errors.js';
+import type { ControlPlane } from '../app/control-plane.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
+import { tokenMatches } from './auth.js';
+import { aliasBody, publishBody } from './validation.js';
+
+/** Admin request bodies are small JSON documents. */
+const MAX_BODY_BYTES = 1 << 20;
+
+const STATUS_OF: Record<OneboxError['code'], number> = { invalid: 400, not_found: 404, conflict: 409, unauthorized: 401 };
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Handler = (params: string[], body: () => Promise<unknown>) => unknown;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly handler: Handler;
+}
+
+const NAME = '([a-z][a-z0-9-]{0,62})';
+const NUMBER = '([1-9][0-9]{0,9})';
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+  throw new HttpError(400, 'invalid', problems.join('; '));
+}
+
+/** JSON admin API behind a bearer token. Every answer is JSON, every error has a code. */
+export class AdminServer {
+  readonly server: Server;
+  private readonly routes: Route[];
+
+  constructor(
+    private readonly plane: ControlPlane,
+    private readonly metrics: MetricsRecorder,
+    private readonly token: string,
+  ) {
+    const p = plane;
+    this.routes = [
+      { method: 'GET', pattern: /^\/v1\/status$/, handler: () => ({ components: p.status(), fallbacks: this.metrics.snapshot().fallbacks }) },
+      { method: 'GET', pattern: new RegExp(`^/v1/components/${NAME}/versions$`), handler: ([c]) => ({ versions: p.versions(c!) }) },
+      {
+        method: 'POST',
+        pattern: new RegExp(`^/v1/components/${NAME}/versions$`),
+        handler: async ([c], body) => {
+          const b = parse(publishBody, await body());
+          return { version: p.publish(c!, b.url, b.description) };
+        },
+      },
+      { method: 'GET', pattern: new RegExp(`^/v1/components/${NAME}/versions/${NUMBER}$`), handler: ([c, n]) => ({ version: p.version(c!, Number(n)) }) },
+      {
+        method: 'POST',
+        pattern: new RegExp(`^/v1/components/${NAME}/versions/${NUMBER}/retire$`),
+        handler: ([c, n]) => ({ version: p.retire(c!, Number(n)) }),
+      },
+      {
+        method: 'DELETE',
+        pattern: new RegExp(`^/v1/components/${NAME}/versions/${NUMBER}$`),
+        handler: ([c, n]) => {
+          p.deleteVersion(c!, Number(n));
+          return { deleted: { component: c, version: Number(n) } };
+        },
+      },
+      { method: 'GET', pattern: new RegExp(`^/v1/components/${NAME}/alias$`), handler: ([c]) => ({ alias: p.alias(c!) ?? null }) },
+      {
+        method: 'PUT',
+        pattern: new RegExp(`^/v1/components/${NAME}/alias$`),
+        handler: async ([c], body) => {
+          const b = parse(aliasBody, await body());
+          return { alias: p.setAlias(c!, { ...b, routing: b.routing as 'sticky' | 'request' | undefined }) };
+        },
+      },
+      { method: 'GET', pattern: /^\/v1\/metrics$/, handler: () => this.metrics.snapshot() },
+    ];
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch(() => {
+        if (!res.headersSent) this.send(res, 500, { error: { code: 'internal_error', message: 'internal error' } });
+      });
+    });
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+    res.end(text);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && path === '/healthz') return this.send(res, 200, { ok: true });
+    if (!tokenMatches(req.headers.authorization, this.token)) {
+      return this.send(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } }, { 'www-authenticate': 'Bearer' });
+    }
+    try {
+      let pathMatched = false;
+      for (const route of this.routes) {
+        const m = route.pattern.exec(path);
+        if (!m) continue;
+        pathMatched = true;
+        if (route.method !== req.method) continue;
+        const result = await route.handler(m.slice(1), () => readJson(req));
+        return this.send(res, route.method === 'POST' && /\/versions$/.test(path) ? 201 : 200, result);
+      }
+      throw pathMatched ? new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`) : new HttpError(404, 'not_found', `no admin endpoint ${path}`);
+    } catch (err) {
+      if (err instanceof HttpError) return this.send(res, err.status, { error: { code: err.code, message: err.message } });
+      if (err instanceof OneboxError) return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
+      throw err;
+    }
+  }
+
+  listen(port: number, host: string): Promise<{ port: number; host: string }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address() as { port: number; address: string };
+        resolve({ port: addr.port, host: addr.address });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
+  }
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { ROUTING_MODES } from '../core/index.js';
+
+export const publishBody = z
+  .object({
+    /** Upstream URL of the new version: http(s) origin, optionally with a base path. */
+    url: z
+      .string()
+      .refine((s) => {
+        try {
+          const u = new URL(s);
+          return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && !u.search && !u.hash;
+        } catch {
+          return false;
+        }
+      }, 'expected an http(s) URL without credentials, query or fragment'),
+    description: z.string().max(256).optional(),
+  })
+  .strict();
+
+const versionNumber = z.number().int().positive();
+
+export const aliasBody = z
+  .object({
+    /** The version that serves everyone not admitted to the additional one. */
+    version: versionNumber,
+    /** Lambda's AdditionalVersionWeights: at most one `{ "N": weight 0..1 }`. */
+    weights: z
+      .record(z.string().regex(/^[1-9]\d*$/, 'expected a version number'), z.number().min(0).max(1))
+      .refine((w) => Object.keys(w).length <= 1, 'at most one additional version')
+      .optional(),
+    /** Default: the alias's current mode, else sticky. */
+    routing: z.enum(ROUTING_MODES as [string, ...string[]]).optional(),
+    /** Default: kept while the additional version stays the same, else `<component>@<version>`. */
+    seed: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+
+export type AliasBody = z.infer<typeof aliasBody>;

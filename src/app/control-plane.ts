@@ -1,0 +1,110 @@
+import {
+  defaultSeed,
+  invalid,
+  weightToBasisPoints,
+  type Alias,
+  type AliasRouting,
+  type Component,
+  type RoutingMode,
+  type Version,
+} from '../core/index.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { VersionMetricsSnapshot } from '../metrics/version-metrics.js';
+import type { StateStore } from '../store/state-store.js';
+
+export interface AliasRequest {
+  readonly version: number;
+  readonly weights?: Record<string, number> | undefined;
+  readonly routing?: RoutingMode | undefined;
+  readonly seed?: string | undefined;
+}
+
+export interface ComponentStatus {
+  readonly name: string;
+  readonly route: string;
+  readonly alias: Alias | undefined;
+  readonly versions: readonly Version[];
+  readonly metrics: readonly VersionMetricsSnapshot[];
+}
+
+/**
+ * The operations behind the admin API. Each write goes to the store first; `onChange`
+ * then rebuilds the gateway's routing snapshot, so traffic follows the stored state.
+ */
+export class ControlPlane {
+  constructor(
+    readonly components: readonly Component[],
+    private readonly store: StateStore,
+    private readonly metrics: MetricsRecorder,
+    private readonly onChange: () => void,
+  ) {}
+
+  publish(component: string, url: string, description?: string): Version {
+    const v = this.store.publish(component, url, description);
+    this.onChange();
+    return v;
+  }
+
+  versions(component: string): Version[] {
+    return this.store.listVersions(component);
+  }
+
+  version(component: string, number: number): Version {
+    return this.store.getVersion(component, number);
+  }
+
+  retire(component: string, number: number): Version {
+    const v = this.store.retire(component, number);
+    this.onChange();
+    return v;
+  }
+
+  deleteVersion(component: string, number: number): void {
+    this.store.deleteVersion(component, number);
+    this.onChange();
+  }
+
+  alias(component: string): Alias | undefined {
+    this.store.listVersions(component); // validates the component name
+    return this.store.getAlias(component);
+  }
+
+  setAlias(component: string, request: AliasRequest): Alias {
+    const current = this.store.getAlias(component);
+    const entries = Object.entries(request.weights ?? {});
+    if (entries.length > 1) throw invalid('an alias routes to at most one additional version');
+    const additional = entries.length
+      ? { version: Number(entries[0]![0]), weightBp: weightToBasisPoints(entries[0]![1]) }
+      : undefined;
+    // Keeping the seed while the additional version is unchanged is what makes raising
+    // its weight only add users.
+    const seed =
+      request.seed ??
+      (additional && current?.additional?.version === additional.version
+        ? current.seed
+        : defaultSeed(component, additional?.version ?? request.version));
+    const alias = this.store.setAlias(component, {
+      version: request.version,
+      additional,
+      mode: request.routing ?? current?.mode ?? 'sticky',
+      seed,
+    });
+    this.onChange();
+    return alias;
+  }
+
+  status(): ComponentStatus[] {
+    const all = this.metrics.snapshot().versions;
+    return this.components.map((c) => ({
+      name: c.name,
+      route: c.route,
+      alias: this.store.getAlias(c.name),
+      versions: this.store.listVersions(c.name),
+      metrics: all.filter((m) => m.component === c.name),
+    }));
+  }
+
+  aliasRoutings(): Map<string, AliasRouting> {
+    return new Map(this.store.listAliases().map((a) => [a.component, a]));
+  }
+}

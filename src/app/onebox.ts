@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { Pool, type Dispatcher } from 'undici';
+import { systemClock, type Clock } from '../core/index.js';
+import type { OneboxConfig } from '../config/schema.js';
+import { AdminServer } from '../admin/admin-server.js';
+import { Gateway } from '../gateway/gateway.js';
+import { buildSnapshot, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
+import { MetricsRecorder } from '../metrics/recorder.js';
+import { openDatabase } from '../store/database.js';
+import { StateStore } from '../store/state-store.js';
+import { resolveAdminToken } from './admin-token.js';
+import { ControlPlane } from './control-plane.js';
+
+export interface RunningOnebox {
+  readonly gatewayUrl: string;
+  readonly adminUrl: string;
+  readonly adminToken: string;
+  readonly plane: ControlPlane;
+  readonly metrics: MetricsRecorder;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  /** Folder of the generated admin token file. Default: config.state.dir. */
+  readonly tokenDir?: string;
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}
+
+const urlOf = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** Starts the whole local engine in this process: state, gateway and admin API. */
+export async function startOnebox(config: OneboxConfig, options: StartOptions = {}): Promise<RunningOnebox> {
+  const clock = options.clock ?? systemClock;
+  const adminAt = splitListen(config.admin.listen);
+  const adminToken = resolveAdminToken(config.admin.token, adminAt.host, options.tokenDir ?? config.state.dir);
+  const db = openDatabase(join(config.state.dir, 'state.db'));
+  const store = new StateStore(db, clock);
+  store.ensureComponents(config.components.map((c) => c.name));
+  const metrics = new MetricsRecorder();
+
+  const pools = new Map<string, Pool>();
+  const dispatcherFor = (origin: string): Dispatcher => {
+    let pool = pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connectTimeout: config.gateway.connectTimeoutMs,
+        headersTimeout: config.gateway.headersTimeoutMs,
+        bodyTimeout: config.gateway.bodyTimeoutMs,
+        keepAliveTimeout: 30_000,
+      });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
+  let snapshot: RoutingSnapshot | undefined;
+  const rebuild = (): void => {
+    snapshot = buildSnapshot({
+      components: config.components,
+      aliases: plane.aliasRoutings(),
+      version: (c, n) => store.findVersion(c, n),
+      dispatcherFor,
+      metrics,
+    });
+  };
+  // Every state change rebuilds the gateway's routing snapshot before the call returns.
+  const plane = new ControlPlane(config.components, store, metrics, rebuild);
+  rebuild();
+
+  const gateway = new Gateway({
+    snapshot: () => snapshot!,
+    metrics,
+    identityHeader: config.gateway.identityHeader,
+    trustProxy: config.gateway.trustProxy,
+    cookieMaxAgeSeconds: Math.round(config.gateway.cookieMaxAgeDays * 86_400),
+  });
+  const admin = new AdminServer(plane, metrics, adminToken);
+  const gatewayAt = splitListen(config.gateway.listen);
+  const g = await gateway.listen(gatewayAt.port, gatewayAt.host);
+  let a: { port: number; host: string };
+  try {
+    a = await admin.listen(adminAt.port, adminAt.host);
+  } catch (err) {
+    await gateway.close();
+    db.close();
+    throw err;
+  }
+
+  return {
+    gatewayUrl: urlOf(g.host, g.port),
+    adminUrl: urlOf(a.host, a.port),
+    adminToken,
+    plane,
+    metrics,
+    async close() {
+      await Promise.all([gateway.close(), admin.close()]);
+      await Promise.all([...pools.values()].map((p) => p.destroy()));
+      db.close();
+    },
+  };
+}

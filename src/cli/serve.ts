@@ -1,0 +1,74 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startOnebox, type RunningOnebox } from '../app/onebox.js';
+import { loadConfigFile, parseConfig } from '../config/load.js';
+import type { OneboxConfig } from '../config/schema.js';
+import { startSampleSite, type SampleSite } from '../sample/site.js';
+import { checkStickiness } from './sample-check.js';
+import { DEFAULT_CONFIG_FILE, CliError } from './admin-client.js';
+
+export interface ServeOptions {
+  readonly config?: string;
+  readonly sample?: boolean;
+  readonly listen?: string;
+  readonly adminListen?: string;
+}
+
+function withOverrides(config: OneboxConfig, opts: ServeOptions): OneboxConfig {
+  return parseConfig(
+    {
+      ...config,
+      gateway: { ...config.gateway, ...(opts.listen ? { listen: opts.listen } : {}) },
+      admin: { ...config.admin, ...(opts.adminListen ? { listen: opts.adminListen } : {}) },
+    },
+    'command line',
+  );
+}
+
+/** `onebox serve`: the whole local engine in this process until SIGINT/SIGTERM. */
+export async function serve(opts: ServeOptions): Promise<void> {
+  const sites: SampleSite[] = [];
+  let running: RunningOnebox;
+  if (opts.sample) {
+    // The sample keeps its state in a folder of its own, fresh on every start.
+    const dir = join('.onebox', 'sample');
+    rmSync(dir, { recursive: true, force: true });
+    const config = withOverrides(parseConfig({ state: { dir }, components: [{ name: 'web', route: '/' }] }), opts);
+    sites.push(await startSampleSite('v1'), await startSampleSite('v2'));
+    // The token stays where the CLI looks by default, so `onebox status` just works.
+    running = await startOnebox(config, { tokenDir: '.onebox' });
+    running.plane.publish('web', sites[0]!.url, 'sample site v1');
+    running.plane.publish('web', sites[1]!.url, 'sample site v2');
+    running.plane.setAlias('web', { version: 1, weights: { '2': 0.2 } });
+  } else {
+    const file = opts.config ?? DEFAULT_CONFIG_FILE;
+    if (!opts.config && !existsSync(file)) {
+      throw new CliError(`no ${DEFAULT_CONFIG_FILE} here: pass --config FILE, or try \`onebox serve --sample\``, 2);
+    }
+    running = await startOnebox(withOverrides(loadConfigFile(file), opts));
+  }
+
+  console.log(`onebox gateway  ${running.gatewayUrl}`);
+  console.log(`onebox admin    ${running.adminUrl}  (token: ${running.adminToken.slice(0, 4)}…; the CLI finds it)`);
+  if (opts.sample) {
+    console.log('\nSample: component "web" at /, live alias v1 with v2 at 20% (sticky per user).');
+    const check = await checkStickiness(running.gatewayUrl, 1000, 5);
+    console.log(
+      `Self-check: ${check.users} new users, ${check.requestsPerUser} requests each: ` +
+        `${(check.shareOnNew * 100).toFixed(1)}% on v2, ${check.switched} users switched version, ` +
+        `${check.brokenPages} broken pages.`,
+    );
+    console.log(`\nTry it:\n  curl -si ${running.gatewayUrl}/ | grep -i -e x-onebox-version -e set-cookie`);
+    console.log(`  open ${running.gatewayUrl}/ in a browser and reload: you stay on one version`);
+    console.log('  npx onebox status            (in another terminal; add --json for machine output)');
+    console.log('  npx onebox alias web --version 1 --weight 2=0.5   (raise v2 to 50%: v2 users stay on v2)');
+  }
+  console.log('\nCtrl-C stops.');
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await running.close();
+  await Promise.all(sites.map((s) => s.close()));
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type OneboxConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let at: unknown = input;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** One line per problem: the field, the value found, what was expected. */
+export function formatIssues(input: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const where = pathText(issue.path);
+      return `${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}: unknown field`;
+    }
+    const where = pathText(issue.path) || '(top level)';
+    return `${where} = ${describe(valueAt(input, issue.path))}: ${issue.message}`;
+  });
+}
+
+export function parseConfig(input: unknown, source = '(inline)'): OneboxConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(source, formatIssues(input, result.error.issues));
+  return result.data;
+}
+
+/** Reads a YAML or JSON file (JSON is YAML) and validates it. */
+export function loadConfigFile(file: string): OneboxConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let input: unknown;
+  try {
+    input = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return parseConfig(input, file);
+}

@@ -1,0 +1,333 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import {
+  chooseVersion,
+  identityCookie,
+  mergeVary,
+  privateCacheControl,
+  readBaggageIdentity,
+  resolveIdentity,
+  writeBaggageIdentity,
+  IDENTITY_COOKIE,
+} from '../core/index.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { Outcome } from '../metrics/version-metrics.js';
+import { HOP_BY_HOP, connectionTokens } from './headers.js';
+import type { ComponentRoute, RoutingSnapshot, UpstreamTarget } from './routing-snapshot.js';
+
+export interface GatewayOptions {
+  /** Current routing state; read once per request. */
+  readonly snapshot: () => RoutingSnapshot;
+  readonly metrics: MetricsRecorder;
+  /** Lowercased name of a trusted identity header; undefined to use the cookie only. */
+  readonly identityHeader?: string | undefined;
+  /** Trust X-Forwarded-For/Proto from the client. */
+  readonly trustProxy: boolean;
+  readonly cookieMaxAgeSeconds: number;
+  /** Random draw in [0, 1) for request-mode routing. */
+  readonly draw?: () => number;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, extra?: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...extra,
+  });
+  res.end(text);
+}
+
+/** Everything the proxy needs from one pass over the client's raw headers. */
+interface ScannedRequest {
+  readonly headers: string[];
+  readonly cookie: string | undefined;
+  readonly identityHeader: string | undefined;
+  readonly baggage: string | undefined;
+  readonly host: string | undefined;
+  readonly forwardedFor: string | undefined;
+  readonly forwardedProto: string | undefined;
+  readonly hasBody: boolean;
+}
+
+function scanHeaders(raw: string[], identityHeader: string | undefined): ScannedRequest {
+  const headers: string[] = [];
+  let cookie: string | undefined;
+  let identity: string | undefined;
+  let baggage: string | undefined;
+  let host: string | undefined;
+  let forwardedFor: string | undefined;
+  let forwardedProto: string | undefined;
+  let connection: string | undefined;
+  let hasBody = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    switch (name) {
+      case 'host':
+        host = value;
+        continue;
+      case 'baggage':
+        baggage = baggage === undefined ? value : `${baggage},${value}`;
+        continue;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        forwardedProto = value;
+        continue;
+      case 'x-forwarded-host':
+        continue;
+      case 'connection':
+        connection = value;
+        continue;
+      case 'transfer-encoding':
+        hasBody = true;
+        continue;
+      case 'content-length':
+        if (value !== '0') hasBody = true;
+        break;
+      case 'cookie':
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        break;
+    }
+    if (name === identityHeader) identity = value;
+    if (HOP_BY_HOP.has(name)) continue;
+    headers.push(name, value);
+  }
+  const extraHop = connectionTokens(connection);
+  if (extraHop) {
+    for (let i = headers.length - 2; i >= 0; i -= 2) if (extraHop.has(headers[i]!)) headers.splice(i, 2);
+  }
+  return { headers, cookie, identityHeader: identity, baggage, host, forwardedFor, forwardedProto, hasBody };
+}
+
+/**
+ * The local edge: routes each request to a component by path, picks the version with the
+ * live alias (sticky per user), proxies with streaming, and counts per version. It never
+ * throws at a client: every failure becomes a defined status and a counter.
+ */
+export class Gateway {
+  readonly server: Server;
+  private readonly draw: () => number;
+  private readonly varyFields: readonly string[];
+
+  constructor(private readonly options: GatewayOptions) {
+    this.draw = options.draw ?? Math.random;
+    this.varyFields = options.identityHeader ? ['Cookie', options.identityHeader] : ['Cookie'];
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    this.options.metrics.countFallback('client-error');
+    if (!socket.writable || (err.code === 'ECONNRESET' && !socket.bytesWritten)) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({ error: status === 431 ? 'headers_too_large' : 'bad_request' });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.route(req, res);
+    } catch (err) {
+      // A bug must not reach the client as a dropped connection.
+      this.options.metrics.countFallback('internal-error');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
+      else res.destroy(err as Error);
+    }
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    if (url.charCodeAt(0) !== 47 /* / */) {
+      this.options.metrics.countFallback('bad-request-target');
+      sendJson(res, 400, { error: 'bad_request_target' });
+      return;
+    }
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const component = this.options.snapshot().routes.match(path);
+    if (!component) {
+      this.options.metrics.countFallback('no-route');
+      sendJson(res, 404, { error: 'no_route', path: path.slice(0, 200) });
+      return;
+    }
+    if (!component.alias) {
+      this.options.metrics.countFallback('no-live-version');
+      sendJson(res, 503, { error: 'no_live_version', component: component.component });
+      return;
+    }
+
+    const scanned = scanHeaders(req.rawHeaders, this.options.identityHeader);
+    const baggageId = readBaggageIdentity(scanned.baggage);
+    let identity = resolveIdentity({ header: scanned.identityHeader, cookie: scanned.cookie, baggage: baggageId });
+    if (!identity) {
+      if (scanned.identityHeader !== undefined || scanned.cookie?.includes(IDENTITY_COOKIE)) {
+        this.options.metrics.countFallback('invalid-identity');
+      }
+      identity = { id: randomBytes(16).toString('base64url'), source: 'new' };
+    }
+    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+    const proto = this.options.trustProxy && scanned.forwardedProto ? scanned.forwardedProto : encrypted ? 'https' : 'http';
+
+    const choice = chooseVersion(component.alias, identity.id, this.draw);
+    let target = component.targets.get(choice.version);
+    if (!target) {
+      this.options.metrics.countFallback('missing-target');
+      target = component.targets.get(component.alias.version)!;
+    }
+
+    const headers = scanned.headers;
+    const clientIp = req.socket.remoteAddress ?? '';
+    headers.push(
+      'x-forwarded-for',
+      this.options.trustProxy && scanned.forwardedFor ? `${scanned.forwardedFor}, ${clientIp}` : clientIp,
+      'x-forwarded-proto',
+      proto,
+      'baggage',
+      writeBaggageIdentity(scanned.baggage, identity.id),
+    );
+    if (scanned.host !== undefined) headers.push('x-forwarded-host', scanned.host);
+
+    // Only a user we have never seen gets a cookie; a baggage-carrying hop already has one.
+    const setCookie =
+      identity.source === 'new'
+        ? identityCookie(identity.id, { maxAgeSeconds: this.options.cookieMaxAgeSeconds, secure: proto === 'https' })
+        : undefined;
+
+    this.proxy(req, res, {
+      component,
+      target,
+      headers,
+      hasBody: scanned.hasBody,
+      userId: identity.id,
+      setCookie,
+      split: component.alias.additional !== undefined && component.alias.additional.weightBp > 0,
+      started,
+      url,
+    });
+  }
+
+  private proxy(req: IncomingMessage, res: ServerResponse, p: ProxyParams): void {
+    const { target } = p;
+    let status = 0;
+    let done = false;
+    let controller: Dispatcher.DispatchController | undefined;
+    const finish = (outcome: Outcome): void => {
+      if (done) return;
+      done = true;
+      target.metrics.record(status, (performance.now() - p.started) * 1000, outcome, p.userId);
+    };
+    res.on('close', () => {
+      if (!res.writableFinished && controller && !controller.aborted) controller.abort(new Error('client closed'));
+    });
+    const varyFields = this.varyFields;
+
+    target.dispatcher.dispatch(
+      {
+        origin: target.origin,
+        path: target.basePath + p.url,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: p.headers,
+        body: p.hasBody ? req : null,
+      },
+      {
+        onRequestStart(c) {
+          controller = c;
+        },
+        onResponseStart(_c, statusCode, upstreamHeaders) {
+          status = statusCode;
+          const out: Record<string, string | string[]> = {};
+          const extraHop = connectionTokens(upstreamHeaders.connection as string | undefined);
+          for (const name in upstreamHeaders) {
+            if (HOP_BY_HOP.has(name) || extraHop?.has(name)) continue;
+            const value = upstreamHeaders[name];
+            if (value !== undefined) out[name] = value;
+          }
+          out['x-onebox-version'] = `${p.component.component}:${target.version}`;
+          if (p.split) out.vary = mergeVary(out.vary as string | undefined, varyFields);
+          if (p.setCookie) {
+            const existing = out['set-cookie'];
+            out['set-cookie'] = existing === undefined ? [p.setCookie] : [...[existing].flat(), p.setCookie];
+            out['cache-control'] = privateCacheControl(out['cache-control'] as string | undefined);
+          }
+          res.writeHead(statusCode, out);
+        },
+        onResponseData(c, chunk) {
+          if (!res.write(chunk)) {
+            c.pause();
+            res.once('drain', () => c.resume());
+          }
+        },
+        onResponseEnd() {
+          res.end();
+          finish('response');
+        },
+        onResponseError(_c, err) {
+          const code = (err as NodeJS.ErrnoException).code ?? '';
+          const timeout = TIMEOUT_CODES.has(code);
+          if (res.destroyed || req.destroyed) {
+            finish('response');
+            return;
+          }
+          if (!res.headersSent) {
+            status = timeout ? 504 : 502;
+            sendJson(res, status, {
+              error: timeout ? 'upstream_timeout' : 'upstream_unavailable',
+              component: p.component.component,
+              version: target.version,
+            }, { 'x-onebox-version': `${p.component.component}:${target.version}` });
+          } else {
+            // Mid-body failure: the client must see a truncated response, not a complete one.
+            status = 502;
+            res.destroy(err);
+          }
+          finish(timeout ? 'upstream-timeout' : 'upstream-error');
+        },
+      },
+    );
+  }
+
+  listen(port: number, host: string): Promise<{ port: number; host: string }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address() as { port: number; address: string };
+        resolve({ port: addr.port, host: addr.address });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+interface ProxyParams {
+  readonly component: ComponentRoute;
+  readonly target: UpstreamTarget;
+  readonly headers: string[];
+  readonly hasBody: boolean;
+  readonly userId: string;
+  readonly setCookie: string | undefined;
+  readonly split: boolean;
+  readonly started: number;
+  readonly url: string;
+}

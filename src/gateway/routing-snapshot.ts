@@ -1,0 +1,70 @@
+import type { Dispatcher } from 'undici';
+import { RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { VersionMetrics } from '../metrics/version-metrics.js';
+
+/** A routable version: where to send requests and where to count them. */
+export interface UpstreamTarget {
+  readonly version: number;
+  readonly dispatcher: Dispatcher;
+  /** Origin, e.g. http://127.0.0.1:9001 */
+  readonly origin: string;
+  /** Path prefix of the target URL, '' when the target is an origin. */
+  readonly basePath: string;
+  readonly metrics: VersionMetrics;
+}
+
+export interface ComponentRoute {
+  readonly component: string;
+  /** Undefined while the component has no live alias yet. */
+  readonly alias: AliasRouting | undefined;
+  readonly targets: ReadonlyMap<number, UpstreamTarget>;
+}
+
+/** Immutable view of routing state; the gateway swaps in a new one on every change. */
+export interface RoutingSnapshot {
+  readonly routes: RouteTable<ComponentRoute>;
+}
+
+export interface SnapshotSources {
+  readonly components: readonly Component[];
+  readonly aliases: ReadonlyMap<string, AliasRouting>;
+  /** Looks a version up; only published versions exist. */
+  readonly version: (component: string, number: number) => Version | undefined;
+  readonly dispatcherFor: (origin: string) => Dispatcher;
+  readonly metrics: MetricsRecorder;
+}
+
+function targetOf(sources: SnapshotSources, v: Version): UpstreamTarget {
+  const url = new URL(v.target);
+  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return {
+    version: v.number,
+    dispatcher: sources.dispatcherFor(url.origin),
+    origin: url.origin,
+    basePath,
+    metrics: sources.metrics.forVersion(v.component, v.number),
+  };
+}
+
+/**
+ * Builds the snapshot. Only published, non-retired versions become targets; an alias
+ * whose additional version is not routable is reduced to its stable version.
+ */
+export function buildSnapshot(sources: SnapshotSources): RoutingSnapshot {
+  const entries = sources.components.map((c) => {
+    const alias = sources.aliases.get(c.name);
+    const targets = new Map<number, UpstreamTarget>();
+    let routing: AliasRouting | undefined;
+    const stable = alias && sources.version(c.name, alias.version);
+    if (alias && stable && !stable.retiredAt) {
+      targets.set(stable.number, targetOf(sources, stable));
+      routing = alias;
+      const extra = alias.additional && sources.version(c.name, alias.additional.version);
+      if (extra && !extra.retiredAt) targets.set(extra.number, targetOf(sources, extra));
+      else if (alias.additional) routing = { ...alias, additional: undefined };
+    }
+    return { prefix: c.route, value: { component: c.name, alias: routing, targets } };
+  });
+  return { routes: new RouteTable(entries) };
+}
