@@ -20,6 +20,7 @@ export function readBaggageIdentity(header: string | undefined): string | undefi
   for (const member of header.split(',')) {
     if (keyOf(member) !== BAGGAGE_KEY) continue;
     const eq = member.indexOf('=');
+    if (eq === -1) return undefined;
     const semi = member.indexOf(';', eq);
     const raw = member.slice(eq + 1, semi === -1 ? member.length : semi).trim();
     try {

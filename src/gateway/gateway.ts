@@ -82,6 +82,7 @@ function scanHeaders(raw: string[], identityHeader: string | undefined): Scanned
         forwardedProto = value;
         continue;
       case 'x-forwarded-host':
+      case 'expect': // node answers 100-continue itself; undici refuses to forward it
         continue;
       case 'connection':
         connection = value;
