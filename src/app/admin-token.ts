@@ -10,7 +10,7 @@ export const tokenFile = (stateDir: string): string => join(stateDir, 'admin-tok
  * kept in the state folder, created on first start with owner-only permissions.
  */
 export function resolveAdminToken(configured: string | undefined, adminHost: string, stateDir: string): string {
-  const token = configured ?? process.env[TOKEN_ENV];
+  const token = configured ?? (process.env[TOKEN_ENV] || undefined);
   if (token) return token;
   if (!isLoopback(adminHost)) {
     throw new Error(

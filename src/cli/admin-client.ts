@@ -27,11 +27,11 @@ export function resolveConnection(opts: ConnectionOptions): { url: string; token
   const configFile = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const config = configFile ? loadConfigFile(configFile) : undefined;
   const listen = config?.admin.listen ?? '127.0.0.1:8081';
-  const url = (opts.adminUrl ?? process.env.ONEBOX_ADMIN_URL ?? `http://${listen}`).replace(/\/$/, '');
+  const url = (opts.adminUrl ?? (process.env.ONEBOX_ADMIN_URL || undefined) ?? `http://${listen}`).replace(/\/$/, '');
   const file = tokenFile(config?.state.dir ?? '.onebox');
   const token =
     opts.token ??
-    process.env[TOKEN_ENV] ??
+    (process.env[TOKEN_ENV] || undefined) ??
     config?.admin.token ??
     (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
   return { url, token };
