@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startOnebox, type RunningOnebox } from '../app/onebox.js';
-import { loadConfigFile, parseConfig } from '../config/load.js';
+import { parseConfig, readConfigInput } from '../config/load.js';
 import type { OneboxConfig } from '../config/schema.js';
 import { startSampleSite, type SampleSite } from '../sample/site.js';
 import { checkStickiness } from './sample-check.js';
@@ -14,14 +14,16 @@ export interface ServeOptions {
   readonly adminListen?: string;
 }
 
-function withOverrides(config: OneboxConfig, opts: ServeOptions): OneboxConfig {
+/** Applies the command line's address overrides to a config document, then validates it. */
+function withOverrides(input: unknown, opts: ServeOptions, source: string): OneboxConfig {
+  const doc = (input ?? {}) as { gateway?: object; admin?: object };
   return parseConfig(
     {
-      ...config,
-      gateway: { ...config.gateway, ...(opts.listen ? { listen: opts.listen } : {}) },
-      admin: { ...config.admin, ...(opts.adminListen ? { listen: opts.adminListen } : {}) },
+      ...doc,
+      gateway: { ...doc.gateway, ...(opts.listen ? { listen: opts.listen } : {}) },
+      admin: { ...doc.admin, ...(opts.adminListen ? { listen: opts.adminListen } : {}) },
     },
-    'command line',
+    source,
   );
 }
 
@@ -33,7 +35,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // The sample keeps its state in a folder of its own, fresh on every start.
     const dir = join('.onebox', 'sample');
     rmSync(dir, { recursive: true, force: true });
-    const config = withOverrides(parseConfig({ state: { dir }, components: [{ name: 'web', route: '/' }] }), opts);
+    const config = withOverrides({ state: { dir }, components: [{ name: 'web', route: '/' }] }, opts, 'the sample');
     sites.push(await startSampleSite('v1'), await startSampleSite('v2'));
     // The token stays where the CLI looks by default, so `onebox status` just works.
     running = await startOnebox(config, { tokenDir: '.onebox' });
@@ -45,7 +47,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (!opts.config && !existsSync(file)) {
       throw new CliError(`no ${DEFAULT_CONFIG_FILE} here: pass --config FILE, or try \`onebox serve --sample\``, 2);
     }
-    running = await startOnebox(withOverrides(loadConfigFile(file), opts));
+    running = await startOnebox(withOverrides(readConfigInput(file), opts, file));
   }
 
   console.log(`onebox gateway  ${running.gatewayUrl}`);

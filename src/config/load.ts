@@ -55,6 +55,11 @@ export function parseConfig(input: unknown, source = '(inline)'): OneboxConfig {
 
 /** Reads a YAML or JSON file (JSON is YAML) and validates it. */
 export function loadConfigFile(file: string): OneboxConfig {
+  return parseConfig(readConfigInput(file), file);
+}
+
+/** The file's document, parsed but not validated (to apply overrides before validation). */
+export function readConfigInput(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -67,5 +72,5 @@ export function loadConfigFile(file: string): OneboxConfig {
   } catch (err) {
     throw new ConfigError(file, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return parseConfig(input, file);
+  return input;
 }

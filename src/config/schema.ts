@@ -1,12 +1,68 @@
 import { z } from 'zod';
 import { routePrefixProblem } from '../core/route-table.js';
+import { parseDeploymentSpec, parseDuration, OneboxError, DEFAULT_HOOK_TIMEOUT_MS } from '../core/index.js';
+
+/** A duration written as `90s`, `5m`, `1h` (a bare number is seconds), in ms. */
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(String(v));
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 5m or 1h' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A deployment config on one line, e.g. LambdaLinear10PercentEvery1Minute or onebox:20%:10m. */
+export const deploymentConfigSpec = z.string().transform((v, ctx) => {
+  try {
+    return parseDeploymentSpec(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof OneboxError ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+export const alarmsSchema = z
+  .object({
+    /** Highest acceptable share of 5xx answers from the new version. Default 0.02. */
+    maxErrorRate: z.number().min(0).max(1).default(0.02),
+    /** Latency ceilings of the new version, ms. Default: not watched. */
+    maxP50Ms: z.number().positive().optional(),
+    maxP90Ms: z.number().positive().optional(),
+    maxP99Ms: z.number().positive().optional(),
+    /** Requests needed in a step before the alarms judge. Default 100. */
+    minRequests: z.number().int().min(1).default(100),
+  })
+  .strict();
+
+const hookSpec = z.union([
+  z.object({ url: z.url({ protocol: /^https?$/ }), timeout: duration.default(DEFAULT_HOOK_TIMEOUT_MS) }).strict(),
+  z.object({ command: z.string().min(1), timeout: duration.default(DEFAULT_HOOK_TIMEOUT_MS) }).strict(),
+]);
+
+export const deploymentDefaults = z
+  .object({
+    /** Deployment config (CodeDeploy preset or custom). Default LambdaCanary10Percent5Minutes. */
+    config: deploymentConfigSpec.default(parseDeploymentSpec('LambdaCanary10Percent5Minutes')),
+    alarms: alarmsSchema.prefault({}),
+    /** Hooks get the component, both versions and a URL of the new version; timeout default 5m. */
+    hooks: z
+      .object({ beforeAllowTraffic: hookSpec.optional(), afterAllowTraffic: hookSpec.optional() })
+      .strict()
+      .prefault({}),
+    /** When a hold is over and the gate still lacks data: pause (default), rollback or proceed. */
+    onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default('pause'),
+    /** How long past its hold a step waits for enough data. Default: the longest hold of the plan. */
+    maxExtension: duration.optional(),
+  })
+  .strict();
 
 const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** `host:port`; port 0 picks a free port. */
 const listen = z
   .string()
-  .regex(LISTEN, 'expected host:port, e.g. 127.0.0.1:8080')
+  .regex(LISTEN, { message: 'expected host:port, e.g. 127.0.0.1:8080', abort: true })
   .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
 const headerName = z
@@ -22,6 +78,8 @@ const component = z.object({
     const problem = routePrefixProblem(s);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
+  /** How this component deploys unless a command says otherwise. */
+  deployment: deploymentDefaults.prefault({}),
 });
 
 export const configSchema = z
@@ -67,6 +125,13 @@ export const configSchema = z
       .object({
         /** Folder for the SQLite state file and the generated admin token. Default .onebox */
         dir: z.string().min(1).default('.onebox'),
+      })
+      .strict()
+      .prefault({}),
+    controller: z
+      .object({
+        /** How often deployments are evaluated. Default 1s. */
+        interval: duration.default(1000),
       })
       .strict()
       .prefault({}),
