@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import type { WindowStats } from '../core/gate.js';
 import { DistinctCounter } from './distinct-counter.js';
 
 /** Latencies are recorded in microseconds, from 1 µs to 10 minutes, 2 significant digits. */
@@ -19,6 +20,23 @@ export interface VersionMetricsSnapshot {
   readonly usersExact: boolean;
 }
 
+function newHistogram(): hdr.Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_LATENCY_US,
+    numberOfSignificantValueDigits: 2,
+    useWebAssembly: false,
+  });
+}
+
+/** The counters at one moment, to measure a window from (e.g. a deployment step's start). */
+export interface MetricsMark {
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly latency: hdr.Histogram;
+}
+
 export type Outcome = 'response' | 'upstream-error' | 'upstream-timeout';
 
 /** Counters and a latency histogram for one version of one component. */
@@ -28,13 +46,7 @@ export class VersionMetrics {
   upstreamErrors = 0;
   upstreamTimeouts = 0;
   readonly users = new DistinctCounter();
-  private readonly latency = hdr.build({
-    bitBucketSize: 32,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_LATENCY_US,
-    numberOfSignificantValueDigits: 2,
-    useWebAssembly: false,
-  });
+  private readonly latency = newHistogram();
 
   constructor(
     readonly component: string,
@@ -50,8 +62,31 @@ export class VersionMetrics {
     if (userId !== undefined) this.users.add(userId);
   }
 
+  mark(): MetricsMark {
+    const latency = newHistogram();
+    latency.add(this.latency);
+    return { requests: this.requests, errors5xx: this.errors5xx, latency };
+  }
+
+  /** Traffic since `mark` (since the process started when no mark is given). */
+  since(mark: MetricsMark | undefined): WindowStats {
+    const window = newHistogram();
+    window.add(this.latency);
+    if (mark) window.subtract(mark.latency);
+    // A bucket's upper edge can exceed the largest value seen: clamp to it.
+    const ms = (p: number): number =>
+      window.totalCount ? Math.min(window.getValueAtPercentile(p), window.maxValue) / 1000 : 0;
+    return {
+      requests: this.requests - (mark?.requests ?? 0),
+      errors: this.errors5xx - (mark?.errors5xx ?? 0),
+      p50Ms: ms(50),
+      p90Ms: ms(90),
+      p99Ms: ms(99),
+    };
+  }
+
   snapshot(): VersionMetricsSnapshot {
-    const ms = (p: number): number => this.latency.getValueAtPercentile(p) / 1000;
+    const ms = (p: number): number => Math.min(this.latency.getValueAtPercentile(p), this.latency.maxValue) / 1000;
     return {
       component: this.component,
       version: this.version,
