@@ -5,6 +5,7 @@ import type { ControlPlane } from '../app/control-plane.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import { tokenMatches } from './auth.js';
 import { aliasBody, publishBody } from './validation.js';
+import { releaseBody } from '../app/release-request.js';
 
 /** Admin request bodies are small JSON documents. */
 const MAX_BODY_BYTES = 1 << 20;
@@ -21,7 +22,16 @@ class HttpError extends Error {
   }
 }
 
-type Handler = (params: string[], body: () => Promise<unknown>) => unknown;
+interface RequestContext {
+  readonly body: () => Promise<unknown>;
+  readonly query: URLSearchParams;
+  /** Who acts, for the history: the client's self-description, else "admin API". */
+  readonly by: string;
+}
+
+type Handler = (params: string[], ctx: RequestContext) => unknown;
+
+const COMMANDS = ['pause', 'resume', 'promote', 'promote-all', 'rollback', 'stop'] as const;
 
 interface Route {
   readonly method: string;
@@ -56,7 +66,7 @@ export class AdminServer {
       {
         method: 'POST',
         pattern: new RegExp(`^/v1/components/${NAME}/versions$`),
-        handler: async ([c], body) => {
+        handler: async ([c], { body }) => {
           const b = parse(publishBody, await body());
           return { version: p.publish(c!, b.url, b.description) };
         },
@@ -79,12 +89,35 @@ export class AdminServer {
       {
         method: 'PUT',
         pattern: new RegExp(`^/v1/components/${NAME}/alias$`),
-        handler: async ([c], body) => {
+        handler: async ([c], { body }) => {
           const b = parse(aliasBody, await body());
           return { alias: p.setAlias(c!, { ...b, routing: b.routing as 'sticky' | 'request' | undefined }) };
         },
       },
       { method: 'GET', pattern: /^\/v1\/metrics$/, handler: () => this.metrics.snapshot() },
+      {
+        method: 'POST',
+        pattern: /^\/v1\/releases$/,
+        handler: async (_, { body, by }) => {
+          const deployments = p.release(parse(releaseBody, await body()), by);
+          return { release: deployments[0]!.releaseId, deployments };
+        },
+      },
+      { method: 'GET', pattern: /^\/v1\/deployments\/([A-Za-z0-9-]{1,80})$/, handler: ([id]) => ({ deployment: p.deployment(id!) }) },
+      {
+        method: 'POST',
+        pattern: new RegExp(`^/v1/components/${NAME}/deployment/(${COMMANDS.join('|')})$`),
+        handler: ([c, command], { by }) => ({ deployment: p.command(c!, command as (typeof COMMANDS)[number], by) }),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/history$/,
+        handler: (_, { query }) => {
+          const limit = Number(query.get('limit') ?? 20);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'invalid', `limit must be 1..1000, got ${query.get('limit')}`);
+          return { releases: p.history(limit) };
+        },
+      },
     ];
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
@@ -100,7 +133,8 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     if (req.method === 'GET' && path === '/healthz') return this.send(res, 200, { ok: true });
     if (!tokenMatches(req.headers.authorization, this.token)) {
       return this.send(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } }, { 'www-authenticate': 'Bearer' });
@@ -112,8 +146,10 @@ export class AdminServer {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== req.method) continue;
-        const result = await route.handler(m.slice(1), () => readJson(req));
-        return this.send(res, route.method === 'POST' && /\/versions$/.test(path) ? 201 : 200, result);
+        const actor = req.headers['x-onebox-actor'];
+        const by = typeof actor === 'string' && /^[\w.@:-]{1,64}$/.test(actor) ? actor : 'admin API';
+        const result = await route.handler(m.slice(1), { body: () => readJson(req), query: url.searchParams, by });
+        return this.send(res, route.method === 'POST' && /\/(versions|releases)$/.test(path) ? 201 : 200, result);
       }
       throw pathMatched ? new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`) : new HttpError(404, 'not_found', `no admin endpoint ${path}`);
     } catch (err) {

@@ -8,7 +8,13 @@ import {
   type RoutingMode,
   type Version,
 } from '../core/index.js';
+import { conflict } from '../core/index.js';
+import type { OneboxConfig } from '../config/schema.js';
+import type { Controller } from '../controller/controller.js';
+import type { DeploymentCommand } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { DeploymentRecord, DeploymentStore, StoredEvent } from '../store/deployment-store.js';
+import { resolveRelease, type ReleaseBody } from './release-request.js';
 import type { VersionMetricsSnapshot } from '../metrics/version-metrics.js';
 import type { StateStore } from '../store/state-store.js';
 
@@ -25,6 +31,15 @@ export interface ComponentStatus {
   readonly alias: Alias | undefined;
   readonly versions: readonly Version[];
   readonly metrics: readonly VersionMetricsSnapshot[];
+  /** The active deployment, else the latest one. */
+  readonly deployment: DeploymentRecord | undefined;
+}
+
+export interface ReleaseHistory {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly by: string;
+  readonly deployments: readonly (DeploymentRecord & { events: readonly StoredEvent[] })[];
 }
 
 /**
@@ -33,11 +48,39 @@ export interface ComponentStatus {
  */
 export class ControlPlane {
   constructor(
-    readonly components: readonly Component[],
+    private readonly config: OneboxConfig,
     private readonly store: StateStore,
+    private readonly deployments: DeploymentStore,
+    private readonly controller: Controller,
     private readonly metrics: MetricsRecorder,
     private readonly onChange: () => void,
   ) {}
+
+  get components(): readonly Component[] {
+    return this.config.components;
+  }
+
+  release(body: ReleaseBody, by: string): DeploymentRecord[] {
+    return this.controller.release(resolveRelease(body, this.config), by);
+  }
+
+  command(component: string, command: DeploymentCommand, by: string): DeploymentRecord {
+    this.store.listVersions(component); // validates the component name
+    return this.controller.command(component, command, by);
+  }
+
+  deployment(id: string): DeploymentRecord & { events: readonly StoredEvent[] } {
+    return { ...this.deployments.get(id), events: this.deployments.events(id) };
+  }
+
+  history(limit: number): ReleaseHistory[] {
+    return this.deployments.releases(limit).map((r) => ({
+      id: r.id,
+      createdAt: r.createdAt,
+      by: String(r.spec.by ?? ''),
+      deployments: this.deployments.ofRelease(r.id).map((d) => ({ ...d, events: this.deployments.events(d.id) })),
+    }));
+  }
 
   publish(component: string, url: string, description?: string): Version {
     const v = this.store.publish(component, url, description);
@@ -70,6 +113,10 @@ export class ControlPlane {
   }
 
   setAlias(component: string, request: AliasRequest): Alias {
+    const busy = this.deployments.activeFor(component);
+    if (busy) {
+      throw conflict(`${component} is being deployed (${busy.id}, ${busy.state.status}); pause, promote or roll it back instead of moving the alias by hand`);
+    }
     const current = this.store.getAlias(component);
     const entries = Object.entries(request.weights ?? {});
     if (entries.length > 1) throw invalid('an alias routes to at most one additional version');
@@ -101,6 +148,7 @@ export class ControlPlane {
       alias: this.store.getAlias(c.name),
       versions: this.store.listVersions(c.name),
       metrics: all.filter((m) => m.component === c.name),
+      deployment: this.deployments.activeFor(c.name) ?? this.deployments.latestFor(c.name),
     }));
   }
 

@@ -10,12 +10,16 @@ import { openDatabase } from '../store/database.js';
 import { StateStore } from '../store/state-store.js';
 import { resolveAdminToken } from './admin-token.js';
 import { ControlPlane } from './control-plane.js';
+import { Controller, type ControllerDeps } from '../controller/controller.js';
+import { runHook, type HookRunner } from '../controller/hook-runner.js';
+import { DeploymentStore } from '../store/deployment-store.js';
 
 export interface RunningOnebox {
   readonly gatewayUrl: string;
   readonly adminUrl: string;
   readonly adminToken: string;
   readonly plane: ControlPlane;
+  readonly controller: Controller;
   readonly metrics: MetricsRecorder;
   close(): Promise<void>;
 }
@@ -24,6 +28,10 @@ export interface StartOptions {
   readonly clock?: Clock;
   /** Folder of the generated admin token file. Default: config.state.dir. */
   readonly tokenDir?: string;
+  /** Tests drive `controller.tick()` themselves instead of the interval timer. */
+  readonly manualTicks?: boolean;
+  readonly runHook?: HookRunner;
+  readonly onEvent?: ControllerDeps['onEvent'];
 }
 
 function splitListen(listen: string): { host: string; port: number } {
@@ -62,15 +70,25 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const rebuild = (): void => {
     snapshot = buildSnapshot({
       components: config.components,
-      aliases: plane.aliasRoutings(),
+      aliases: new Map(store.listAliases().map((a) => [a.component, a])),
       version: (c, n) => store.findVersion(c, n),
       dispatcherFor,
       metrics,
     });
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
-  const plane = new ControlPlane(config.components, store, metrics, rebuild);
   rebuild();
+  const deployments = new DeploymentStore(db, store);
+  const controller = new Controller({
+    deployments,
+    state: store,
+    metrics,
+    clock,
+    onAliasChange: rebuild,
+    runHook: options.runHook ?? runHook,
+    onEvent: options.onEvent,
+  });
+  const plane = new ControlPlane(config, store, deployments, controller, metrics, rebuild);
 
   const gateway = new Gateway({
     snapshot: () => snapshot!,
@@ -91,13 +109,18 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     throw err;
   }
 
+  if (options.manualTicks) controller.resume();
+  else controller.start(config.controller.interval);
+
   return {
+    controller,
     gatewayUrl: urlOf(g.host, g.port),
     adminUrl: urlOf(a.host, a.port),
     adminToken,
     plane,
     metrics,
     async close() {
+      await controller.stop();
       await Promise.all([gateway.close(), admin.close()]);
       await Promise.all([...pools.values()].map((p) => p.destroy()));
       db.close();

@@ -27,4 +27,42 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (component, name)
   );
   `,
+  `
+  CREATE TABLE releases (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    -- who asked for it and how, for the history
+    spec TEXT NOT NULL
+  );
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY,
+    release_id TEXT NOT NULL REFERENCES releases(id),
+    component TEXT NOT NULL REFERENCES components(name),
+    -- components of the same release that must succeed first (JSON array of names)
+    after TEXT NOT NULL,
+    status TEXT NOT NULL,
+    -- the reducer's whole state (JSON); status is duplicated for queries
+    state TEXT NOT NULL,
+    -- gate settings for this deployment (JSON)
+    gates TEXT NOT NULL,
+    hooks TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX deployments_by_status ON deployments(status);
+  CREATE INDEX deployments_by_release ON deployments(release_id);
+  -- At most one unfinished deployment per component, enforced by the database itself.
+  CREATE UNIQUE INDEX one_active_deployment ON deployments(component)
+    WHERE status IN ('created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused');
+  CREATE TABLE deployment_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment_id TEXT NOT NULL REFERENCES deployments(id),
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    sentence TEXT NOT NULL,
+    status TEXT NOT NULL,
+    weight_bp INTEGER NOT NULL
+  );
+  CREATE INDEX events_by_deployment ON deployment_events(deployment_id, seq);
+  `,
 ];

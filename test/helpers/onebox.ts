@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOnebox, type RunningOnebox } from '../../src/app/onebox.js';
+import { startOnebox, type RunningOnebox, type StartOptions } from '../../src/app/onebox.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { OneboxConfigInput } from '../../src/config/schema.js';
 
@@ -12,8 +12,11 @@ export interface TestOnebox extends RunningOnebox {
 }
 
 /** A real onebox on ephemeral loopback ports with its state in a fresh temp folder. */
-export async function startTestOnebox(overrides: Partial<OneboxConfigInput> = {}): Promise<TestOnebox> {
-  const dir = mkdtempSync(join(tmpdir(), 'onebox-test-'));
+export async function startTestOnebox(
+  overrides: Partial<OneboxConfigInput> = {},
+  options: StartOptions & { dir?: string } = {},
+): Promise<TestOnebox> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'onebox-test-'));
   const config = parseConfig({
     components: [{ name: 'web', route: '/' }],
     ...overrides,
@@ -21,13 +24,13 @@ export async function startTestOnebox(overrides: Partial<OneboxConfigInput> = {}
     admin: { listen: '127.0.0.1:0', token: TEST_TOKEN, ...overrides.admin },
     state: { dir },
   });
-  const running = await startOnebox(config);
+  const running = await startOnebox(config, { manualTicks: true, ...options });
   return {
     ...running,
     dir,
     async close() {
       await running.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,321 @@
+import { BUCKETS } from './bucket.js';
+import { formatDuration } from './duration.js';
+import type { PlanStep } from './deployment-config.js';
+import type { GateVerdict } from './gate.js';
+
+/**
+ * A deployment moves one component's live alias from `fromVersion` to `toVersion` along a
+ * plan. It is a pure reducer: (state, observation, now) -> (state, effects). The
+ * controller persists the new state, then applies the effects.
+ */
+export type DeploymentStatus =
+  /** Recorded, waiting to start (e.g. for the components before it in a release). */
+  | 'created'
+  | 'before-hook'
+  | 'in-progress'
+  | 'baking'
+  | 'after-hook'
+  | 'paused'
+  | 'succeeded'
+  | 'rolled-back'
+  /** Stopped by a user: traffic back on the stable version. */
+  | 'stopped'
+  /** Never started: a component before it in the release did not succeed. */
+  | 'skipped';
+
+export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'];
+export const isActive = (s: DeploymentStatus): boolean => ACTIVE_STATUSES.includes(s);
+
+/** What to do when a step's hold is over but its gate still lacks data. */
+export type InconclusivePolicy = 'pause' | 'rollback' | 'proceed';
+
+export interface DeploymentSettings {
+  readonly beforeHook: boolean;
+  readonly afterHook: boolean;
+  /** How long past its hold a step may wait for a conclusive gate. */
+  readonly maxExtensionMs: number;
+  readonly onInconclusive: InconclusivePolicy;
+}
+
+export interface DeploymentState {
+  readonly id: string;
+  readonly component: string;
+  readonly fromVersion: number;
+  readonly toVersion: number;
+  readonly plan: readonly PlanStep[];
+  readonly settings: DeploymentSettings;
+  readonly status: DeploymentStatus;
+  /** Index of the current step in `plan` (-1 before traffic). */
+  readonly step: number;
+  /** Weight of the new version now applied, in basis points. */
+  readonly weightBp: number;
+  /** When the current step's hold started counting (moved forward on resume). */
+  readonly stepStartedAt: number;
+  /** Status to return to on resume, and the hold already served when paused. */
+  readonly paused?: { readonly from: 'in-progress' | 'baking'; readonly heldMs: number } | undefined;
+  /** Set once the current step has been extended for an inconclusive gate. */
+  readonly extended: boolean;
+  readonly reason?: string | undefined;
+  readonly createdAt: number;
+  readonly endedAt?: number | undefined;
+}
+
+export type DeploymentCommand = 'start' | 'pause' | 'resume' | 'promote' | 'promote-all' | 'rollback' | 'stop' | 'skip';
+
+export type Observation =
+  | { readonly kind: 'tick'; readonly gate: GateVerdict }
+  | { readonly kind: 'hook-done'; readonly hook: 'before' | 'after'; readonly ok: boolean; readonly detail: string }
+  | { readonly kind: 'command'; readonly command: DeploymentCommand; readonly by?: string; readonly detail?: string };
+
+export interface DeploymentEvent {
+  readonly at: number;
+  readonly type: string;
+  readonly sentence: string;
+  readonly status: DeploymentStatus;
+  readonly weightBp: number;
+}
+
+/** Alias routing to apply: `additional` absent means everyone on `version`. */
+export interface AliasTarget {
+  readonly version: number;
+  readonly additional?: { readonly version: number; readonly weightBp: number } | undefined;
+}
+
+export type Effect =
+  | { readonly kind: 'set-alias'; readonly alias: AliasTarget }
+  | { readonly kind: 'run-hook'; readonly hook: 'before' | 'after' }
+  | { readonly kind: 'event'; readonly event: DeploymentEvent };
+
+export interface Transition {
+  readonly state: DeploymentState;
+  readonly effects: readonly Effect[];
+}
+
+export interface NewDeployment {
+  readonly id: string;
+  readonly component: string;
+  readonly fromVersion: number;
+  readonly toVersion: number;
+  readonly plan: readonly PlanStep[];
+  readonly settings: DeploymentSettings;
+}
+
+export function createDeployment(d: NewDeployment, now: number): DeploymentState {
+  return { ...d, status: 'created', step: -1, weightBp: 0, stepStartedAt: now, extended: false, createdAt: now };
+}
+
+const pct = (bp: number): string => `${bp / 100}%`;
+
+/** Accumulates a state and its effects while one observation is reduced. */
+class Step {
+  readonly effects: Effect[] = [];
+  constructor(
+    public state: DeploymentState,
+    readonly now: number,
+  ) {}
+
+  private get name(): string {
+    return `${this.state.component} v${this.state.toVersion}`;
+  }
+
+  set(patch: Partial<DeploymentState>): void {
+    this.state = { ...this.state, ...patch };
+  }
+
+  event(type: string, sentence: string): void {
+    this.effects.push({
+      kind: 'event',
+      event: { at: this.now, type, sentence: `${this.name}: ${sentence}`, status: this.state.status, weightBp: this.state.weightBp },
+    });
+  }
+
+  route(weightBp: number): void {
+    const s = this.state;
+    const alias: AliasTarget =
+      weightBp <= 0
+        ? { version: s.fromVersion }
+        : { version: s.fromVersion, additional: { version: s.toVersion, weightBp } };
+    this.set({ weightBp });
+    this.effects.push({ kind: 'set-alias', alias });
+  }
+
+  /** Enters plan step `index`; steps without a hold pass straight through. */
+  enter(index: number): void {
+    const s = this.state;
+    if (index >= s.plan.length) return this.finishTraffic();
+    const step = s.plan[index]!;
+    this.set({ step: index, stepStartedAt: this.now, extended: false, paused: undefined, status: step.bake ? 'baking' : 'in-progress' });
+    this.route(step.weightBp);
+    const where = `step ${index + 1} of ${s.plan.length}`;
+    if (step.holdMs === 0) {
+      this.event('step', `${pct(step.weightBp)} of users on v${s.toVersion} (${where})`);
+      return this.enter(index + 1);
+    }
+    this.event(
+      step.bake ? 'bake' : 'step',
+      step.bake
+        ? `${pct(step.weightBp)} of users on v${s.toVersion}; baking for ${formatDuration(step.holdMs)} while gates watch (${where})`
+        : `${pct(step.weightBp)} of users on v${s.toVersion} for ${formatDuration(step.holdMs)} (${where})`,
+    );
+  }
+
+  finishTraffic(): void {
+    if (this.state.settings.afterHook) {
+      this.set({ status: 'after-hook' });
+      this.event('after-hook', 'all traffic on the new version; running the afterAllowTraffic hook');
+      this.effects.push({ kind: 'run-hook', hook: 'after' });
+      return;
+    }
+    this.succeed();
+  }
+
+  succeed(): void {
+    const s = this.state;
+    this.set({ status: 'succeeded', weightBp: BUCKETS, endedAt: this.now, paused: undefined });
+    this.effects.push({ kind: 'set-alias', alias: { version: s.toVersion } });
+    this.event('succeeded', `succeeded; live now points to v${s.toVersion}`);
+  }
+
+  /** Traffic goes back first (the effect order is the order the controller applies). */
+  rollBack(status: 'rolled-back' | 'stopped', reason: string): void {
+    this.route(0);
+    this.set({ status, reason, endedAt: this.now, paused: undefined });
+    this.event(status, `${status === 'stopped' ? 'stopped' : 'rolled back'}: ${reason}; all traffic on v${this.state.fromVersion}`);
+  }
+}
+
+function heldMs(s: DeploymentState, now: number): number {
+  return s.paused ? s.paused.heldMs : now - s.stepStartedAt;
+}
+
+/** Milliseconds left in the current step's hold (0 when over or not holding). */
+export function holdRemainingMs(s: DeploymentState, now: number): number {
+  const step = s.plan[s.step];
+  if (!step || !['in-progress', 'baking', 'paused'].includes(s.status)) return 0;
+  return Math.max(0, step.holdMs - heldMs(s, now));
+}
+
+/** When the reducer next needs a tick without new input (undefined: only on input). */
+export function nextWakeAt(s: DeploymentState): number | undefined {
+  const step = s.plan[s.step];
+  if (!step || (s.status !== 'in-progress' && s.status !== 'baking')) return undefined;
+  return s.stepStartedAt + step.holdMs + (s.extended ? s.settings.maxExtensionMs : 0);
+}
+
+function onTick(t: Step, gate: GateVerdict): void {
+  const s = t.state;
+  const watching = s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused';
+  if (!watching) return;
+  // Alarms protect users even while a human has paused the deployment.
+  if (gate.result === 'fail') return t.rollBack('rolled-back', gate.sentence);
+  if (s.status === 'paused') return;
+  const step = s.plan[s.step]!;
+  const held = heldMs(s, t.now);
+  if (held < step.holdMs) return;
+  if (gate.result === 'pass') return t.enter(s.step + 1);
+  if (held < step.holdMs + s.settings.maxExtensionMs) {
+    if (!s.extended) {
+      t.set({ extended: true });
+      t.event('extended', `hold over but the gate is inconclusive (${gate.sentence}); waiting up to ${formatDuration(s.settings.maxExtensionMs)} more`);
+    }
+    return;
+  }
+  const waited = `gate still inconclusive after ${formatDuration(held)} (${gate.sentence})`;
+  switch (s.settings.onInconclusive) {
+    case 'rollback':
+      return t.rollBack('rolled-back', waited);
+    case 'proceed':
+      t.event('proceeded', `${waited}; proceeding as configured`);
+      return t.enter(s.step + 1);
+    case 'pause':
+      t.set({ status: 'paused', paused: { from: s.status as 'in-progress' | 'baking', heldMs: held } });
+      t.event('paused', `${waited}; paused for a person to decide (promote or rollback)`);
+  }
+}
+
+function onHook(t: Step, hook: 'before' | 'after', ok: boolean, detail: string): void {
+  const s = t.state;
+  if (hook === 'before' && s.status === 'before-hook') {
+    if (!ok) return t.rollBack('rolled-back', `beforeAllowTraffic hook failed: ${detail}`);
+    t.event('before-hook-passed', `beforeAllowTraffic hook passed${detail ? ` (${detail})` : ''}`);
+    return t.enter(0);
+  }
+  if (hook === 'after' && s.status === 'after-hook') {
+    if (!ok) return t.rollBack('rolled-back', `afterAllowTraffic hook failed: ${detail}`);
+    t.event('after-hook-passed', `afterAllowTraffic hook passed${detail ? ` (${detail})` : ''}`);
+    return t.succeed();
+  }
+}
+
+export class InvalidCommand extends Error {}
+
+function onCommand(t: Step, command: DeploymentCommand, by: string, detail: string | undefined): void {
+  const s = t.state;
+  const refuse = (why: string): never => {
+    throw new InvalidCommand(`cannot ${command} ${s.component} v${s.toVersion}: ${why}`);
+  };
+  const holding = s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused';
+  switch (command) {
+    case 'start':
+      if (s.status !== 'created') refuse(`it is ${s.status}`);
+      t.event('started', `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`);
+      if (s.settings.beforeHook) {
+        t.set({ status: 'before-hook' });
+        t.event('before-hook', 'running the beforeAllowTraffic hook');
+        t.effects.push({ kind: 'run-hook', hook: 'before' });
+        return;
+      }
+      return t.enter(0);
+    case 'skip':
+      if (s.status !== 'created') refuse(`it is ${s.status}`);
+      t.set({ status: 'skipped', reason: detail ?? 'skipped', endedAt: t.now });
+      return t.event('skipped', `never started: ${detail ?? 'skipped'}`);
+    case 'pause':
+      if (s.status !== 'in-progress' && s.status !== 'baking') refuse(`it is ${s.status}`);
+      t.set({ status: 'paused', paused: { from: s.status as 'in-progress' | 'baking', heldMs: heldMs(s, t.now) } });
+      return t.event('paused', `paused by ${by} at ${pct(s.weightBp)}`);
+    case 'resume': {
+      if (s.status !== 'paused' || !s.paused) refuse(`it is ${s.status}`);
+      const p = s.paused!;
+      t.set({ status: p.from, stepStartedAt: t.now - p.heldMs, paused: undefined, extended: false });
+      return t.event('resumed', `resumed by ${by} with ${formatDuration(holdRemainingMs(t.state, t.now))} of the hold left`);
+    }
+    case 'promote':
+      if (!holding) refuse(`it is ${s.status}`);
+      t.event('promoted', `promoted by ${by} past step ${s.step + 1}`);
+      return t.enter(s.step + 1);
+    case 'promote-all':
+      if (!holding) refuse(`it is ${s.status}`);
+      t.route(BUCKETS);
+      t.event('promoted', `promoted by ${by} straight to 100%`);
+      return t.finishTraffic();
+    case 'rollback':
+      if (s.status === 'succeeded') {
+        t.route(0);
+        t.set({ status: 'rolled-back', reason: `rolled back by ${by} after success`, endedAt: t.now });
+        return t.event('rolled-back', `rolled back by ${by} after success; all traffic on v${s.fromVersion}`);
+      }
+      if (!isActive(s.status) || s.status === 'created') refuse(`it is ${s.status}`);
+      return t.rollBack('rolled-back', `rolled back by ${by}${detail ? ` (${detail})` : ''}`);
+    case 'stop':
+      if (!isActive(s.status) || s.status === 'created') refuse(`it is ${s.status}`);
+      return t.rollBack('stopped', `stopped by ${by}`);
+  }
+}
+
+/** The reducer. Throws InvalidCommand for a command the current status does not allow. */
+export function reduce(state: DeploymentState, observation: Observation, now: number): Transition {
+  const t = new Step(state, now);
+  switch (observation.kind) {
+    case 'tick':
+      onTick(t, observation.gate);
+      break;
+    case 'hook-done':
+      onHook(t, observation.hook, observation.ok, observation.detail);
+      break;
+    case 'command':
+      onCommand(t, observation.command, observation.by ?? 'a user', observation.detail);
+      break;
+  }
+  return { state: t.state, effects: t.effects };
+}

@@ -1,0 +1,169 @@
+import { conflict, notFound } from '../core/errors.js';
+import type { AlarmThresholds, AliasTarget, DeploymentEvent, DeploymentHooks, DeploymentState } from '../core/index.js';
+import type { Db } from './database.js';
+import type { StateStore } from './state-store.js';
+
+export interface DeploymentGates {
+  readonly alarms: AlarmThresholds;
+}
+
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly releaseId: string;
+  readonly after: readonly string[];
+  readonly state: DeploymentState;
+  readonly gates: DeploymentGates;
+  readonly hooks: DeploymentHooks;
+}
+
+export interface ReleaseRecord {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly spec: Record<string, unknown>;
+}
+
+export interface StoredEvent extends DeploymentEvent {
+  readonly seq: number;
+  readonly deploymentId: string;
+}
+
+interface DeploymentRow {
+  id: string;
+  release_id: string;
+  after: string;
+  state: string;
+  gates: string;
+  hooks: string;
+}
+
+const toRecord = (r: DeploymentRow): DeploymentRecord => ({
+  id: r.id,
+  releaseId: r.release_id,
+  after: JSON.parse(r.after) as string[],
+  state: JSON.parse(r.state) as DeploymentState,
+  gates: JSON.parse(r.gates) as DeploymentGates,
+  hooks: JSON.parse(r.hooks) as DeploymentHooks,
+});
+
+const ACTIVE = `('created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused')`;
+
+/**
+ * Releases, deployments and their event history. A transition (state, events and the
+ * alias it sets) is written in one transaction, so a crash leaves either all or none.
+ */
+export class DeploymentStore {
+  constructor(
+    private readonly db: Db,
+    private readonly state: StateStore,
+  ) {}
+
+  createRelease(release: ReleaseRecord, deployments: readonly DeploymentRecord[]): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO releases (id, created_at, spec) VALUES (?, ?, ?)')
+        .run(release.id, release.createdAt, JSON.stringify(release.spec));
+      const insert = this.db.prepare(
+        `INSERT INTO deployments (id, release_id, component, after, status, state, gates, hooks, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const d of deployments) {
+        const busy = this.activeFor(d.state.component);
+        if (busy) {
+          throw conflict(
+            `${d.state.component} already has an active deployment (${busy.id}: v${busy.state.fromVersion} -> v${busy.state.toVersion}, ${busy.state.status}); finish, stop or roll it back first`,
+          );
+        }
+        insert.run(
+          d.id,
+          d.releaseId,
+          d.state.component,
+          JSON.stringify(d.after),
+          d.state.status,
+          JSON.stringify(d.state),
+          JSON.stringify(d.gates),
+          JSON.stringify(d.hooks),
+          d.state.createdAt,
+          d.state.createdAt,
+        );
+      }
+    })();
+  }
+
+  /** Writes a transition: new state, its events and (if any) the alias it moves. */
+  saveTransition(state: DeploymentState, events: readonly DeploymentEvent[], alias: AliasTarget | undefined, now: number): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('UPDATE deployments SET status = ?, state = ?, updated_at = ? WHERE id = ?')
+        .run(state.status, JSON.stringify(state), now, state.id);
+      const insert = this.db.prepare(
+        'INSERT INTO deployment_events (deployment_id, at, type, sentence, status, weight_bp) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      for (const e of events) insert.run(state.id, e.at, e.type, e.sentence, e.status, e.weightBp);
+      if (alias) {
+        const current = this.state.getAlias(state.component);
+        this.state.setAlias(state.component, {
+          version: alias.version,
+          additional: alias.additional,
+          mode: current?.mode ?? 'sticky',
+          // One seed per deployment: raising the weight only adds users.
+          seed: `${state.component}@${state.toVersion}:${state.id}`,
+        });
+      }
+    })();
+  }
+
+  activeFor(component: string): DeploymentRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM deployments WHERE component = ? AND status IN ${ACTIVE}`)
+      .get(component) as DeploymentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  active(): DeploymentRecord[] {
+    return (this.db.prepare(`SELECT * FROM deployments WHERE status IN ${ACTIVE} ORDER BY created_at, id`).all() as DeploymentRow[]).map(
+      toRecord,
+    );
+  }
+
+  get(id: string): DeploymentRecord {
+    const row = this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as DeploymentRow | undefined;
+    if (!row) throw notFound(`no deployment ${id}`);
+    return toRecord(row);
+  }
+
+  /** The component's newest deployment, active or not. */
+  latestFor(component: string): DeploymentRecord | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM deployments WHERE component = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
+      .get(component) as DeploymentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  ofRelease(releaseId: string): DeploymentRecord[] {
+    return (this.db.prepare('SELECT * FROM deployments WHERE release_id = ? ORDER BY rowid').all(releaseId) as DeploymentRow[]).map(toRecord);
+  }
+
+  releases(limit: number): ReleaseRecord[] {
+    const rows = this.db.prepare('SELECT * FROM releases ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as {
+      id: string;
+      created_at: number;
+      spec: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, createdAt: r.created_at, spec: JSON.parse(r.spec) as Record<string, unknown> }));
+  }
+
+  events(deploymentId: string): StoredEvent[] {
+    const rows = this.db
+      .prepare('SELECT * FROM deployment_events WHERE deployment_id = ? ORDER BY seq')
+      .all(deploymentId) as { seq: number; deployment_id: string; at: number; type: string; sentence: string; status: string; weight_bp: number }[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      deploymentId: r.deployment_id,
+      at: r.at,
+      type: r.type,
+      sentence: r.sentence,
+      status: r.status as DeploymentEvent['status'],
+      weightBp: r.weight_bp,
+    }));
+  }
+}

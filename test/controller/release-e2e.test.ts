@@ -1,0 +1,144 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Agent, request } from 'undici';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+/** An upstream that fails `errorRate` of its requests with 500. */
+const app = (label: string, errorRate = 0) => {
+  let n = 0;
+  return (_req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    n++;
+    const fail = errorRate > 0 && n % Math.round(1 / errorRate) === 0;
+    res.writeHead(fail ? 500 : 200, { 'content-type': 'text/plain' });
+    res.end(label);
+  };
+};
+
+describe('releases end to end (real gateway and upstreams, fake clock)', () => {
+  const clock = new FakeClock();
+  const agent = new Agent({ connections: 32 });
+  let onebox: TestOnebox;
+  let ups: TestUpstream[];
+  let userSeq = 0;
+  /** Which distinct users reached each "component:version". */
+  const seen = new Map<string, Set<string>>();
+
+  const traffic = async (users: number, path: string): Promise<void> => {
+    await Promise.all(
+      Array.from({ length: users }, async (_, i) => {
+        const uid = `user-${(userSeq + i) % 2000}`.padEnd(22, 'x');
+        const res = await request(`${onebox.gatewayUrl}${path}`, { dispatcher: agent, headers: { cookie: `onebox-uid=${uid}` } });
+        await res.body.dump();
+        const v = String(res.headers['x-onebox-version']);
+        if (!seen.has(v)) seen.set(v, new Set());
+        seen.get(v)!.add(uid);
+      }),
+    );
+    userSeq += users;
+  };
+
+  /** Traffic, then 10 s of fake time, then a controller tick, until nothing is active. */
+  const runUntilDone = async (maxRounds = 500): Promise<void> => {
+    for (let round = 0; round < maxRounds; round++) {
+      const active = onebox.plane.status().filter((c) => c.deployment && ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'].includes(c.deployment.state.status));
+      if (active.length === 0) return;
+      await traffic(100, '/api/items');
+      await traffic(100, '/');
+      clock.advance(10_000);
+      onebox.controller.tick();
+      await onebox.controller.settled();
+    }
+    throw new Error('release did not finish');
+  };
+
+  beforeEach(async () => {
+    seen.clear();
+    ups = await Promise.all([
+      startUpstream(app('api v1')),
+      startUpstream(app('api v2')),
+      startUpstream(app('api v3 (5% errors)', 0.05)),
+      startUpstream(app('web v1')),
+      startUpstream(app('web v2')),
+    ]);
+    onebox = await startTestOnebox(
+      {
+        components: [
+          { name: 'backend', route: '/api', deployment: { alarms: { minRequests: 50 } } },
+          { name: 'frontend', route: '/', deployment: { alarms: { minRequests: 50 } } },
+        ],
+      },
+      { clock },
+    );
+    const p = onebox.plane;
+    for (const i of [0, 1, 2]) p.publish('backend', ups[i]!.url);
+    for (const i of [3, 4]) p.publish('frontend', ups[i]!.url);
+    p.setAlias('backend', { version: 1 });
+    p.setAlias('frontend', { version: 1 });
+  });
+  afterEach(async () => {
+    await onebox.close();
+    await Promise.all(ups.map((u) => u.close()));
+  });
+
+  it('takes a good two-component release to 100%, frontend only after the backend', async () => {
+    const deployments = onebox.plane.release(
+      {
+        components: [
+          { component: 'backend', version: 2, config: 'linear:25%:1m' },
+          { component: 'frontend', version: 2, config: 'onebox:20%:2m', after: ['backend'] },
+        ],
+      },
+      'test',
+    );
+    expect(deployments.map((d) => [d.state.component, d.state.status])).toEqual([
+      ['backend', 'in-progress'],
+      ['frontend', 'created'],
+    ]);
+    await runUntilDone();
+    const status = Object.fromEntries(onebox.plane.status().map((c) => [c.name, c]));
+    expect(status.backend!.alias).toMatchObject({ version: 2, additional: undefined });
+    expect(status.frontend!.alias).toMatchObject({ version: 2, additional: undefined });
+    expect(status.backend!.deployment!.state.status).toBe('succeeded');
+    expect(status.frontend!.deployment!.state.status).toBe('succeeded');
+
+    const [release] = onebox.plane.history(1);
+    const backendEvents = release!.deployments.find((d) => d.state.component === 'backend')!.events;
+    const frontendEvents = release!.deployments.find((d) => d.state.component === 'frontend')!.events;
+    expect(backendEvents.map((e) => e.weightBp).filter((w, i, a) => a.indexOf(w) === i)).toEqual([0, 2500, 5000, 7500, 10000]);
+    const backendDone = backendEvents.find((e) => e.type === 'succeeded')!.at;
+    const frontendStart = frontendEvents.find((e) => e.type === 'started')!.at;
+    expect(frontendStart).toBeGreaterThanOrEqual(backendDone);
+    expect(frontendEvents.map((e) => e.type)).toEqual(['started', 'bake', 'step', 'succeeded']);
+    for (const e of [...backendEvents, ...frontendEvents]) expect(e.sentence).toMatch(/^(backend|frontend) v2: /);
+  });
+
+  it('rolls back a backend answering 5% of requests with 500 in its first step; the frontend never starts', async () => {
+    onebox.plane.release(
+      {
+        components: [
+          { component: 'backend', version: 3, config: 'LambdaCanary10Percent5Minutes' },
+          { component: 'frontend', version: 2, after: ['backend'] },
+        ],
+      },
+      'test',
+    );
+    await runUntilDone();
+    const status = Object.fromEntries(onebox.plane.status().map((c) => [c.name, c]));
+    const backend = status.backend!.deployment!.state;
+    expect(backend.status).toBe('rolled-back');
+    expect(backend.step).toBe(0);
+    expect(backend.reason).toMatch(/error rate|errors in its first/);
+    expect(status.backend!.alias).toMatchObject({ version: 1, additional: undefined });
+    const frontend = status.frontend!.deployment!.state;
+    expect(frontend.status).toBe('skipped');
+    expect(frontend.reason).toBe('backend v3 rolled-back');
+    expect(status.frontend!.alias).toMatchObject({ version: 1 });
+    expect(seen.has('frontend:2')).toBe(false);
+
+    const reached = seen.get('backend:3')?.size ?? 0;
+    const all = new Set([...(seen.get('backend:1') ?? []), ...(seen.get('backend:3') ?? [])]).size;
+    console.log(`[e2e] bad backend v3 reached ${reached} of ${all} users (${((reached / all) * 100).toFixed(1)}%) before rollback`);
+    expect(reached / all).toBeLessThanOrEqual(0.1 + 0.03);
+  });
+});
