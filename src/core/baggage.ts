@@ -37,8 +37,7 @@ export function readBaggageIdentity(header: string | undefined): string | undefi
 export function writeBaggageIdentity(header: string | undefined, identity: string): string {
   const ours = `${BAGGAGE_KEY}=${encodeURIComponent(identity)}`;
   if (!header || header.trim() === '') return ours;
-  if (header.indexOf(BAGGAGE_KEY) === -1) return `${header},${ours}`;
-  const others = header.split(',').filter((member) => keyOf(member) !== BAGGAGE_KEY && member.trim() !== '');
+  const others = header.split(',').filter((member) => member.trim() !== '' && keyOf(member) !== BAGGAGE_KEY);
   others.push(ours);
   return others.join(',');
 }

@@ -44,9 +44,11 @@ export function readCookie(header: string | undefined, name: string): string | u
   while (from < header.length) {
     const at = header.indexOf(name, from);
     if (at === -1) return undefined;
-    const before = at === 0 ? ';' : header[at - 1];
+    // The name must start a cookie-pair: at the start, or after ";" and optional spaces.
+    let back = at - 1;
+    while (back >= 0 && header[back] === ' ') back--;
     const eq = at + name.length;
-    if ((before === ';' || before === ' ') && header[eq] === '=') {
+    if ((back < 0 || header[back] === ';') && header[eq] === '=') {
       const end = header.indexOf(';', eq);
       return header.slice(eq + 1, end === -1 ? header.length : end).trim();
     }

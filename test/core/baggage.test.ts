@@ -109,3 +109,10 @@ describe('writeBaggageIdentity', () => {
     },
   );
 });
+
+describe('writeBaggageIdentity drops empty members', () => {
+  it('does not leave an empty member behind a trailing comma', () => {
+    expect(writeBaggageIdentity('a=1,', 'u')).toBe('a=1,onebox-uid=u');
+    expect(writeBaggageIdentity(' , a=1 ,,', 'u')).toBe(' a=1 ,onebox-uid=u');
+  });
+});

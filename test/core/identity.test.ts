@@ -160,3 +160,10 @@ describe('identityCookie', () => {
     expect(resolveIdentity({ cookie: `theme=dark; ${pair}` })).toEqual({ id: ID, source: 'cookie' });
   });
 });
+
+describe('readCookie does not read inside another cookie', () => {
+  it('ignores the name inside a value that holds a space', () => {
+    expect(readCookie('note=a onebox-uid=fake', 'onebox-uid')).toBeUndefined();
+    expect(readCookie('note=a onebox-uid=fake;  onebox-uid=real', 'onebox-uid')).toBe('real');
+  });
+});
