@@ -8,7 +8,7 @@ import {
   type RoutingMode,
   type Version,
 } from '../core/index.js';
-import { conflict } from '../core/index.js';
+import { conflict, describePlan, holdRemainingMs, type Clock, type GateVerdict } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import type { Controller } from '../controller/controller.js';
 import type { DeploymentCommand } from '../core/index.js';
@@ -32,7 +32,16 @@ export interface ComponentStatus {
   readonly versions: readonly Version[];
   readonly metrics: readonly VersionMetricsSnapshot[];
   /** The active deployment, else the latest one. */
-  readonly deployment: DeploymentRecord | undefined;
+  readonly deployment: DeploymentView | undefined;
+}
+
+export interface DeploymentView extends DeploymentRecord {
+  readonly plan: string;
+  readonly holdRemainingMs: number;
+  /** The gate on the current step's window, while a step holds. */
+  readonly gate: GateVerdict | undefined;
+  /** Distinct users the new version has served (since this process started). */
+  readonly usersOnNew: number;
 }
 
 export interface ReleaseHistory {
@@ -53,6 +62,7 @@ export class ControlPlane {
     private readonly deployments: DeploymentStore,
     private readonly controller: Controller,
     private readonly metrics: MetricsRecorder,
+    private readonly clock: Clock,
     private readonly onChange: () => void,
   ) {}
 
@@ -148,8 +158,20 @@ export class ControlPlane {
       alias: this.store.getAlias(c.name),
       versions: this.store.listVersions(c.name),
       metrics: all.filter((m) => m.component === c.name),
-      deployment: this.deployments.activeFor(c.name) ?? this.deployments.latestFor(c.name),
+      deployment: this.view(this.deployments.activeFor(c.name) ?? this.deployments.latestFor(c.name)),
     }));
+  }
+
+  private view(record: DeploymentRecord | undefined): DeploymentView | undefined {
+    if (!record) return undefined;
+    const s = record.state;
+    return {
+      ...record,
+      plan: describePlan(s.plan),
+      holdRemainingMs: holdRemainingMs(s, this.clock.now()),
+      gate: this.controller.gate(record),
+      usersOnNew: this.metrics.forVersion(s.component, s.toVersion).users.count,
+    };
   }
 
   aliasRoutings(): Map<string, AliasRouting> {

@@ -88,7 +88,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     runHook: options.runHook ?? runHook,
     onEvent: options.onEvent,
   });
-  const plane = new ControlPlane(config, store, deployments, controller, metrics, rebuild);
+  const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild);
 
   const gateway = new Gateway({
     snapshot: () => snapshot!,

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { TOKEN_ENV, tokenFile } from '../app/admin-token.js';
 import { loadConfigFile } from '../config/load.js';
 
@@ -14,7 +15,8 @@ export class CliError extends Error {
 export interface ConnectionOptions {
   readonly adminUrl?: string;
   readonly token?: string;
-  readonly config?: string;
+  /** The onebox config file to read the admin address and token from. */
+  readonly file?: string;
 }
 
 export const DEFAULT_CONFIG_FILE = 'onebox.yaml';
@@ -24,7 +26,7 @@ export const DEFAULT_CONFIG_FILE = 'onebox.yaml';
  * config file (and the token onebox generated in its state folder).
  */
 export function resolveConnection(opts: ConnectionOptions): { url: string; token: string | undefined } {
-  const configFile = opts.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const configFile = opts.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const config = configFile ? loadConfigFile(configFile) : undefined;
   const listen = config?.admin.listen ?? '127.0.0.1:8081';
   const url = (opts.adminUrl ?? (process.env.ONEBOX_ADMIN_URL || undefined) ?? `http://${listen}`).replace(/\/$/, '');
@@ -35,6 +37,17 @@ export function resolveConnection(opts: ConnectionOptions): { url: string; token
     config?.admin.token ??
     (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
   return { url, token };
+}
+
+/** Who is acting, for the release history: `<user>@cli`. */
+function actor(): string {
+  let user = 'someone';
+  try {
+    user = userInfo().username.replace(/[^\w.-]/g, '') || user;
+  } catch {
+    /* no passwd entry: keep the default */
+  }
+  return `${user.slice(0, 40)}@cli`;
 }
 
 export class AdminClient {
@@ -49,6 +62,7 @@ export class AdminClient {
       res = await fetch(`${this.url}${path}`, {
         method,
         headers: {
+          'x-onebox-actor': actor(),
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },

@@ -1,5 +1,6 @@
 import { basisPointsToPercent, type Alias, type Version } from '../core/index.js';
-import type { ComponentStatus } from '../app/control-plane.js';
+import { formatDuration } from '../core/index.js';
+import type { ComponentStatus, DeploymentView, ReleaseHistory } from '../app/control-plane.js';
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -38,7 +39,8 @@ export function formatStatus(components: readonly ComponentStatus[]): string {
   const out: string[] = [];
   for (const c of components) {
     out.push(`${c.name} (${c.route})  ${describeAlias(c.alias)}`);
-    if (c.alias?.additional) out.push(`  new version weight ${bar(c.alias.additional.weightBp)}`);
+    if (c.deployment) out.push(...formatDeployment(c.deployment).map((l) => `  ${l}`));
+    else if (c.alias?.additional) out.push(`  new version weight ${bar(c.alias.additional.weightBp)}`);
     const rows = [['VERSION', 'REQUESTS', '5XX', 'UPSTREAM ERR', 'TIMEOUTS', 'P50 MS', 'P99 MS', 'USERS']];
     for (const m of [...c.metrics].sort((a, b) => a.version - b.version)) {
       rows.push([
@@ -53,6 +55,39 @@ export function formatStatus(components: readonly ComponentStatus[]): string {
       ]);
     }
     if (rows.length > 1) out.push(table(rows).replace(/^/gm, '  '));
+    out.push('');
+  }
+  return out.join('\n').trimEnd();
+}
+
+const time = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+export function formatDeployment(d: DeploymentView): string[] {
+  const s = d.state;
+  const step = s.step >= 0 ? `step ${s.step + 1} of ${s.plan.length}` : 'not started';
+  const lines = [
+    `deployment ${d.id}  v${s.fromVersion} -> v${s.toVersion}  ${s.status}  ${step}  ${bar(s.weightBp)} ${basisPointsToPercent(s.weightBp)}`,
+    `plan: ${d.plan}`,
+  ];
+  const facts: string[] = [];
+  if (d.holdRemainingMs > 0) facts.push(`${s.status === 'baking' ? 'bake' : 'hold'}: ${formatDuration(d.holdRemainingMs)} left`);
+  if (d.gate) facts.push(`gate ${d.gate.result}: ${d.gate.sentence}`);
+  facts.push(`users on v${s.toVersion}: ${d.usersOnNew}`);
+  lines.push(facts.join('   '));
+  if (s.reason) lines.push(`why: ${s.reason}`);
+  return lines;
+}
+
+export function formatHistory(releases: readonly ReleaseHistory[]): string {
+  if (releases.length === 0) return 'no releases yet';
+  const out: string[] = [];
+  for (const r of releases) {
+    out.push(`release ${r.id}  ${time(r.createdAt)}  by ${r.by}`);
+    for (const d of r.deployments) {
+      const s = d.state;
+      out.push(`  ${s.component} v${s.fromVersion} -> v${s.toVersion}: ${s.status}${s.reason ? ` (${s.reason})` : ''}`);
+      for (const e of d.events) out.push(`    ${time(e.at)}  ${e.sentence}`);
+    }
     out.push('');
   }
   return out.join('\n').trimEnd();

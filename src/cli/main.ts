@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Alias, Version } from '../core/index.js';
-import type { ComponentStatus } from '../app/control-plane.js';
+import { parseDuration, type Alias, type Version } from '../core/index.js';
+import type { ComponentStatus, ReleaseHistory } from '../app/control-plane.js';
+import type { DeploymentRecord } from '../store/deployment-store.js';
 import { ConfigError } from '../config/load.js';
 import { AdminClient, CliError, resolveConnection, type ConnectionOptions } from './admin-client.js';
-import { describeAlias, formatStatus, formatVersions } from './format.js';
+import { describeAlias, formatHistory, formatStatus, formatVersions } from './format.js';
 import { serve } from './serve.js';
 
 interface CommonOptions extends ConnectionOptions {
@@ -31,7 +32,7 @@ function withConnection(cmd: Command): Command {
     .option('--json', 'print machine-readable JSON')
     .option('--admin-url <url>', 'admin API address (default: ONEBOX_ADMIN_URL, else from the config, else http://127.0.0.1:8081)')
     .option('--token <token>', 'admin token (default: ONEBOX_ADMIN_TOKEN, else from the config or its state folder)')
-    .option('-c, --config <file>', 'config file to read the admin address and token from (default: ./onebox.yaml if present)');
+    .option('-f, --file <onebox.yaml>', 'config file to read the admin address and token from (default: ./onebox.yaml if present)');
 }
 
 function client(opts: CommonOptions): AdminClient {
@@ -41,6 +42,55 @@ function client(opts: CommonOptions): AdminClient {
 
 function print(opts: CommonOptions, json: unknown, human: () => string): void {
   console.log(opts.json ? JSON.stringify(json, null, 2) : human());
+}
+
+function collectSet(value: string, acc: [string, number][]): [string, number][] {
+  const m = /^([a-z][a-z0-9-]*)=([1-9]\d*)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected COMPONENT=VERSION (e.g. backend=4), got "${value}"`);
+  return [...acc, [m[1]!, Number(m[2])]];
+}
+
+function collectAfter(value: string, acc: [string, string][]): [string, string][] {
+  const m = /^([a-z][a-z0-9-]*):([a-z][a-z0-9-]*)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected COMPONENT:BEFORE (e.g. frontend:backend), got "${value}"`);
+  return [...acc, [m[1]!, m[2]!]];
+}
+
+function collectPair(value: string, acc: [string, string][]): [string, string][] {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError(`expected COMPONENT=SPEC, got "${value}"`);
+  return [...acc, [value.slice(0, at), value.slice(at + 1)]];
+}
+
+const ALARM_KEYS: Record<string, string> = {
+  'error-rate': 'maxErrorRate',
+  p50: 'maxP50Ms',
+  p90: 'maxP90Ms',
+  p99: 'maxP99Ms',
+  'min-requests': 'minRequests',
+};
+
+function collectAlarm(value: string, acc: Record<string, number>): Record<string, number> {
+  const m = /^([a-z0-9-]+)=(.+)$/.exec(value);
+  const key = m && ALARM_KEYS[m[1]!];
+  if (!m || !key) throw new InvalidArgumentError(`expected one of ${Object.keys(ALARM_KEYS).join(', ')} =VALUE, got "${value}"`);
+  const raw = m[2]!;
+  let n: number;
+  if (key === 'maxErrorRate') n = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw);
+  else if (key === 'minRequests') n = Number(raw);
+  else {
+    const ms = parseDuration(raw.endsWith('ms') || /[smh]$/.test(raw) ? raw : `${raw}ms`);
+    n = ms === undefined ? NaN : ms;
+  }
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`alarm ${m[1]} needs a number, got "${raw}"`);
+  return { ...acc, [key]: n };
+}
+
+const emptyToUndefined = <T extends object>(o: T): T | undefined => (Object.keys(o).length ? o : undefined);
+
+function describeStarted(d: DeploymentRecord): string {
+  const s = d.state;
+  return `${s.component}: deployment ${d.id} v${s.fromVersion} -> v${s.toVersion} ${s.status}${d.after.length ? ` (after ${d.after.join(', ')})` : ''}; follow with \`onebox status --watch\``;
 }
 
 export function buildProgram(): Command {
@@ -103,15 +153,74 @@ export function buildProgram(): Command {
     });
 
   withConnection(program.command('status'))
-    .description('components, live aliases and per-version traffic')
-    .action(async (opts: CommonOptions) => {
-      const res = await client(opts).call<{ components: ComponentStatus[]; fallbacks: Record<string, number> }>('GET', '/v1/status');
-      print(opts, res, () => {
+    .description('components, live aliases, deployments in progress and per-version traffic')
+    .option('-w, --watch', 'redraw every second until Ctrl-C')
+    .action(async (opts: CommonOptions & { watch?: boolean }) => {
+      const c = client(opts);
+      const render = async (): Promise<string> => {
+        const res = await c.call<{ components: ComponentStatus[]; fallbacks: Record<string, number> }>('GET', '/v1/status');
+        if (opts.json) return JSON.stringify(res, null, 2);
         const fallbacks = Object.entries(res.fallbacks);
         const tail = fallbacks.length ? `\nabsorbed: ${fallbacks.map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
         return formatStatus(res.components) + tail;
-      });
+      };
+      if (!opts.watch) return void console.log(await render());
+      for (;;) {
+        const text = await render();
+        process.stdout.write(`\x1b[H\x1b[2J${text}\n`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     });
+
+  withConnection(program.command('deploy <component> <version>'))
+    .description('move the live alias to a version step by step, watched by alarms')
+    .option('--config <spec>', 'deployment config: a CodeDeploy preset, canary:10%:5m, linear:10%:1m, onebox:20%:10m, steps:1%@5m,50%@10m,100% (+bake:10m); default: the component\'s')
+    .option('--alarm <name=value>', 'override an alarm: error-rate=2%, p50|p90|p99=300ms, min-requests=50 (repeatable)', collectAlarm, {})
+    .action(async (component: string, version: string, opts: CommonOptions & { config?: string; alarm: Record<string, number> }) => {
+      const body = { components: [{ component, version: positiveInt('version')(version), config: opts.config, alarms: emptyToUndefined(opts.alarm) }] };
+      const res = await client(opts).call<{ release: string; deployments: DeploymentRecord[] }>('POST', '/v1/releases', body);
+      print(opts, res, () => res.deployments.map(describeStarted).join('\n'));
+    });
+
+  withConnection(program.command('release'))
+    .description('deploy several components in order, as one release with one history')
+    .requiredOption('--set <component=version>', 'a component and its new version (repeatable)', collectSet, [])
+    .option('--after <component:before>', 'start component only after before succeeded (repeatable)', collectAfter, [])
+    .option('--config <component=spec>', 'deployment config for one component (repeatable)', collectPair, [])
+    .addOption(new Option('--recipe <name>', "prod-one-box: backends linear 10%/1m, then the frontend (routed at /) one-box 20% baking 10m").choices(['prod-one-box']))
+    .action(async (opts: CommonOptions & { set: [string, number][]; after: [string, string][]; config: [string, string][]; recipe?: string }) => {
+      const configs = new Map(opts.config);
+      const components = opts.set.map(([component, version]) => {
+        const after = opts.after.filter(([c]) => c === component).map(([, b]) => b);
+        return { component, version, config: configs.get(component), after: after.length ? after : undefined };
+      });
+      const res = await client(opts).call<{ release: string; deployments: DeploymentRecord[] }>('POST', '/v1/releases', { components, recipe: opts.recipe });
+      print(opts, res, () => [`release ${res.release}`, ...res.deployments.map(describeStarted)].join('\n'));
+    });
+
+  withConnection(program.command('history [component]'))
+    .description('releases with every event, newest first')
+    .option('--limit <n>', 'how many releases', positiveInt('--limit'), 20)
+    .action(async (component: string | undefined, opts: CommonOptions & { limit: number }) => {
+      const res = await client(opts).call<{ releases: ReleaseHistory[] }>('GET', `/v1/history?limit=${opts.limit}`);
+      const releases = component
+        ? res.releases.map((r) => ({ ...r, deployments: r.deployments.filter((d) => d.state.component === component) })).filter((r) => r.deployments.length)
+        : res.releases;
+      print(opts, { releases }, () => formatHistory(releases));
+    });
+
+  const control = (name: string, description: string, command: (o: { all?: boolean }) => string, extra?: (c: Command) => Command) => {
+    const cmd = withConnection(program.command(`${name} <component>`)).description(description);
+    (extra ? extra(cmd) : cmd).action(async (component: string, opts: CommonOptions & { all?: boolean }) => {
+      const res = await client(opts).call<{ deployment: DeploymentRecord }>('POST', `/v1/components/${component}/deployment/${command(opts)}`);
+      print(opts, res.deployment, () => `${component}: ${res.deployment.state.status}${res.deployment.state.reason ? ` (${res.deployment.state.reason})` : ''}, v${res.deployment.state.toVersion} at ${res.deployment.state.weightBp / 100}%`);
+    });
+  };
+  control('pause', 'hold the deployment at its current weight (alarms still roll back)', () => 'pause');
+  control('resume', 'continue a paused deployment with the hold time it had left', () => 'resume');
+  control('promote', 'skip to the next step now (--all: straight to 100%)', (o) => (o.all ? 'promote-all' : 'promote'), (c) => c.option('--all', 'go straight to 100%'));
+  control('rollback', 'all traffic back to the previous version now (also after success)', () => 'rollback');
+  control('stop', 'stop the deployment; traffic back to the previous version', () => 'stop');
 
   return program;
 }

@@ -16,6 +16,7 @@ import {
   type DeploymentEvent,
   type DeploymentHooks,
   type DeploymentSettings,
+  type GateVerdict,
   type InconclusivePolicy,
   type Observation,
 } from '../core/index.js';
@@ -138,12 +139,17 @@ export class Controller {
   /** One evaluation of every active deployment against its gates and clock. */
   tick(): void {
     for (const record of this.deps.deployments.active()) {
-      const s = record.state;
-      if (s.status === 'created' || s.status === 'before-hook' || s.status === 'after-hook') continue;
-      const window = this.deps.metrics.forVersion(s.component, s.toVersion).since(this.markFor(record));
-      const gate = evaluateAlarms(record.gates.alarms, window, `v${s.toVersion}`);
-      this.apply(record, { kind: 'tick', gate });
+      const gate = this.gate(record);
+      if (gate) this.apply(record, { kind: 'tick', gate });
     }
+  }
+
+  /** The gate verdict on the current step's window, for deployments that are holding. */
+  gate(record: DeploymentRecord): GateVerdict | undefined {
+    const s = record.state;
+    if (s.status !== 'in-progress' && s.status !== 'baking' && s.status !== 'paused') return undefined;
+    const window = this.deps.metrics.forVersion(s.component, s.toVersion).since(this.markFor(record));
+    return evaluateAlarms(record.gates.alarms, window, `v${s.toVersion}`);
   }
 
   /**

@@ -39,13 +39,13 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
   };
 
   /** Traffic, then 10 s of fake time, then a controller tick, until nothing is active. */
-  const runUntilDone = async (maxRounds = 500): Promise<void> => {
+  const runUntilDone = async (maxRounds = 500, stepMs = 10_000): Promise<void> => {
     for (let round = 0; round < maxRounds; round++) {
       const active = onebox.plane.status().filter((c) => c.deployment && ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'].includes(c.deployment.state.status));
       if (active.length === 0) return;
       await traffic(100, '/api/items');
       await traffic(100, '/');
-      clock.advance(10_000);
+      clock.advance(stepMs);
       onebox.controller.tick();
       await onebox.controller.settled();
     }
@@ -111,6 +111,36 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     expect(frontendStart).toBeGreaterThanOrEqual(backendDone);
     expect(frontendEvents.map((e) => e.type)).toEqual(['started', 'bake', 'step', 'succeeded']);
     for (const e of [...backendEvents, ...frontendEvents]) expect(e.sentence).toMatch(/^(backend|frontend) v2: /);
+  });
+
+  it('runs seed 000\'s prod-one-box recipe from one request: backend linear 10%/1m, then frontend one-box 20% baking 10m', async () => {
+    const [backend, frontend] = onebox.plane.release(
+      {
+        recipe: 'prod-one-box',
+        components: [
+          { component: 'backend', version: 2, alarms: { minRequests: 10 } },
+          { component: 'frontend', version: 2, alarms: { minRequests: 10 } },
+        ],
+      },
+      'test',
+    );
+    expect(backend!.state.plan.map((p) => p.weightBp)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]);
+    expect(backend!.state.plan.slice(0, -1).every((p) => p.holdMs === 60_000)).toBe(true);
+    expect(frontend!.after).toEqual(['backend']);
+    expect(frontend!.state.plan).toEqual([
+      { weightBp: 2000, holdMs: 600_000, bake: true },
+      { weightBp: 10000, holdMs: 0, bake: false },
+    ]);
+    const started = clock.now();
+    await runUntilDone(200, 30_000);
+    const [release] = onebox.plane.history(1);
+    const events = release!.deployments.flatMap((d) => d.events).sort((a, b) => a.seq - b.seq);
+    const frontendBake = events.find((e) => e.sentence.startsWith('frontend') && e.type === 'bake')!;
+    const backendDone = events.find((e) => e.sentence.startsWith('backend') && e.type === 'succeeded')!;
+    const frontendDone = events.find((e) => e.sentence.startsWith('frontend') && e.type === 'succeeded')!;
+    expect(backendDone.at - started).toBeGreaterThanOrEqual(9 * 60_000);
+    expect(frontendBake.at).toBeGreaterThanOrEqual(backendDone.at);
+    expect(frontendDone.at - frontendBake.at).toBeGreaterThanOrEqual(10 * 60_000);
   });
 
   it('rolls back a backend answering 5% of requests with 500 in its first step; the frontend never starts', async () => {
