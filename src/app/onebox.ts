@@ -32,6 +32,7 @@ export interface StartOptions {
   readonly manualTicks?: boolean;
   readonly runHook?: HookRunner;
   readonly onEvent?: ControllerDeps['onEvent'];
+  readonly onError?: ControllerDeps['onError'];
 }
 
 function splitListen(listen: string): { host: string; port: number } {
@@ -87,6 +88,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     onAliasChange: rebuild,
     runHook: options.runHook ?? runHook,
     onEvent: options.onEvent,
+    onError: options.onError,
   });
   const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild);
 

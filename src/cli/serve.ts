@@ -47,7 +47,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (!opts.config && !existsSync(file)) {
       throw new CliError(`no ${DEFAULT_CONFIG_FILE} here: pass --config FILE, or try \`onebox serve --sample\``, 2);
     }
-    running = await startOnebox(withOverrides(readConfigInput(file), opts, file));
+    running = await startOnebox(withOverrides(readConfigInput(file), opts, file), {
+      onEvent: (e) => console.log(`${new Date(e.at).toISOString().slice(11, 19)}  ${e.sentence}`),
+      onError: (err) => console.error(`onebox: controller: ${err.message} (will retry)`),
+    });
   }
 
   console.log(`onebox gateway  ${running.gatewayUrl}`);

@@ -50,6 +50,8 @@ export interface ControllerDeps {
   readonly runHook: HookRunner;
   /** Every event, after it is stored (logs, streams). */
   readonly onEvent?: (event: DeploymentEvent & { deploymentId: string }) => void;
+  /** A tick that failed (nothing changed; the next tick tries again). */
+  readonly onError?: (err: Error) => void;
   readonly newId?: () => string;
 }
 
@@ -171,14 +173,7 @@ export class Controller {
         this.tick();
       } catch (err) {
         // A failed tick (e.g. the disk is full) changes nothing; the next one tries again.
-        this.deps.onEvent?.({
-          deploymentId: '-',
-          at: this.deps.clock.now(),
-          type: 'controller-error',
-          sentence: `controller tick failed: ${(err as Error).message}`,
-          status: 'paused',
-          weightBp: 0,
-        });
+        this.deps.onError?.(err as Error);
       }
     }, intervalMs);
     this.timer.unref();
