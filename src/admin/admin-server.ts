@@ -1,3 +1,4 @@
+import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { OneboxError } from '../core/errors.js';
@@ -160,22 +161,13 @@ export class AdminServer {
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const addr = this.server.address() as { port: number; address: string };
-        resolve({ port: addr.port, host: addr.address });
-      });
-    });
+    return listen(this.server, port, host);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return close(this.server);
   }
+
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { close, listen } from '../util/server-lifecycle.js';
 
 /**
  * A tiny versioned web site: one HTML page that references hashed assets only this
@@ -51,17 +52,12 @@ export async function startSampleSite(label: string, assetCount = 12, host = '12
       res.end('not found');
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as { port: number };
+  const { port } = await listen(server, 0, host);
   return {
     label,
     assets,
     server,
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => close(server),
   };
 }
