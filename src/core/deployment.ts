@@ -37,13 +37,17 @@ export interface DeploymentSettings {
   readonly onInconclusive: InconclusivePolicy;
 }
 
-export interface DeploymentState {
+/** What a deployment is, fixed at creation. */
+export interface NewDeployment {
   readonly id: string;
   readonly component: string;
   readonly fromVersion: number;
   readonly toVersion: number;
   readonly plan: readonly PlanStep[];
   readonly settings: DeploymentSettings;
+}
+
+export interface DeploymentState extends NewDeployment {
   readonly status: DeploymentStatus;
   /** Index of the current step in `plan` (-1 before traffic). */
   readonly step: number;
@@ -89,15 +93,6 @@ export type Effect =
 export interface Transition {
   readonly state: DeploymentState;
   readonly effects: readonly Effect[];
-}
-
-export interface NewDeployment {
-  readonly id: string;
-  readonly component: string;
-  readonly fromVersion: number;
-  readonly toVersion: number;
-  readonly plan: readonly PlanStep[];
-  readonly settings: DeploymentSettings;
 }
 
 export function createDeployment(d: NewDeployment, now: number): DeploymentState {
