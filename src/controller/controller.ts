@@ -149,7 +149,7 @@ export class Controller {
   /** The gate verdict on the current step's window, for deployments that are holding. */
   gate(record: DeploymentRecord): GateVerdict | undefined {
     const s = record.state;
-    if (s.status !== 'in-progress' && s.status !== 'baking' && s.status !== 'paused') return undefined;
+    if (!['in-progress', 'baking', 'paused', 'after-hook'].includes(s.status)) return undefined;
     const window = this.deps.metrics.forVersion(s.component, s.toVersion).since(this.markFor(record));
     return evaluateAlarms(record.gates.alarms, window, `v${s.toVersion}`);
   }

@@ -22,9 +22,9 @@ const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
  * to reach the minimum succeeded: then it fails at once.
  */
 export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new version'): GateVerdict {
-  const errorBudget = t.maxErrorRate * t.minRequests;
   if (s.requests < t.minRequests) {
-    if (s.errors > errorBudget) {
+    // Compared as a rate, like the full-sample rule, so float rounding cannot split them.
+    if (s.errors / t.minRequests > t.maxErrorRate) {
       return {
         result: 'fail',
         sentence: `${label}: ${s.errors} errors in its first ${s.requests} requests, already over ${pct(t.maxErrorRate)} of the ${t.minRequests}-request minimum`,

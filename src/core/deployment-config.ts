@@ -46,6 +46,8 @@ function checkPercent(percent: number, field: string): void {
   if (!Number.isFinite(percent) || percent <= 0 || percent > 100) {
     throw invalid(`${field} must be a percentage above 0 and at most 100, got ${String(percent)}`);
   }
+  // Weights are basis points: a share that rounds to none would never move traffic.
+  if (toBp(percent) <= 0) throw invalid(`${field} must be at least 0.01%, got ${String(percent)}`);
 }
 
 function checkDuration(ms: number, field: string): void {
@@ -65,7 +67,7 @@ export function planOf(config: DeploymentConfig): PlanStep[] {
       const hold = config.kind === 'canary' ? config.intervalMs : config.bakeMs;
       checkPercent(config.percent, `${config.kind} percent`);
       checkDuration(hold, config.kind === 'canary' ? 'canary interval' : 'one-box bake');
-      if (config.percent === 100) return [last];
+      if (toBp(config.percent) >= BUCKETS) return [last];
       return [{ weightBp: toBp(config.percent), holdMs: hold, bake: config.kind === 'one-box' }, last];
     }
     case 'linear': {
@@ -157,7 +159,8 @@ export function parseDeploymentSpec(spec: string): DeploymentConfig {
       return withBake({
         kind: 'steps',
         steps: args[0]!.split(',').map((step) => {
-          const [percent, hold] = step.split('@');
+          const [percent, hold, ...rest] = step.split('@');
+          if (rest.length) throw invalid(`deployment config "${spec}": step "${step}" has more than one hold`);
           return { percent: percentOf(percent!, 'step', spec), holdMs: hold === undefined ? 0 : durationOf(hold, 'hold', spec) };
         }),
       });
@@ -165,7 +168,7 @@ export function parseDeploymentSpec(spec: string): DeploymentConfig {
   throw invalid(`deployment config "${spec}" is not one onebox knows; ${SPEC_HELP}`);
 }
 
-/** One line a person reads: "canary 10% for 5m, then 100%". */
+/** One line a person reads: "10% for 5m -> 100%". */
 export function describePlan(plan: readonly PlanStep[]): string {
   return plan
     .map((s) => `${s.weightBp / 100}%${s.holdMs ? ` ${s.bake ? 'bake' : 'for'} ${formatDuration(s.holdMs)}` : ''}`)

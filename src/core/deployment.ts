@@ -199,11 +199,12 @@ export function nextWakeAt(s: DeploymentState): number | undefined {
 
 function onTick(t: Step, gate: GateVerdict): void {
   const s = t.state;
-  const watching = s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused';
+  const watching = s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused' || s.status === 'after-hook';
   if (!watching) return;
-  // Alarms protect users even while a human has paused the deployment.
+  // Alarms protect users while a human has paused the deployment and while the
+  // afterAllowTraffic hook runs with everyone on the new version.
   if (gate.result === 'fail') return t.rollBack('rolled-back', gate.sentence);
-  if (s.status === 'paused') return;
+  if (s.status === 'paused' || s.status === 'after-hook') return;
   const step = s.plan[s.step]!;
   const held = heldMs(s, t.now);
   if (held < step.holdMs) return;
@@ -253,13 +254,15 @@ function onCommand(t: Step, command: DeploymentCommand, by: string, detail: stri
   switch (command) {
     case 'start':
       if (s.status !== 'created') refuse(`it is ${s.status}`);
-      t.event('started', `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`);
       if (s.settings.beforeHook) {
         t.set({ status: 'before-hook' });
+        t.event('started', `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`);
         t.event('before-hook', 'running the beforeAllowTraffic hook');
         t.effects.push({ kind: 'run-hook', hook: 'before' });
         return;
       }
+      t.set({ status: 'in-progress' });
+      t.event('started', `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`);
       return t.enter(0);
     case 'skip':
       if (s.status !== 'created') refuse(`it is ${s.status}`);
@@ -272,7 +275,8 @@ function onCommand(t: Step, command: DeploymentCommand, by: string, detail: stri
     case 'resume': {
       if (s.status !== 'paused' || !s.paused) refuse(`it is ${s.status}`);
       const p = s.paused!;
-      t.set({ status: p.from, stepStartedAt: t.now - p.heldMs, paused: undefined, extended: false });
+      // `extended` stays: an extension already announced is not announced again.
+      t.set({ status: p.from, stepStartedAt: t.now - p.heldMs, paused: undefined });
       return t.event('resumed', `resumed by ${by} with ${formatDuration(holdRemainingMs(t.state, t.now))} of the hold left`);
     }
     case 'promote':
@@ -281,6 +285,7 @@ function onCommand(t: Step, command: DeploymentCommand, by: string, detail: stri
       return t.enter(s.step + 1);
     case 'promote-all':
       if (!holding) refuse(`it is ${s.status}`);
+      t.set({ paused: undefined });
       t.route(BUCKETS);
       t.event('promoted', `promoted by ${by} straight to 100%`);
       return t.finishTraffic();

@@ -161,7 +161,7 @@ describe('start', () => {
     const d = drive('steps:10%@5m,50%@5m,100%');
     const t = d.at(SEC, START);
     expect(t.effects).toEqual([
-      ev(T0 + SEC, 'started', 'deployment from v1 started: 10% -> 50% -> 100%', 'created', 0),
+      ev(T0 + SEC, 'started', 'deployment from v1 started: 10% -> 50% -> 100%', 'in-progress', 0),
       shifted(1000),
       ev(T0 + SEC, 'step', '10% of users on v2 for 5m (step 1 of 3)', 'in-progress', 1000),
     ]);
@@ -183,7 +183,7 @@ describe('start', () => {
     const d = drive('canary:10%:5m', { beforeHook: true });
     const t = d.at(0, START);
     expect(t.effects).toEqual([
-      ev(T0, 'started', 'deployment from v1 started: 10% -> 100%', 'created', 0),
+      ev(T0, 'started', 'deployment from v1 started: 10% -> 100%', 'before-hook', 0),
       ev(T0, 'before-hook', 'running the beforeAllowTraffic hook', 'before-hook', 0),
       runHook('before'),
     ]);
@@ -244,7 +244,7 @@ describe('start', () => {
     const d = drive('all-at-once');
     const t = d.at(0, START);
     expect(t.effects).toEqual([
-      ev(T0, 'started', 'deployment from v1 started: 100%', 'created', 0),
+      ev(T0, 'started', 'deployment from v1 started: 100%', 'in-progress', 0),
       shifted(10_000),
       ev(T0, 'step', '100% of users on v2 (step 1 of 1)', 'in-progress', 10_000),
       ALL_NEW,
@@ -312,7 +312,7 @@ describe('steps and holds', () => {
     const d = drive('steps:1%,5%,20%@1m,100%');
     const t = d.at(0, START);
     expect(t.effects).toEqual([
-      ev(T0, 'started', 'deployment from v1 started: 1% -> 5% -> 20% -> 100%', 'created', 0),
+      ev(T0, 'started', 'deployment from v1 started: 1% -> 5% -> 20% -> 100%', 'in-progress', 0),
       shifted(100),
       ev(T0, 'step', '1% of users on v2 (step 1 of 4)', 'in-progress', 100),
       shifted(500),
