@@ -1,0 +1,182 @@
+// Starts the upstreams and the three proxies as child processes on 127.0.0.1, so each
+// one's CPU time can be read from /proc/<pid>/stat on its own.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repo = join(here, '..', '..');
+const children = new Set();
+
+/**
+ * Spawns a process and polls ready(stdout so far) every 50 ms until it returns a value;
+ * resolves with that value plus the pid and a stop function.
+ */
+async function spawnReady(name, command, args, ready, timeoutMs = 15_000) {
+  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  child.once('exit', () => children.delete(child));
+  for (const until = Date.now() + timeoutMs; Date.now() < until;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    const value = await ready(out);
+    if (value !== undefined) return { ...value, pid: child.pid, stop: () => stopChild(child) };
+  }
+  const state = child.exitCode ?? child.signalCode;
+  if (state === null) await stopChild(child);
+  throw new Error(`${name}: ${state === null ? 'not ready in time' : `exited (${state})`}\n${err.trim()}`);
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within 5 s. */
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      children.delete(child);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Last resort on exit: no child outlives the benchmark (nginx's master stops its worker). */
+export function killAll() {
+  for (const child of children) child.kill('SIGTERM');
+}
+
+const jsonLine = (out) => {
+  const line = out
+    .split('\n')
+    .slice(0, -1)
+    .find((l) => l.startsWith('{'));
+  return line === undefined ? undefined : JSON.parse(line);
+};
+
+/** Two node:http upstreams; resolves with { v1, v2 } origins. */
+export async function startUpstreams() {
+  const up = await spawnReady('upstreams', process.execPath, [join(here, 'upstream.mjs'), 'v1', 'v2'], jsonLine);
+  return { ...up, v1: `http://127.0.0.1:${up.v1}`, v2: `http://127.0.0.1:${up.v2}` };
+}
+
+async function admin(method, url, token, body) {
+  const res = await request(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.body.json();
+  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/**
+ * `onebox serve` with a temp config, v1 and v2 published and the alias at v1 + 20% v2,
+ * all through the admin API. `nodeArgs` go before the script (e.g. --cpu-prof).
+ */
+export async function startOnebox(dir, upstreams, weightBp, nodeArgs = []) {
+  mkdirSync(dir, { recursive: true });
+  const token = randomBytes(24).toString('hex');
+  const config = join(dir, 'onebox.yaml');
+  writeFileSync(
+    config,
+    [
+      'gateway: { listen: "127.0.0.1:0" }',
+      `admin: { listen: "127.0.0.1:0", token: "${token}" }`,
+      `state: { dir: "${join(dir, 'state')}" }`,
+      'components: [{ name: web, route: / }]',
+      '',
+    ].join('\n'),
+  );
+  const args = [...nodeArgs, join(repo, 'dist/cli/main.js'), 'serve', '--config', config];
+  const proc = await spawnReady('onebox', process.execPath, args, (out) => {
+    const gateway = /onebox gateway\s+(\S+)/.exec(out)?.[1];
+    const adminUrl = /onebox admin\s+(\S+)/.exec(out)?.[1];
+    return gateway && adminUrl ? { url: gateway, adminUrl } : undefined;
+  });
+  const versions = `${proc.adminUrl}/v1/components/web/versions`;
+  await admin('POST', versions, token, { url: upstreams.v1 });
+  await admin('POST', versions, token, { url: upstreams.v2 });
+  const { alias } = await admin('PUT', `${proc.adminUrl}/v1/components/web/alias`, token, {
+    version: 1,
+    weights: { 2: weightBp / 10_000 },
+  });
+  return { ...proc, seed: alias.seed };
+}
+
+/** plain-proxy.mjs with the same seed and weight as onebox's alias. */
+export async function startPlain(upstreams, seed, weightBp, nodeArgs = []) {
+  const args = [...nodeArgs, join(here, 'plain-proxy.mjs'), upstreams.v1, upstreams.v2, seed, String(weightBp)];
+  const proc = await spawnReady('plain proxy', process.execPath, args, jsonLine);
+  return { ...proc, url: `http://127.0.0.1:${proc.port}` };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * nginx in the foreground with its own prefix, one worker (as the node proxies have one
+ * thread), upstream keep-alive, and split_clients on the onebox-uid cookie. nginx cannot
+ * name a cookie with a dash ($cookie_onebox-uid), so a map pulls it out of the header.
+ */
+export async function startNginx(dir, upstreams, weightBp) {
+  const prefix = join(dir, 'nginx');
+  mkdirSync(prefix);
+  const port = await freePort();
+  const host = (origin) => origin.replace('http://', '');
+  const conf = `
+worker_processes 1;
+daemon off;
+pid ${prefix}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  upstream v1 { server ${host(upstreams.v1)}; keepalive 64; }
+  upstream v2 { server ${host(upstreams.v2)}; keepalive 64; }
+  map $http_cookie $onebox_uid { default ""; "~(?:^|;\\s*)onebox-uid=(?<uid>[A-Za-z0-9_-]+)" $uid; }
+  split_clients "$onebox_uid" $version { ${weightBp / 100}% v2; * v1; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://$version;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`;
+  writeFileSync(join(prefix, 'nginx.conf'), conf);
+  const url = `http://127.0.0.1:${port}`;
+  const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr'];
+  // nginx prints nothing when it is ready: probe the port.
+  const probe = async () => {
+    const res = await request(url).catch(() => undefined);
+    await res?.body.dump();
+    return res && { url };
+  };
+  return spawnReady('nginx', 'nginx', args, probe);
+}
