@@ -3,6 +3,7 @@ import { Agent, request } from 'undici';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { bucketOf } from '../../src/core/index.js';
 
 /** An upstream that fails `errorRate` of its requests with 500. */
 const app = (label: string, errorRate = 0) => {
@@ -169,6 +170,10 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     const reached = seen.get('backend:3')?.size ?? 0;
     const all = new Set([...(seen.get('backend:1') ?? []), ...(seen.get('backend:3') ?? [])]).size;
     console.log(`[e2e] bad backend v3 reached ${reached} of ${all} users (${((reached / all) * 100).toFixed(1)}%) before rollback`);
-    expect(reached / all).toBeLessThanOrEqual(0.1 + 0.03);
+    // Exactly the users whose bucket is inside the 10% step, and no one else.
+    const seed = `backend@3:${status.backend!.deployment!.id}`;
+    for (const uid of seen.get('backend:3') ?? []) expect(bucketOf(seed, uid)).toBeLessThan(1000);
+    const admitted = [...new Set([...(seen.get('backend:1') ?? []), ...(seen.get('backend:3') ?? [])])].filter((u) => bucketOf(seed, u) < 1000);
+    expect(reached).toBe(admitted.length);
   });
 });
