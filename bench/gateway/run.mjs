@@ -36,6 +36,8 @@ const WEIGHT_BP = 2000; // v2 gets 20% of users
 const USERS = 1000;
 const STICKY_RECHECKS = 300;
 const GOAL_US = 30;
+/** A run during which other work used more CPU than this (cores) is repeated once. */
+const NOISY_CORES = 0.25;
 
 const ids = Array.from({ length: USERS }, (_, i) =>
   createHash('sha256').update(`bench-user-${i}`).digest('base64url').slice(0, 22),
@@ -106,7 +108,7 @@ async function checkSplit(url, seed) {
 }
 
 /** Waits (at most `seconds`) until the machine is nearly idle, so runs overlap less with other work. */
-async function waitForQuiet(seconds = 10) {
+async function waitForQuiet(seconds = 5) {
   for (const until = Date.now() + seconds * 1000; Date.now() < until;) {
     const before = cpuSnapshot([]).machine;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -230,15 +232,27 @@ async function main() {
   const header = ['req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'proxy cores', 'upstream µs/req', 'other cores', 'errors'];
   log(row(['round', 'proxy', ...header]));
   log(row(['---', '---', ...header.map(() => '---:')]));
+  let retries = rounds; // keeps a noisy machine from stretching the run much
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < proxies.length; i++) {
       const p = proxies[(i + r) % proxies.length];
-      const m = await measure(load, p, upstreams);
+      let m = await measure(load, p, upstreams);
+      let round = String(r + 1);
+      if (m.other > NOISY_CORES && retries > 0) {
+        retries--;
+        const again = await measure(load, p, upstreams);
+        if (again.other < m.other) m = again;
+        round += '*';
+      }
       p.runs.push(m);
-      log(row([String(r + 1), p.name, ...fmtRun(m)]));
+      log(row([round, p.name, ...fmtRun(m)]));
     }
   }
   log();
+  if (retries < rounds) {
+    log(`\\* repeated once: other work used over ${NOISY_CORES} cores; the quieter of the two runs is kept.`);
+    log();
+  }
 
   log(`## Medians of ${rounds} rounds`);
   log();
@@ -253,7 +267,7 @@ async function main() {
   log();
   const ob = med.onebox;
   const vs = (name) => (med[name] ? `${(ob.cpuUs / med[name].cpuUs).toFixed(2)}× ${name}` : `${name} not measured`);
-  log(`- onebox CPU per request: ${vs('plain proxy')}, ${vs('nginx')}`);
+  log(`- onebox CPU per request: ${vs('plain proxy')}, ${vs('nginx')} (run-to-run noise here is about ±10%)`);
   log(`- onebox throughput: ${(ob.rps / med['plain proxy'].rps).toFixed(2)}× plain proxy`);
   log(`- goal ≤ ${GOAL_US} µs CPU/request: ${ob.cpuUs <= GOAL_US ? 'met' : 'not met'} (${ob.cpuUs.toFixed(1)} µs)`);
   log(`- goal ahead of the plain proxy: ${ob.cpuUs < med['plain proxy'].cpuUs ? 'met' : 'not met'}`);
