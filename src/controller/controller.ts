@@ -62,13 +62,17 @@ export interface ControllerDeps {
  * picks every deployment up from the store.
  */
 export class Controller {
-  private readonly marks = new Map<string, { step: number; mark: MetricsMark }>();
+  /** Metrics at each deployment's step start; lost on restart (metrics start again then). */
+  private readonly marks = new Map<string, { step: number; at: number; mark: MetricsMark }>();
+  /** When this process began collecting metrics. */
+  private readonly startedAt: number;
   private readonly newId: () => string;
   private timer: NodeJS.Timeout | undefined;
   private readonly hooksInFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: ControllerDeps) {
     this.newId = deps.newId ?? (() => randomUUID().slice(0, 8));
+    this.startedAt = deps.clock.now();
   }
 
   /** Validates and records a release, then starts what can start. Nothing is written on error. */
@@ -142,7 +146,8 @@ export class Controller {
   tick(): void {
     for (const record of this.deps.deployments.active()) {
       const gate = this.gate(record);
-      if (gate) this.apply(record, { kind: 'tick', gate });
+      const windowStartedAt = this.currentMark(record)?.at ?? this.startedAt;
+      if (gate) this.apply(record, { kind: 'tick', gate, windowStartedAt });
     }
   }
 
@@ -150,7 +155,7 @@ export class Controller {
   gate(record: DeploymentRecord): GateVerdict | undefined {
     const s = record.state;
     if (!['in-progress', 'baking', 'paused', 'after-hook'].includes(s.status)) return undefined;
-    const window = this.deps.metrics.forVersion(s.component, s.toVersion).since(this.markFor(record));
+    const window = this.deps.metrics.forVersion(s.component, s.toVersion).since(this.currentMark(record)?.mark);
     return evaluateAlarms(record.gates.alarms, window, `v${s.toVersion}`);
   }
 
@@ -189,9 +194,10 @@ export class Controller {
     while (this.hooksInFlight.size) await Promise.all([...this.hooksInFlight]);
   }
 
-  private markFor(record: DeploymentRecord): MetricsMark | undefined {
+  /** The mark of the current step, if this process saw the step begin. */
+  private currentMark(record: DeploymentRecord): { at: number; mark: MetricsMark } | undefined {
     const m = this.marks.get(record.id);
-    return m && m.step === record.state.step ? m.mark : undefined;
+    return m && m.step === record.state.step ? m : undefined;
   }
 
   private apply(record: DeploymentRecord, observation: Observation): DeploymentRecord {
@@ -212,7 +218,7 @@ export class Controller {
     // Then traffic.
     if (alias) this.deps.onAliasChange();
     if (state.step !== record.state.step) {
-      this.marks.set(state.id, { step: state.step, mark: this.deps.metrics.forVersion(state.component, state.toVersion).mark() });
+      this.marks.set(state.id, { step: state.step, at: now, mark: this.deps.metrics.forVersion(state.component, state.toVersion).mark() });
     }
     // Then notifications.
     for (const e of events) this.deps.onEvent?.({ ...e, deploymentId: state.id });

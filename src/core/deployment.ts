@@ -67,7 +67,16 @@ export interface DeploymentState extends NewDeployment {
 export type DeploymentCommand = 'start' | 'pause' | 'resume' | 'promote' | 'promote-all' | 'rollback' | 'stop' | 'skip';
 
 export type Observation =
-  | { readonly kind: 'tick'; readonly gate: GateVerdict }
+  | {
+      readonly kind: 'tick';
+      readonly gate: GateVerdict;
+      /**
+       * When the gate's data window began: the step's start, or later when the process
+       * restarted and its metrics began again. An inconclusive gate gets its full
+       * extension counted from then, so a restart cannot run out the clock on it.
+       */
+      readonly windowStartedAt?: number;
+    }
   | { readonly kind: 'hook-done'; readonly hook: 'before' | 'after'; readonly ok: boolean; readonly detail: string }
   | { readonly kind: 'command'; readonly command: DeploymentCommand; readonly by?: string; readonly detail?: string };
 
@@ -197,7 +206,7 @@ export function nextWakeAt(s: DeploymentState): number | undefined {
   return s.stepStartedAt + step.holdMs + (s.extended ? s.settings.maxExtensionMs : 0);
 }
 
-function onTick(t: Step, gate: GateVerdict): void {
+function onTick(t: Step, gate: GateVerdict, windowStartedAt: number | undefined): void {
   const s = t.state;
   const watching = s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused' || s.status === 'after-hook';
   if (!watching) return;
@@ -209,7 +218,8 @@ function onTick(t: Step, gate: GateVerdict): void {
   const held = heldMs(s, t.now);
   if (held < step.holdMs) return;
   if (gate.result === 'pass') return t.enter(s.step + 1);
-  if (held < step.holdMs + s.settings.maxExtensionMs) {
+  const observedFrom = windowStartedAt === undefined ? 0 : windowStartedAt - s.stepStartedAt;
+  if (held < Math.max(step.holdMs, observedFrom) + s.settings.maxExtensionMs) {
     if (!s.extended) {
       t.set({ extended: true });
       t.event('extended', `hold over but the gate is inconclusive (${gate.sentence}); waiting up to ${formatDuration(s.settings.maxExtensionMs)} more`);
@@ -308,7 +318,7 @@ export function reduce(state: DeploymentState, observation: Observation, now: nu
   const t = new Step(state, now);
   switch (observation.kind) {
     case 'tick':
-      onTick(t, observation.gate);
+      onTick(t, observation.gate, observation.windowStartedAt);
       break;
     case 'hook-done':
       onHook(t, observation.hook, observation.ok, observation.detail);
