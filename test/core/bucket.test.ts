@@ -2,7 +2,7 @@ import reference from 'murmurhash3js-revisited';
 import { describe, expect, it } from 'vitest';
 import { BUCKETS, bucketOf } from '../../src/core/bucket.js';
 import { murmur3 } from '../../src/core/murmur3.js';
-import { prng, randomCookieId } from './random.js';
+import { prng, randomCookieId } from '../helpers/random.js';
 import { loadSpec } from './spec-vectors.js';
 
 const spec = loadSpec();

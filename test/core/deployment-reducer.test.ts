@@ -18,7 +18,7 @@ import {
 } from '../../src/core/deployment.js';
 import { parseDeploymentSpec, planOf, type DeploymentConfig, type PlanStep } from '../../src/core/deployment-config.js';
 import type { GateVerdict } from '../../src/core/gate.js';
-import { prng } from './random.js';
+import { prng } from '../helpers/random.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;

@@ -1,7 +1,7 @@
 import reference from 'murmurhash3js-revisited';
 import { describe, expect, it } from 'vitest';
 import { murmur3 } from '../../src/core/murmur3.js';
-import { prng } from './random.js';
+import { prng } from '../helpers/random.js';
 import { loadSpec } from './spec-vectors.js';
 
 const encoder = new TextEncoder();

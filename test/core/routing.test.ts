@@ -8,7 +8,7 @@ import {
   weightToBasisPoints,
   type AliasRouting,
 } from '../../src/core/routing.js';
-import { distinctIds } from './random.js';
+import { distinctIds } from '../helpers/random.js';
 
 const USERS = distinctIds(100_000, 2024);
 const noDraw = (): number => {
