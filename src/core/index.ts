@@ -13,3 +13,6 @@ export * from './gate.js';
 export * from './alarms.js';
 export * from './deployment.js';
 export * from './hooks.js';
+export * from './stats/index.js';
+export * from './latency-buckets.js';
+export * from './judge.js';

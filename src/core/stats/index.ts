@@ -1,0 +1,3 @@
+export * from './normal.js';
+export * from './mann-whitney.js';
+export * from './sprt.js';
