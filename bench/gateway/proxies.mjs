@@ -137,7 +137,7 @@ function freePort() {
  */
 export async function startNginx(dir, upstreams, weightBp) {
   const prefix = join(dir, 'nginx');
-  mkdirSync(prefix);
+  mkdirSync(prefix, { recursive: true });
   const port = await freePort();
   const host = (origin) => origin.replace('http://', '');
   const conf = `

@@ -192,27 +192,38 @@ async function main() {
   log(
     `- load: ${load.version}, ${threads} thread(s), ${connections} connections, ${USERS} distinct cookies round-robin`,
   );
-  log(`- rounds: ${rounds} × ${duration} s per proxy (after ${warmup} s warm-up each), proxies alternating`);
+  log(
+    `- rounds: ${rounds} × ${duration} s per proxy (after ${warmup} s warm-up each), proxies alternating and restarted each round`,
+  );
   log(`- command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
   log();
 
   const upstreams = await startUpstreams();
-  const onebox = await startOnebox(join(dir, 'onebox'), upstreams, WEIGHT_BP);
-  const proxies = [
-    { name: 'onebox', runs: [], ...onebox },
-    { name: 'plain proxy', runs: [], ...(await startPlain(upstreams, onebox.seed, WEIGHT_BP)) },
-  ];
-  if (nginxVersion.error) log('nginx: skipped (not installed; `apt-get install -y nginx-light`)');
-  else {
-    try {
-      proxies.push({ name: 'nginx', runs: [], ...(await startNginx(dir, upstreams, WEIGHT_BP)) });
-    } catch (err) {
-      log(`nginx: skipped (${err.message.split('\n').join(' ')})`);
+  let nginxSkipped = nginxVersion.error !== undefined;
+  if (nginxSkipped) log('nginx: skipped (not installed; `apt-get install -y nginx-light`)');
+  /** Fresh proxy processes for each round, so rounds also differ in JIT state and placement. */
+  const startProxies = async (round) => {
+    const at = join(dir, `round-${round}`);
+    const onebox = await startOnebox(join(at, 'onebox'), upstreams, WEIGHT_BP);
+    const proxies = [
+      { name: 'onebox', ...onebox },
+      { name: 'plain proxy', ...(await startPlain(upstreams, onebox.seed, WEIGHT_BP)) },
+    ];
+    if (!nginxSkipped) {
+      try {
+        proxies.push({ name: 'nginx', ...(await startNginx(at, upstreams, WEIGHT_BP)) });
+      } catch (err) {
+        nginxSkipped = true;
+        log(`nginx: skipped (${err.message.split('\n').join(' ')})`);
+      }
     }
-  }
+    return { seed: onebox.seed, proxies };
+  };
+  const first = await startProxies(1);
+  const seed = first.seed;
 
-  const expected = ids.filter((id) => bucketOf(onebox.seed, id) < WEIGHT_BP).length / USERS;
-  log(`## Split check (before the load; seed "${onebox.seed}", ${WEIGHT_BP / 100}% target)`);
+  const expected = ids.filter((id) => bucketOf(seed, id) < WEIGHT_BP).length / USERS;
+  log(`## Split check (before the load; seed "${seed}", ${WEIGHT_BP / 100}% target)`);
   log();
   log(
     `${USERS} users, one request each, then ${STICKY_RECHECKS} of them again. bucketOf puts ${pct(expected)} of them on v2.`,
@@ -220,8 +231,8 @@ async function main() {
   log();
   log(row(['proxy', 'users on v2', 'switched on re-request', 'same choice as bucketOf', 'bad responses']));
   log(row(['---', '---:', '---:', '---:', '---:']));
-  for (const p of proxies) {
-    const c = await checkSplit(p.url, onebox.seed);
+  for (const p of first.proxies) {
+    const c = await checkSplit(p.url, seed);
     const agree = p.name === 'nginx' ? 'n/a (own hash)' : `${c.agree}/${USERS}`;
     log(row([p.name, pct(c.share), `${c.switched}/${STICKY_RECHECKS}`, agree, String(c.bad)]));
   }
@@ -232,8 +243,10 @@ async function main() {
   const header = ['req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'proxy cores', 'upstream µs/req', 'other cores', 'errors'];
   log(row(['round', 'proxy', ...header]));
   log(row(['---', '---', ...header.map(() => '---:')]));
+  const runs = Object.fromEntries(first.proxies.map((p) => [p.name, []]));
   let retries = rounds; // keeps a noisy machine from stretching the run much
   for (let r = 0; r < rounds; r++) {
+    const { proxies } = r === 0 ? first : await startProxies(r + 1);
     for (let i = 0; i < proxies.length; i++) {
       const p = proxies[(i + r) % proxies.length];
       let m = await measure(load, p, upstreams);
@@ -244,9 +257,10 @@ async function main() {
         if (again.other < m.other) m = again;
         round += '*';
       }
-      p.runs.push(m);
+      runs[p.name].push(m);
       log(row([round, p.name, ...fmtRun(m)]));
     }
+    for (const p of proxies) await p.stop();
   }
   log();
   if (retries < rounds) {
@@ -259,10 +273,10 @@ async function main() {
   log(row(['proxy', ...header]));
   log(row(['---', ...header.map(() => '---:')]));
   const med = {};
-  for (const p of proxies) {
+  for (const [name, list] of Object.entries(runs)) {
     const keys = ['rps', 'p50Ms', 'p99Ms', 'cpuUs', 'cores', 'upstreamUs', 'other', 'errors'];
-    med[p.name] = Object.fromEntries(keys.map((k) => [k, median(p.runs.map((m) => m[k]))]));
-    log(row([p.name, ...fmtRun(med[p.name])]));
+    med[name] = Object.fromEntries(keys.map((k) => [k, median(list.map((m) => m[k]))]));
+    log(row([name, ...fmtRun(med[name])]));
   }
   log();
   const ob = med.onebox;
@@ -273,23 +287,21 @@ async function main() {
   const ratio = ob.cpuUs / med['plain proxy'].cpuUs;
   const ahead = ratio < 0.9 ? 'met' : ratio > 1.1 ? 'not met' : 'not shown (within the noise)';
   log(`- goal ahead of the plain proxy: ${ahead}`);
-  const floor = median(proxies.filter((p) => p.name !== 'nginx').flatMap((p) => p.runs.map((m) => m.upstreamUs)));
+  const floor = median([...runs.onebox, ...runs['plain proxy']].map((m) => m.upstreamUs));
   log(`- for scale: the node:http upstreams (fixed body, no proxying) used ${floor.toFixed(1)} µs CPU/request`);
-  const busy = median(proxies.flatMap((p) => p.runs.map((m) => m.other)));
+  const busy = median(Object.values(runs).flatMap((list) => list.map((m) => m.other)));
   if (busy > NOISY_CORES) log(`- warning: other work used ${busy.toFixed(2)} cores in a typical run; rerun when idle`);
   log();
 
   if (opts.profile) {
-    for (const p of proxies) await p.stop();
     log('## CPU profiles (node --cpu-prof, same load, one run each)');
     log();
     await profileRun(load, upstreams, 'onebox', (args) =>
       startOnebox(join(dir, 'onebox-prof'), upstreams, WEIGHT_BP, args),
     );
-    await profileRun(load, upstreams, 'plain proxy', (args) => startPlain(upstreams, onebox.seed, WEIGHT_BP, args));
+    await profileRun(load, upstreams, 'plain proxy', (args) => startPlain(upstreams, seed, WEIGHT_BP, args));
   }
 
-  for (const p of proxies) await p.stop();
   await upstreams.stop();
   if (opts.out) {
     mkdirSync(dirname(opts.out), { recursive: true });
