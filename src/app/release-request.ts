@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invalid, parseDeploymentSpec, type Component } from '../core/index.js';
-import { alarmsSchema, type OneboxConfig } from '../config/schema.js';
+import { alarmsSchema, judgeSchema, type OneboxConfig } from '../config/schema.js';
+import type { JudgeSettings } from '../core/index.js';
 import type { DeploymentSpec } from '../controller/controller.js';
 
 /** The body of `POST /v1/releases` (and, with one component, of `onebox deploy`). */
@@ -18,6 +19,8 @@ export const releaseBody = z
             after: z.array(z.string()).optional(),
             /** Overrides some of the component's configured alarm thresholds. */
             alarms: alarmsSchema.partial().optional(),
+            /** Overrides the component's judge settings; `{ "enabled": false }` for alarms only. */
+            judge: judgeSchema.partial().optional(),
           })
           .strict(),
       )
@@ -62,6 +65,7 @@ export function resolveRelease(body: ReleaseBody, config: OneboxConfig): Deploym
       version: r.version,
       config: spec ? parseDeploymentSpec(spec) : defaults.config,
       alarms: { ...defaults.alarms, ...stripUndefined(r.alarms ?? {}) },
+      judge: judgeSettings(defaults.judge, r.judge),
       hooks: {
         beforeAllowTraffic: hook(defaults.hooks.beforeAllowTraffic),
         afterAllowTraffic: hook(defaults.hooks.afterAllowTraffic),
@@ -82,4 +86,12 @@ function hook(h: HookConfig): DeploymentSpec['hooks']['beforeAllowTraffic'] {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function judgeSettings(
+  configured: OneboxConfig['components'][number]['deployment']['judge'],
+  requested: Partial<z.infer<typeof judgeSchema>> | undefined,
+): JudgeSettings | undefined {
+  const { enabled, ...settings } = { ...configured, ...stripUndefined(requested ?? {}) };
+  return enabled ? settings : undefined;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { routePrefixProblem } from '../core/route-table.js';
-import { parseDeploymentSpec, parseDuration, OneboxError, DEFAULT_HOOK_TIMEOUT_MS } from '../core/index.js';
+import { parseDeploymentSpec, parseDuration, OneboxError, DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_JUDGE } from '../core/index.js';
 
 /** A duration written as `90s`, `5m`, `1h` (a bare number is seconds), in ms. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -35,6 +35,24 @@ export const alarmsSchema = z
   })
   .strict();
 
+/** The comparative judge; every field defaults to DEFAULT_JUDGE (src/core/judge.ts). */
+export const judgeSchema = z
+  .object({
+    /** Compare the new version with the stable one in each step. Default true. */
+    enabled: z.boolean().default(true),
+    alpha: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.alpha),
+    beta: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.beta),
+    errorRatio: z.number().gt(1).default(DEFAULT_JUDGE.errorRatio),
+    errorFloor: z.number().min(0).lt(0.5).default(DEFAULT_JUDGE.errorFloor),
+    minRequests: z.number().int().min(1).default(DEFAULT_JUDGE.minRequests),
+    minTailSample: z.number().int().min(100).default(DEFAULT_JUDGE.minTailSample),
+    tailQuantile: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.tailQuantile),
+    tailRatio: z.number().gt(1).default(DEFAULT_JUDGE.tailRatio),
+    rankAlpha: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.rankAlpha),
+    minSuperiority: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.minSuperiority),
+  })
+  .strict();
+
 const hookSpec = z.union([
   z.object({ url: z.url({ protocol: /^https?$/ }), timeout: duration.default(DEFAULT_HOOK_TIMEOUT_MS) }).strict(),
   z.object({ command: z.string().min(1), timeout: duration.default(DEFAULT_HOOK_TIMEOUT_MS) }).strict(),
@@ -45,6 +63,8 @@ export const deploymentDefaults = z
     /** Deployment config (CodeDeploy preset or custom). Default LambdaCanary10Percent5Minutes. */
     config: deploymentConfigSpec.default(parseDeploymentSpec('LambdaCanary10Percent5Minutes')),
     alarms: alarmsSchema.prefault({}),
+    /** Compares the new version with the stable one (same window); `enabled: false` for alarms only. */
+    judge: judgeSchema.prefault({}),
     /** Hooks get the component, both versions and a URL of the new version; timeout default 5m. */
     hooks: z
       .object({ beforeAllowTraffic: hookSpec.optional(), afterAllowTraffic: hookSpec.optional() })

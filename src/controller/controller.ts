@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
+  BUCKETS,
+  combineVerdicts,
   createDeployment,
+  judge,
   evaluateAlarms,
   InvalidCommand,
   invalid,
@@ -18,6 +21,7 @@ import {
   type DeploymentSettings,
   type GateVerdict,
   type InconclusivePolicy,
+  type JudgeSettings,
   type Observation,
 } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
@@ -26,12 +30,22 @@ import type { DeploymentRecord, DeploymentStore } from '../store/deployment-stor
 import type { StateStore } from '../store/state-store.js';
 import type { HookRunner } from './hook-runner.js';
 
+/** Both versions' metrics when the current step began: the gate's window starts there. */
+interface StepMark {
+  readonly step: number;
+  readonly at: number;
+  readonly fresh: MetricsMark;
+  readonly stable: MetricsMark;
+}
+
 /** What one component's deployment needs, fully resolved (defaults applied). */
 export interface DeploymentSpec {
   readonly component: string;
   readonly version: number;
   readonly config: DeploymentConfig;
   readonly alarms: AlarmThresholds;
+  /** The comparative judge's settings; undefined turns it off. */
+  readonly judge: JudgeSettings | undefined;
   readonly hooks: DeploymentHooks;
   readonly onInconclusive: InconclusivePolicy;
   /** Undefined: as long as the step's own hold. */
@@ -63,7 +77,7 @@ export interface ControllerDeps {
  */
 export class Controller {
   /** Metrics at each deployment's step start; lost on restart (metrics start again then). */
-  private readonly marks = new Map<string, { step: number; at: number; mark: MetricsMark }>();
+  private readonly marks = new Map<string, StepMark>();
   /** When this process began collecting metrics. */
   private readonly startedAt: number;
   private readonly newId: () => string;
@@ -110,7 +124,7 @@ export class Controller {
         releaseId,
         after: s.after,
         state: createDeployment({ id, component: s.component, fromVersion: alias.version, toVersion: s.version, plan, settings }, now),
-        gates: { alarms: s.alarms },
+        gates: { alarms: s.alarms, judge: s.judge },
         hooks: s.hooks,
       };
     });
@@ -151,12 +165,22 @@ export class Controller {
     }
   }
 
-  /** The gate verdict on the current step's window, for deployments that are holding. */
+  /**
+   * The gate verdict on the current step's window, for deployments that are holding:
+   * the alarms on the new version's own traffic, and, while both versions serve, the
+   * judge comparing it with the stable version in the same window.
+   */
   gate(record: DeploymentRecord): GateVerdict | undefined {
     const s = record.state;
     if (!['in-progress', 'baking', 'paused', 'after-hook'].includes(s.status)) return undefined;
-    const window = this.deps.metrics.forVersion(s.component, s.toVersion).since(this.currentMark(record)?.mark);
-    return evaluateAlarms(record.gates.alarms, window, `v${s.toVersion}`);
+    const mark = this.currentMark(record);
+    const fresh = this.deps.metrics.forVersion(s.component, s.toVersion).since(mark?.fresh);
+    const label = `v${s.toVersion}`;
+    const alarms = evaluateAlarms(record.gates.alarms, fresh, label);
+    const settings = record.gates.judge;
+    if (!settings || s.weightBp <= 0 || s.weightBp >= BUCKETS) return alarms;
+    const stable = this.deps.metrics.forVersion(s.component, s.fromVersion).since(mark?.stable);
+    return combineVerdicts([alarms, judge(fresh, stable, settings, label)]);
   }
 
   /**
@@ -195,7 +219,7 @@ export class Controller {
   }
 
   /** The mark of the current step, if this process saw the step begin. */
-  private currentMark(record: DeploymentRecord): { at: number; mark: MetricsMark } | undefined {
+  private currentMark(record: DeploymentRecord): StepMark | undefined {
     const m = this.marks.get(record.id);
     return m && m.step === record.state.step ? m : undefined;
   }
@@ -218,7 +242,13 @@ export class Controller {
     // Then traffic.
     if (alias) this.deps.onAliasChange();
     if (state.step !== record.state.step) {
-      this.marks.set(state.id, { step: state.step, at: now, mark: this.deps.metrics.forVersion(state.component, state.toVersion).mark() });
+      const metrics = this.deps.metrics;
+      this.marks.set(state.id, {
+        step: state.step,
+        at: now,
+        fresh: metrics.forVersion(state.component, state.toVersion).mark(),
+        stable: metrics.forVersion(state.component, state.fromVersion).mark(),
+      });
     }
     // Then notifications.
     for (const e of events) this.deps.onEvent?.({ ...e, deploymentId: state.id });

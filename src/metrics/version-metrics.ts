@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { WindowStats } from '../core/gate.js';
+import { latencyBucket, LATENCY_BUCKETS, type Arm, type WindowStats } from '../core/index.js';
 import { DistinctCounter } from './distinct-counter.js';
 
 /** Latencies are recorded in microseconds, from 1 µs to 10 minutes, 2 significant digits. */
@@ -35,7 +35,11 @@ export interface MetricsMark {
   readonly requests: number;
   readonly errors5xx: number;
   readonly latency: hdr.Histogram;
+  readonly buckets: Float64Array;
 }
+
+/** A version's traffic in a window: what alarms read, and what the judge compares. */
+export type VersionWindow = WindowStats & Arm;
 
 export type Outcome = 'response' | 'upstream-error' | 'upstream-timeout';
 
@@ -47,6 +51,8 @@ export class VersionMetrics {
   upstreamTimeouts = 0;
   readonly users = new DistinctCounter();
   private readonly latency = newHistogram();
+  /** Coarse log buckets, comparable across versions, for the judge's rank and tail tests. */
+  private readonly buckets = new Float64Array(LATENCY_BUCKETS);
 
   constructor(
     readonly component: string,
@@ -59,26 +65,30 @@ export class VersionMetrics {
     if (outcome === 'upstream-error') this.upstreamErrors++;
     else if (outcome === 'upstream-timeout') this.upstreamTimeouts++;
     this.latency.recordValue(Math.min(Math.max(1, Math.round(latencyUs)), HIGHEST_LATENCY_US));
+    this.buckets[latencyBucket(latencyUs)]!++;
     if (userId !== undefined) this.users.add(userId);
   }
 
   mark(): MetricsMark {
     const latency = newHistogram();
     latency.add(this.latency);
-    return { requests: this.requests, errors5xx: this.errors5xx, latency };
+    return { requests: this.requests, errors5xx: this.errors5xx, latency, buckets: this.buckets.slice() };
   }
 
   /** Traffic since `mark` (since the process started when no mark is given). */
-  since(mark: MetricsMark | undefined): WindowStats {
+  since(mark: MetricsMark | undefined): VersionWindow {
     const window = newHistogram();
     window.add(this.latency);
     if (mark) window.subtract(mark.latency);
     // A bucket's upper edge can exceed the largest value seen: clamp to it.
     const ms = (p: number): number =>
       window.totalCount ? Math.min(window.getValueAtPercentile(p), window.maxValue) / 1000 : 0;
+    const buckets = this.buckets.slice();
+    if (mark) for (let i = 0; i < buckets.length; i++) buckets[i]! -= mark.buckets[i]!;
     return {
       requests: this.requests - (mark?.requests ?? 0),
       errors: this.errors5xx - (mark?.errors5xx ?? 0),
+      latency: buckets,
       p50Ms: ms(50),
       p90Ms: ms(90),
       p99Ms: ms(99),

@@ -1,10 +1,12 @@
 import { conflict, notFound } from '../core/errors.js';
-import type { AlarmThresholds, AliasTarget, DeploymentEvent, DeploymentHooks, DeploymentState } from '../core/index.js';
+import type { AlarmThresholds, JudgeSettings, AliasTarget, DeploymentEvent, DeploymentHooks, DeploymentState } from '../core/index.js';
 import type { Db } from './database.js';
 import type { StateStore } from './state-store.js';
 
 export interface DeploymentGates {
   readonly alarms: AlarmThresholds;
+  /** Absent: alarms only. */
+  readonly judge?: JudgeSettings | undefined;
 }
 
 export interface DeploymentRecord {

@@ -36,10 +36,10 @@ describe('onebox deploy / release / status / history / controls', () => {
         'components:',
         '  - name: backend',
         '    route: /api',
-        '    deployment: { config: "linear:50%:1s", alarms: { minRequests: 5 } }',
+        '    deployment: { config: "linear:50%:1s", alarms: { minRequests: 5 }, judge: { enabled: false } }',
         '  - name: frontend',
         '    route: /',
-        '    deployment: { config: "onebox:20%:1s", alarms: { minRequests: 5 } }',
+        '    deployment: { config: "onebox:20%:1s", alarms: { minRequests: 5 }, judge: { enabled: false } }',
         '',
       ].join('\n'),
     );

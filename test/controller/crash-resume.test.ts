@@ -135,10 +135,10 @@ class Run {
         'components:',
         '  - name: backend',
         '    route: /api',
-        `    deployment: { config: "${plans.backend}", alarms: { minRequests: 5 }${extension} }`,
+        `    deployment: { config: "${plans.backend}", alarms: { minRequests: 5 }, judge: { enabled: false }${extension} }`,
         '  - name: frontend',
         '    route: /',
-        `    deployment: { config: "${plans.frontend}", alarms: { minRequests: 5 }${extension} }`,
+        `    deployment: { config: "${plans.frontend}", alarms: { minRequests: 5 }, judge: { enabled: false }${extension} }`,
         '',
       ].join('\n'),
     );

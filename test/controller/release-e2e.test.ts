@@ -65,8 +65,8 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     onebox = await startTestOnebox(
       {
         components: [
-          { name: 'backend', route: '/api', deployment: { alarms: { minRequests: 50 } } },
-          { name: 'frontend', route: '/', deployment: { alarms: { minRequests: 50 } } },
+          { name: 'backend', route: '/api', deployment: { alarms: { minRequests: 50 }, judge: { enabled: false } } },
+          { name: 'frontend', route: '/', deployment: { alarms: { minRequests: 50 }, judge: { enabled: false } } },
         ],
       },
       { clock },
