@@ -36,7 +36,7 @@ export function mannWhitney(a: ArrayLike<number>, b: ArrayLike<number>): RankTes
   if (n1 === 0 || n2 === 0) return { u, superiority: 0.5, z: 0, pGreater: 1, n1, n2 };
   const mean = (n1 * n2) / 2;
   const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
-  const diff = u - mean;
-  const z = variance > 0 ? (diff - Math.sign(diff) * 0.5) / Math.sqrt(variance) : 0;
+  // Continuity correction for the one-sided "greater" alternative, as scipy does.
+  const z = variance > 0 ? (u - mean - 0.5) / Math.sqrt(variance) : 0;
   return { u, superiority: u / (n1 * n2), z, pGreater: 1 - normalCdf(z), n1, n2 };
 }
