@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JUDGE, judge, latencyBucket, LATENCY_BUCKETS, type Arm } from '../../src/core/index.js';
+import { prng } from '../helpers/random.js';
+
+/** An arm of `requests` with `errors`, latencies lognormal around `medianMs`. */
+function arm(requests: number, errors: number, medianMs: number, seed: number): Arm {
+  const next = prng(seed);
+  const latency = new Float64Array(LATENCY_BUCKETS);
+  for (let i = 0; i < requests; i++) {
+    const z = Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+    latency[latencyBucket(medianMs * 1000 * Math.exp(0.4 * z))]!++;
+  }
+  return { requests, errors, latency };
+}
+
+describe('judge', () => {
+  it('is inconclusive below the minimum sample, and says what it needs', () => {
+    const v = judge(arm(40, 0, 20, 1), arm(400, 2, 20, 2), DEFAULT_JUDGE, 'v7');
+    expect(v.result).toBe('inconclusive');
+    expect(v.sentence).toContain('v7 errors 0.00% vs stable 0.50% over 40 requests; 100 each needed to judge');
+  });
+
+  it('fails a version with 3% errors against a stable 1%, explaining with numbers', () => {
+    const v = judge(arm(2410, 75, 20, 1), arm(21_000, 210, 20, 2), DEFAULT_JUDGE, 'v7');
+    expect(v.result).toBe('fail');
+    expect(v.sentence).toMatch(/^v7 errors 3\.11% vs stable 1\.00% over 2,410 requests; worse: likelihood ratio [\d,]+:1 \(bound 950:1, alpha 0\.10%\)$/);
+  });
+
+  it('passes an identical version with enough data', () => {
+    const v = judge(arm(3000, 30, 20, 1), arm(27_000, 270, 20, 2));
+    expect(v.result).toBe('pass');
+    expect(v.findings.map((f) => f.result)).toEqual(['pass', 'pass', 'pass']);
+  });
+
+  it('passes versions without any errors once the new one has shown it is not worse', () => {
+    expect(judge(arm(1000, 0, 20, 1), arm(9000, 0, 20, 2)).result).toBe('pass');
+  });
+
+  it('fails a slower version even with equal errors (rank test and tail)', () => {
+    const v = judge(arm(1000, 0, 30, 1), arm(9000, 0, 20, 2), DEFAULT_JUDGE, 'v7');
+    expect(v.result).toBe('fail');
+    const failed = v.findings.filter((f) => f.result === 'fail').map((f) => f.check);
+    expect(failed).toEqual(['latency-tail', 'latency-rank']);
+    expect(v.sentence).toMatch(/v7 slower than stable in \d+\.\d% of pairs \(Mann-Whitney, p < 0\.001\)/);
+  });
+
+  it('fails a version whose only problem is its tail', () => {
+    const fresh = arm(2000, 0, 20, 1);
+    // 4% of the new version's requests take 10x longer.
+    const slow = arm(80, 0, 200, 3);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) fresh.latency[i] = (fresh.latency[i] as number) * 0.96 + (slow.latency[i] as number);
+    const v = judge(fresh, arm(20_000, 0, 20, 2));
+    expect(v.findings.find((f) => f.check === 'latency-tail')!.result).toBe('fail');
+    expect(v.findings.find((f) => f.check === 'latency-rank')!.result).toBe('pass');
+  });
+});
