@@ -13,6 +13,7 @@ import type { OneboxConfig } from '../config/schema.js';
 import type { Controller } from '../controller/controller.js';
 import type { DeploymentCommand } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { Exposure } from '../metrics/exposure.js';
 import type { DeploymentRecord, DeploymentStore, StoredEvent } from '../store/deployment-store.js';
 import { resolveRelease, type ReleaseBody } from './release-request.js';
 import type { VersionMetricsSnapshot } from '../metrics/version-metrics.js';
@@ -40,8 +41,8 @@ export interface DeploymentView extends DeploymentRecord {
   readonly holdRemainingMs: number;
   /** The gate on the current step's window, while a step holds. */
   readonly gate: GateVerdict | undefined;
-  /** Distinct users the new version has served (since this process started). */
-  readonly usersOnNew: number;
+  /** Blast radius so far: distinct users the new version served, of all active users. */
+  readonly exposure: Exposure | undefined;
 }
 
 export interface ReleaseHistory {
@@ -170,7 +171,7 @@ export class ControlPlane {
       plan: describePlan(s.plan),
       holdRemainingMs: holdRemainingMs(s, this.clock.now()),
       gate: this.controller.gate(record),
-      usersOnNew: this.metrics.forVersion(s.component, s.toVersion).users.count,
+      exposure: this.controller.exposure(record),
     };
   }
 

@@ -1,6 +1,7 @@
 import { basisPointsToPercent, type Alias, type Version } from '../core/index.js';
 import { formatDuration } from '../core/index.js';
 import type { ComponentStatus, DeploymentView, ReleaseHistory } from '../app/control-plane.js';
+import type { Exposure } from '../metrics/exposure.js';
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -60,6 +61,12 @@ export function formatStatus(components: readonly ComponentStatus[]): string {
   return out.join('\n').trimEnd();
 }
 
+/** "41 of 400 active users (10.3%)"; "~" marks an estimate or an upper bound. */
+export function describeExposure(e: Exposure): string {
+  const approx = e.exact ? '' : '~';
+  return `${approx}${e.usersOnNew.toLocaleString('en-US')} of ${approx}${e.activeUsers.toLocaleString('en-US')} active users (${(e.share * 100).toFixed(1)}%)`;
+}
+
 const time = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 export function formatDeployment(d: DeploymentView): string[] {
@@ -72,7 +79,7 @@ export function formatDeployment(d: DeploymentView): string[] {
   const facts: string[] = [];
   if (d.holdRemainingMs > 0) facts.push(`${s.status === 'baking' ? 'bake' : 'hold'}: ${formatDuration(d.holdRemainingMs)} left`);
   if (d.gate) facts.push(`gate ${d.gate.result}: ${d.gate.sentence}`);
-  facts.push(`users on v${s.toVersion}: ${d.usersOnNew}`);
+  if (d.exposure) facts.push(`users on v${s.toVersion}: ${describeExposure(d.exposure)}`);
   lines.push(facts.join('   '));
   if (s.reason) lines.push(`why: ${s.reason}`);
   return lines;
@@ -86,6 +93,7 @@ export function formatHistory(releases: readonly ReleaseHistory[]): string {
     for (const d of r.deployments) {
       const s = d.state;
       out.push(`  ${s.component} v${s.fromVersion} -> v${s.toVersion}: ${s.status}${s.reason ? ` (${s.reason})` : ''}`);
+      if (d.exposure) out.push(`    blast radius: ${describeExposure(d.exposure)}`);
       for (const e of d.events) out.push(`    ${time(e.at)}  ${e.sentence}`);
     }
     out.push('');

@@ -26,6 +26,7 @@ import {
 } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { MetricsMark } from '../metrics/version-metrics.js';
+import { exposureOf, type Exposure } from '../metrics/exposure.js';
 import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
 import type { StateStore } from '../store/state-store.js';
 import type { HookRunner } from './hook-runner.js';
@@ -78,6 +79,8 @@ export interface ControllerDeps {
 export class Controller {
   /** Metrics at each deployment's step start; lost on restart (metrics start again then). */
   private readonly marks = new Map<string, StepMark>();
+  /** Exposure stored before this process started, per deployment. */
+  private readonly carried = new Map<string, Exposure>();
   /** When this process began collecting metrics. */
   private readonly startedAt: number;
   private readonly newId: () => string;
@@ -161,7 +164,31 @@ export class Controller {
     for (const record of this.deps.deployments.active()) {
       const gate = this.gate(record);
       const windowStartedAt = this.currentMark(record)?.at ?? this.startedAt;
-      if (gate) this.apply(record, { kind: 'tick', gate, windowStartedAt });
+      const after = gate ? this.apply(record, { kind: 'tick', gate, windowStartedAt }) : record;
+      this.recordExposure(after);
+    }
+  }
+
+  /** Blast radius of a deployment: live while it runs, stored every tick and at its end. */
+  exposure(record: DeploymentRecord): Exposure | undefined {
+    const tracker = this.deps.metrics.findExposure(record.state.component, record.id);
+    return tracker ? exposureOf(tracker, this.carried.get(record.id)) : record.exposure;
+  }
+
+  private recordExposure(record: DeploymentRecord): void {
+    const s = record.state;
+    const flowing = s.step >= 0 && ['in-progress', 'baking', 'paused', 'after-hook'].includes(s.status);
+    let tracker = this.deps.metrics.findExposure(s.component, record.id);
+    if (flowing && !tracker) {
+      // Users seen before a restart are carried over (an upper bound: some may come again).
+      if (record.exposure) this.carried.set(record.id, record.exposure);
+      tracker = this.deps.metrics.trackExposure(s.component, record.id, s.toVersion);
+    }
+    if (!tracker) return;
+    this.deps.deployments.saveExposure(record.id, exposureOf(tracker, this.carried.get(record.id)));
+    if (!flowing) {
+      this.deps.metrics.stopExposure(s.component, record.id);
+      this.carried.delete(record.id);
     }
   }
 
@@ -253,6 +280,7 @@ export class Controller {
     // Then notifications.
     for (const e of events) this.deps.onEvent?.({ ...e, deploymentId: state.id });
     for (const hook of hooks) this.startHook(updated, hook);
+    this.recordExposure(updated);
     if (state.status !== record.state.status) this.advanceRelease(record.releaseId);
     return updated;
   }

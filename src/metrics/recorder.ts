@@ -1,3 +1,4 @@
+import { ExposureTracker } from './exposure.js';
 import { VersionMetrics, type VersionMetricsSnapshot } from './version-metrics.js';
 
 /**
@@ -6,6 +7,8 @@ import { VersionMetrics, type VersionMetricsSnapshot } from './version-metrics.j
  */
 export class MetricsRecorder {
   private readonly versions = new Map<string, Map<number, VersionMetrics>>();
+  /** Per component, the exposure trackers of its running deployments. */
+  private readonly exposure = new Map<string, ExposureTracker[]>();
   /** Named counters of fail-safe events, e.g. `bad-identity-header`, `unknown-route`. */
   readonly fallbacks = new Map<string, number>();
 
@@ -13,8 +16,32 @@ export class MetricsRecorder {
     let byNumber = this.versions.get(component);
     if (!byNumber) this.versions.set(component, (byNumber = new Map()));
     let m = byNumber.get(version);
-    if (!m) byNumber.set(version, (m = new VersionMetrics(component, version)));
+    if (!m) byNumber.set(version, (m = new VersionMetrics(component, version, this.trackersOf(component))));
     return m;
+  }
+
+  private trackersOf(component: string): ExposureTracker[] {
+    let list = this.exposure.get(component);
+    if (!list) this.exposure.set(component, (list = []));
+    return list;
+  }
+
+  /** Starts (or returns) the exposure tracker of a deployment. */
+  trackExposure(component: string, deploymentId: string, version: number): ExposureTracker {
+    const list = this.trackersOf(component);
+    let tracker = list.find((t) => t.deploymentId === deploymentId);
+    if (!tracker) list.push((tracker = new ExposureTracker(deploymentId, version)));
+    return tracker;
+  }
+
+  findExposure(component: string, deploymentId: string): ExposureTracker | undefined {
+    return this.exposure.get(component)?.find((t) => t.deploymentId === deploymentId);
+  }
+
+  stopExposure(component: string, deploymentId: string): void {
+    const list = this.trackersOf(component);
+    const at = list.findIndex((t) => t.deploymentId === deploymentId);
+    if (at !== -1) list.splice(at, 1);
   }
 
   countFallback(reason: string): void {

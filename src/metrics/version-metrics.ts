@@ -1,6 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { latencyBucket, LATENCY_BUCKETS, type Arm, type WindowStats } from '../core/index.js';
 import { DistinctCounter } from './distinct-counter.js';
+import type { ExposureTracker } from './exposure.js';
 
 /** Latencies are recorded in microseconds, from 1 µs to 10 minutes, 2 significant digits. */
 const HIGHEST_LATENCY_US = 600_000_000;
@@ -57,6 +58,8 @@ export class VersionMetrics {
   constructor(
     readonly component: string,
     readonly version: number,
+    /** The component's running deployments' trackers, shared by all its versions. */
+    private readonly exposure: ExposureTracker[] = [],
   ) {}
 
   record(status: number, latencyUs: number, outcome: Outcome, userId: string | undefined): void {
@@ -66,7 +69,10 @@ export class VersionMetrics {
     else if (outcome === 'upstream-timeout') this.upstreamTimeouts++;
     this.latency.recordValue(Math.min(Math.max(1, Math.round(latencyUs)), HIGHEST_LATENCY_US));
     this.buckets[latencyBucket(latencyUs)]!++;
-    if (userId !== undefined) this.users.add(userId);
+    if (userId !== undefined) {
+      this.users.add(userId);
+      for (const tracker of this.exposure) tracker.see(this.version, userId);
+    }
   }
 
   mark(): MetricsMark {

@@ -1,5 +1,6 @@
 import { conflict, notFound } from '../core/errors.js';
 import type { AlarmThresholds, JudgeSettings, AliasTarget, DeploymentEvent, DeploymentHooks, DeploymentState } from '../core/index.js';
+import type { Exposure } from '../metrics/exposure.js';
 import type { Db } from './database.js';
 import type { StateStore } from './state-store.js';
 
@@ -10,6 +11,8 @@ export interface DeploymentGates {
 }
 
 export interface DeploymentRecord {
+  /** Blast radius so far (or final, once the deployment ended). */
+  readonly exposure?: Exposure | undefined;
   readonly id: string;
   readonly releaseId: string;
   readonly after: readonly string[];
@@ -30,6 +33,7 @@ export interface StoredEvent extends DeploymentEvent {
 }
 
 interface DeploymentRow {
+  exposure: string | null;
   id: string;
   release_id: string;
   after: string;
@@ -39,6 +43,7 @@ interface DeploymentRow {
 }
 
 const toRecord = (r: DeploymentRow): DeploymentRecord => ({
+  exposure: r.exposure ? (JSON.parse(r.exposure) as Exposure) : undefined,
   id: r.id,
   releaseId: r.release_id,
   after: JSON.parse(r.after) as string[],
@@ -112,6 +117,10 @@ export class DeploymentStore {
         });
       }
     })();
+  }
+
+  saveExposure(id: string, exposure: Exposure): void {
+    this.db.prepare('UPDATE deployments SET exposure = ? WHERE id = ?').run(JSON.stringify(exposure), id);
   }
 
   activeFor(component: string): DeploymentRecord | undefined {

@@ -65,4 +65,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_deployment ON deployment_events(deployment_id, seq);
   `,
+  `
+  -- Blast radius (JSON): distinct users the new version served, of all active users.
+  ALTER TABLE deployments ADD COLUMN exposure TEXT;
+  `,
 ];

@@ -175,5 +175,9 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     for (const uid of seen.get('backend:3') ?? []) expect(bucketOf(seed, uid)).toBeLessThan(1000);
     const admitted = [...new Set([...(seen.get('backend:1') ?? []), ...(seen.get('backend:3') ?? [])])].filter((u) => bucketOf(seed, u) < 1000);
     expect(reached).toBe(admitted.length);
+    // The deployment's own record of its blast radius says the same.
+    const [release] = onebox.plane.history(1);
+    const record = release!.deployments.find((d) => d.state.component === 'backend')!;
+    expect(record.exposure).toEqual({ usersOnNew: reached, activeUsers: all, share: reached / all, exact: true });
   });
 });
