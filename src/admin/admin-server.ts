@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { OneboxError } from '../core/errors.js';
 import type { ControlPlane } from '../app/control-plane.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { Registry } from 'prom-client';
 import { tokenMatches } from './auth.js';
 import { aliasBody, publishBody } from './validation.js';
 import { releaseBody } from '../app/release-request.js';
@@ -59,6 +60,7 @@ export class AdminServer {
     private readonly plane: ControlPlane,
     private readonly metrics: MetricsRecorder,
     private readonly token: string,
+    private readonly prometheus: Registry,
   ) {
     const p = plane;
     this.routes = [
@@ -139,6 +141,11 @@ export class AdminServer {
     if (req.method === 'GET' && path === '/healthz') return this.send(res, 200, { ok: true });
     if (!tokenMatches(req.headers.authorization, this.token)) {
       return this.send(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } }, { 'www-authenticate': 'Bearer' });
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      const text = await this.prometheus.metrics();
+      res.writeHead(200, { 'content-type': this.prometheus.contentType, 'cache-control': 'no-store' });
+      return void res.end(text);
     }
     try {
       let pathMatched = false;

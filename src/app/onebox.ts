@@ -6,6 +6,7 @@ import { AdminServer } from '../admin/admin-server.js';
 import { Gateway } from '../gateway/gateway.js';
 import { buildSnapshot, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
+import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
 import { StateStore } from '../store/state-store.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -99,7 +100,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     trustProxy: config.gateway.trustProxy,
     cookieMaxAgeSeconds: Math.round(config.gateway.cookieMaxAgeDays * 86_400),
   });
-  const admin = new AdminServer(plane, metrics, adminToken);
+  const admin = new AdminServer(plane, metrics, adminToken, prometheusRegistry(metrics, () => plane.aliasRoutings()));
   const gatewayAt = splitListen(config.gateway.listen);
   const g = await gateway.listen(gatewayAt.port, gatewayAt.host);
   let a: { port: number; host: string };
