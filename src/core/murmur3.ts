@@ -12,52 +12,56 @@ const C2 = 0x1b873593;
 export function murmur3(text: string, seed = 0): number {
   let h = seed >>> 0;
   let block = 0; // up to 4 pending bytes, little-endian
-  let filled = 0; // how many bytes are pending in `block`
+  let filled = 0; // bits of `block` already used: 0, 8, 16 or 24
   let length = 0;
-
-  const push = (byte: number): void => {
-    block |= byte << (filled * 8);
-    filled++;
-    length++;
-    if (filled === 4) {
-      let k = Math.imul(block, C1);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, C2);
-      h ^= k;
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-      block = 0;
-      filled = 0;
-    }
-  };
 
   for (let i = 0; i < text.length; i++) {
     let code = text.charCodeAt(i);
+    let bytes: number; // up to 4 UTF-8 bytes of this code point, first byte lowest
+    let count: number;
     if (code < 0x80) {
-      push(code);
-      continue;
-    }
-    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-        i++;
+      bytes = code;
+      count = 1;
+    } else {
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+          i++;
+        }
+      }
+      // A lone surrogate encodes as U+FFFD, as TextEncoder does.
+      if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+      if (code < 0x800) {
+        bytes = (0xc0 | (code >> 6)) | ((0x80 | (code & 0x3f)) << 8);
+        count = 2;
+      } else if (code < 0x10000) {
+        bytes = (0xe0 | (code >> 12)) | ((0x80 | ((code >> 6) & 0x3f)) << 8) | ((0x80 | (code & 0x3f)) << 16);
+        count = 3;
+      } else {
+        bytes =
+          (0xf0 | (code >> 18)) |
+          ((0x80 | ((code >> 12) & 0x3f)) << 8) |
+          ((0x80 | ((code >> 6) & 0x3f)) << 16) |
+          ((0x80 | (code & 0x3f)) << 24);
+        count = 4;
       }
     }
-    // A lone surrogate encodes as U+FFFD, as TextEncoder does.
-    if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
-    if (code < 0x800) {
-      push(0xc0 | (code >> 6));
-      push(0x80 | (code & 0x3f));
-    } else if (code < 0x10000) {
-      push(0xe0 | (code >> 12));
-      push(0x80 | ((code >> 6) & 0x3f));
-      push(0x80 | (code & 0x3f));
-    } else {
-      push(0xf0 | (code >> 18));
-      push(0x80 | ((code >> 12) & 0x3f));
-      push(0x80 | ((code >> 6) & 0x3f));
-      push(0x80 | (code & 0x3f));
+    // Feed the bytes one at a time into the 4-byte block (no closure, no allocation).
+    for (let b = 0; b < count; b++) {
+      block |= ((bytes >>> (b * 8)) & 0xff) << filled;
+      filled += 8;
+      length++;
+      if (filled === 32) {
+        let k = Math.imul(block, C1);
+        k = (k << 15) | (k >>> 17);
+        k = Math.imul(k, C2);
+        h ^= k;
+        h = (h << 13) | (h >>> 19);
+        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+        block = 0;
+        filled = 0;
+      }
     }
   }
 

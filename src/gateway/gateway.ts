@@ -2,21 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Dispatcher } from 'undici';
 import {
   chooseVersion,
   identityCookie,
-  mergeVary,
-  privateCacheControl,
   readBaggageIdentity,
   resolveIdentity,
   writeBaggageIdentity,
   IDENTITY_COOKIE,
 } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
-import type { Outcome } from '../metrics/version-metrics.js';
 import { HOP_BY_HOP, connectionTokens } from './headers.js';
-import type { ComponentRoute, RoutingSnapshot, UpstreamTarget } from './routing-snapshot.js';
+import { Exchange, sendJson } from './exchange.js';
+import type { RoutingSnapshot } from './routing-snapshot.js';
 
 export interface GatewayOptions {
   /** Current routing state; read once per request. */
@@ -29,19 +26,6 @@ export interface GatewayOptions {
   readonly cookieMaxAgeSeconds: number;
   /** Random draw in [0, 1) for request-mode routing. */
   readonly draw?: () => number;
-}
-
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, extra?: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...extra,
-  });
-  res.end(text);
 }
 
 /** Everything the proxy needs from one pass over the client's raw headers. */
@@ -210,97 +194,18 @@ export class Gateway {
         ? identityCookie(identity.id, { maxAgeSeconds: this.options.cookieMaxAgeSeconds, secure: proto === 'https' })
         : undefined;
 
-    this.proxy(req, res, {
-      component,
+    const split = component.alias.additional !== undefined && component.alias.additional.weightBp > 0;
+    new Exchange(req, res, {
+      component: component.component,
       target,
       headers,
       hasBody: scanned.hasBody,
       userId: identity.id,
       setCookie,
-      split: component.alias.additional !== undefined && component.alias.additional.weightBp > 0,
+      vary: split ? this.varyFields : undefined,
       started,
       url,
-    });
-  }
-
-  private proxy(req: IncomingMessage, res: ServerResponse, p: ProxyParams): void {
-    const { target } = p;
-    let status = 0;
-    let done = false;
-    let controller: Dispatcher.DispatchController | undefined;
-    const finish = (outcome: Outcome): void => {
-      if (done) return;
-      done = true;
-      target.metrics.record(status, (performance.now() - p.started) * 1000, outcome, p.userId);
-    };
-    res.on('close', () => {
-      if (!res.writableFinished && controller && !controller.aborted) controller.abort(new Error('client closed'));
-    });
-    const varyFields = this.varyFields;
-
-    target.dispatcher.dispatch(
-      {
-        origin: target.origin,
-        path: target.basePath + p.url,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: p.headers,
-        body: p.hasBody ? req : null,
-      },
-      {
-        onRequestStart(c) {
-          controller = c;
-        },
-        onResponseStart(_c, statusCode, upstreamHeaders) {
-          status = statusCode;
-          const out: Record<string, string | string[]> = {};
-          const extraHop = connectionTokens(upstreamHeaders.connection as string | undefined);
-          for (const name in upstreamHeaders) {
-            if (HOP_BY_HOP.has(name) || extraHop?.has(name)) continue;
-            const value = upstreamHeaders[name];
-            if (value !== undefined) out[name] = value;
-          }
-          out['x-onebox-version'] = `${p.component.component}:${target.version}`;
-          if (p.split) out.vary = mergeVary(out.vary as string | undefined, varyFields);
-          if (p.setCookie) {
-            const existing = out['set-cookie'];
-            out['set-cookie'] = existing === undefined ? [p.setCookie] : [...[existing].flat(), p.setCookie];
-            out['cache-control'] = privateCacheControl(out['cache-control'] as string | undefined);
-          }
-          res.writeHead(statusCode, out);
-        },
-        onResponseData(c, chunk) {
-          if (!res.write(chunk)) {
-            c.pause();
-            res.once('drain', () => c.resume());
-          }
-        },
-        onResponseEnd() {
-          res.end();
-          finish('response');
-        },
-        onResponseError(_c, err) {
-          const code = (err as NodeJS.ErrnoException).code ?? '';
-          const timeout = TIMEOUT_CODES.has(code);
-          if (res.destroyed || req.destroyed) {
-            finish('response');
-            return;
-          }
-          if (!res.headersSent) {
-            status = timeout ? 504 : 502;
-            sendJson(res, status, {
-              error: timeout ? 'upstream_timeout' : 'upstream_unavailable',
-              component: p.component.component,
-              version: target.version,
-            }, { 'x-onebox-version': `${p.component.component}:${target.version}` });
-          } else {
-            // Mid-body failure: the client must see a truncated response, not a complete one.
-            status = 502;
-            res.destroy(err);
-          }
-          finish(timeout ? 'upstream-timeout' : 'upstream-error');
-        },
-      },
-    );
+    }).start();
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
@@ -311,16 +216,4 @@ export class Gateway {
     return close(this.server);
   }
 
-}
-
-interface ProxyParams {
-  readonly component: ComponentRoute;
-  readonly target: UpstreamTarget;
-  readonly headers: string[];
-  readonly hasBody: boolean;
-  readonly userId: string;
-  readonly setCookie: string | undefined;
-  readonly split: boolean;
-  readonly started: number;
-  readonly url: string;
 }

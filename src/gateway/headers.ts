@@ -16,7 +16,7 @@ export const HOP_BY_HOP = new Set([
 
 /** Extra hop-by-hop names listed in a Connection header, lowercased. */
 export function connectionTokens(value: string | undefined): Set<string> | undefined {
-  if (!value) return undefined;
+  if (!value || value === 'keep-alive' || value === 'close') return undefined;
   const tokens = value
     .split(',')
     .map((t) => t.trim().toLowerCase())

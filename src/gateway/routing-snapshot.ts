@@ -12,6 +12,8 @@ export interface UpstreamTarget {
   /** Path prefix of the target URL, '' when the target is an origin. */
   readonly basePath: string;
   readonly metrics: VersionMetrics;
+  /** Value of the x-onebox-version response header: `<component>:<n>`. */
+  readonly debugHeader: string;
 }
 
 export interface ComponentRoute {
@@ -44,6 +46,7 @@ function targetOf(sources: SnapshotSources, v: Version): UpstreamTarget {
     origin: url.origin,
     basePath,
     metrics: sources.metrics.forVersion(v.component, v.number),
+    debugHeader: `${v.component}:${v.number}`,
   };
 }
 

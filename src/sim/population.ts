@@ -49,7 +49,7 @@ export class Population {
     [this.prob, this.alias] = aliasTable(weights);
   }
 
-  /** The user who starts a session (Zipf by rank; rank = index). */
+  /** The user who starts a session: rank r with probability proportional to 1 / r^zipf. */
   sessionUser(rng: Rng): number {
     const n = this.size;
     const x = rng.next() * n;

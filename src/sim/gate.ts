@@ -1,0 +1,89 @@
+import { DEFAULT_ALARMS, evaluateAlarms, type AlarmThresholds } from '../core/alarms.js';
+import { BUCKETS } from '../core/bucket.js';
+import { combineVerdicts, type GateVerdict } from '../core/gate.js';
+import { DEFAULT_JUDGE, judge, type JudgeSettings } from '../core/judge.js';
+import type { ArmWindow } from './window.js';
+
+/**
+ * The gate a simulated release is watched by, built from the product's own pieces:
+ * - `alarm`: absolute thresholds on the new version alone (evaluateAlarms), CodeDeploy-style;
+ * - `judge`: those alarms combined with the comparative judge (new vs stable in the
+ *   current step's window), as onebox's controller does while both versions serve.
+ */
+export interface GateSpec {
+  readonly kind: 'alarm' | 'judge';
+  /** Short name for tables: alarm, alarm+p99, judge. */
+  readonly label: string;
+  readonly alarms: AlarmThresholds;
+  /**
+   * The alarms' window. 'step': everything since the step began (onebox's controller).
+   * A number: CloudWatch-style periods of that many ms from the release's start, each
+   * judged once when it ends; the alarm keeps that state until the next period ends.
+   */
+  readonly alarmWindow: 'step' | number;
+  readonly judge: JudgeSettings;
+}
+
+/** A CodeDeploy-style alarm: 2% errors (onebox's default) over one-minute periods. */
+export const FIXED_ALARM_GATE: GateSpec = { kind: 'alarm', label: 'alarm', alarms: DEFAULT_ALARMS, alarmWindow: 60_000, judge: DEFAULT_JUDGE };
+
+/** onebox's controller defaults: alarms on the step's window, plus the judge. */
+export const JUDGE_GATE: GateSpec = { kind: 'judge', label: 'judge', alarms: DEFAULT_ALARMS, alarmWindow: 'step', judge: DEFAULT_JUDGE };
+
+/** The judge alone: no absolute alarm (a 100% error-rate ceiling never fires). */
+export const JUDGE_ONLY_GATE: GateSpec = { ...JUDGE_GATE, label: 'judge-only', alarms: { maxErrorRate: 1, minRequests: 1 } };
+
+/** True when the gate reads latency (so the simulator must sample it). */
+export function readsLatency(g: GateSpec): boolean {
+  return g.kind === 'judge' || g.alarms.maxP50Ms !== undefined || g.alarms.maxP90Ms !== undefined || g.alarms.maxP99Ms !== undefined;
+}
+
+const LABEL = 'v2';
+
+/** The alarms' state over fixed periods: the verdict of the last period that ended. */
+export class AlarmPeriods {
+  readonly window: ArmWindow;
+  private endsAt: number;
+  state: GateVerdict = { result: 'inconclusive', sentence: `${LABEL}: no alarm period has ended yet` };
+
+  constructor(
+    private readonly thresholds: AlarmThresholds,
+    private readonly periodMs: number,
+    window: ArmWindow,
+  ) {
+    this.window = window;
+    this.endsAt = periodMs;
+  }
+
+  reset(): void {
+    this.window.reset();
+    this.endsAt = this.periodMs;
+    this.state = { result: 'inconclusive', sentence: `${LABEL}: no alarm period has ended yet` };
+  }
+
+  /** Closes the periods that ended by `now` (call with `now` on a period boundary or later). */
+  roll(now: number): void {
+    while (now >= this.endsAt) {
+      this.state = evaluateAlarms(this.thresholds, this.window.stats(), LABEL);
+      this.window.reset();
+      this.endsAt += this.periodMs;
+    }
+  }
+}
+
+/** A gate's verdict, and which of its checks failed: 'alarm' or the judge's own checks. */
+export interface GateReading {
+  readonly verdict: GateVerdict;
+  readonly failed: readonly string[];
+}
+
+/** The gate's verdict at a tick: what the reducer is fed. */
+export function gateVerdict(g: GateSpec, fresh: ArmWindow, stable: ArmWindow, weightBp: number, periods: AlarmPeriods | undefined): GateReading {
+  const alarms = periods ? periods.state : evaluateAlarms(g.alarms, fresh.stats(), LABEL);
+  const failed = alarms.result === 'fail' ? ['alarm'] : [];
+  // With everyone on one version there is nothing to compare: alarms alone (as the controller).
+  if (g.kind === 'alarm' || weightBp <= 0 || weightBp >= BUCKETS) return { verdict: alarms, failed };
+  const j = judge(fresh, stable, g.judge, LABEL);
+  for (const f of j.findings) if (f.result === 'fail') failed.push(f.check);
+  return { verdict: combineVerdicts([alarms, j]), failed };
+}

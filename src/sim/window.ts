@@ -1,0 +1,29 @@
+import type { Arm } from '../core/judge.js';
+import type { WindowStats } from '../core/gate.js';
+import { BUCKET_GROWTH, bucketUpperUs, LATENCY_BUCKETS, quantileBucket } from '../core/latency-buckets.js';
+
+/**
+ * One version's traffic in a window (a deployment step, or an alarm period): what the
+ * alarms read and what the judge compares. Reset in place, so a release allocates its
+ * windows once.
+ */
+export class ArmWindow implements Arm {
+  requests = 0;
+  errors = 0;
+  readonly latency = new Float64Array(LATENCY_BUCKETS);
+
+  reset(): void {
+    this.requests = 0;
+    this.errors = 0;
+    this.latency.fill(0);
+  }
+
+  /** The window as alarms read it; a percentile is its bucket's geometric middle (±2.5%). */
+  stats(): WindowStats {
+    const ms = (q: number): number => {
+      const b = quantileBucket(this.latency, q);
+      return b < 0 ? 0 : bucketUpperUs(b) / Math.sqrt(BUCKET_GROWTH) / 1000;
+    };
+    return { requests: this.requests, errors: this.errors, p50Ms: ms(0.5), p90Ms: ms(0.9), p99Ms: ms(0.99) };
+  }
+}
