@@ -16,3 +16,4 @@ export * from './hooks.js';
 export * from './stats/index.js';
 export * from './latency-buckets.js';
 export * from './judge.js';
+export * from './shadow/index.js';

@@ -1,0 +1,3 @@
+export * from './json-diff.js';
+export * from './endpoint.js';
+export * from './noise.js';
