@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { tokenMatches } from './auth.js';
 import { aliasBody, publishBody } from './validation.js';
 import { releaseBody } from '../app/release-request.js';
+import { shadowPolicyBody } from '../shadow/policy.js';
 
 /** Admin request bodies are small JSON documents. */
 const MAX_BODY_BYTES = 1 << 20;
@@ -111,6 +112,28 @@ export class AdminServer {
         method: 'POST',
         pattern: new RegExp(`^/v1/components/${NAME}/deployment/(${COMMANDS.join('|')})$`),
         handler: ([c, command], { by }) => ({ deployment: p.command(c!, command as (typeof COMMANDS)[number], by) }),
+      },
+      {
+        method: 'POST',
+        pattern: new RegExp(`^/v1/components/${NAME}/shadow$`),
+        handler: async ([c], { body }) => ({ shadow: p.shadows.start(c!, parse(shadowPolicyBody, await body())) }),
+      },
+      {
+        method: 'DELETE',
+        pattern: new RegExp(`^/v1/components/${NAME}/shadow$`),
+        handler: ([c]) => {
+          p.shadows.stop(c!);
+          return { stopped: c };
+        },
+      },
+      {
+        method: 'GET',
+        pattern: new RegExp(`^/v1/components/${NAME}/shadow/report$`),
+        handler: ([c], { query }) => {
+          const v = query.get('version');
+          if (v !== null && !/^[1-9]\d*$/.test(v)) throw new HttpError(400, 'invalid', `version must be a positive whole number, got ${v}`);
+          return { report: p.shadows.report(c!, v === null ? undefined : Number(v)) };
+        },
       },
       {
         method: 'GET',

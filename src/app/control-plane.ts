@@ -8,6 +8,7 @@ import {
   type RoutingMode,
   type Version,
 } from '../core/index.js';
+import { unsafeMethods } from '../shadow/policy.js';
 import { conflict, describePlan, holdRemainingMs, type Clock, type GateVerdict } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import type { Controller } from '../controller/controller.js';
@@ -16,6 +17,7 @@ import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Exposure } from '../metrics/exposure.js';
 import type { DeploymentRecord, DeploymentStore, StoredEvent } from '../store/deployment-store.js';
 import { resolveRelease, type ReleaseBody } from './release-request.js';
+import type { Shadows } from './shadows.js';
 import type { VersionMetricsSnapshot } from '../metrics/version-metrics.js';
 import type { StateStore } from '../store/state-store.js';
 
@@ -34,6 +36,8 @@ export interface ComponentStatus {
   readonly metrics: readonly VersionMetricsSnapshot[];
   /** The active deployment, else the latest one. */
   readonly deployment: DeploymentView | undefined;
+  /** The running shadow: its version, share, counters, and warnings (e.g. unsafe methods mirrored). */
+  readonly shadow: { version: number; share: number; counters: object; warnings: string[] } | undefined;
 }
 
 export interface DeploymentView extends DeploymentRecord {
@@ -65,6 +69,7 @@ export class ControlPlane {
     private readonly metrics: MetricsRecorder,
     private readonly clock: Clock,
     private readonly onChange: () => void,
+    readonly shadows: Shadows,
   ) {}
 
   get components(): readonly Component[] {
@@ -160,7 +165,20 @@ export class ControlPlane {
       versions: this.store.listVersions(c.name),
       metrics: all.filter((m) => m.component === c.name),
       deployment: this.view(this.deployments.activeFor(c.name) ?? this.deployments.latestFor(c.name)),
+      shadow: this.shadowStatus(c.name),
     }));
+  }
+
+  private shadowStatus(component: string): ComponentStatus['shadow'] {
+    const r = this.shadows.runtimes.get(component);
+    if (!r) return undefined;
+    const unsafe = unsafeMethods(r.policy);
+    return {
+      version: r.policy.version,
+      share: r.policy.share,
+      counters: { ...r.report.data.counters, inFlight: r.inFlight },
+      warnings: unsafe.length ? [`mirroring ${unsafe.join(', ')}: requests with side effects reach the shadow`] : [],
+    };
   }
 
   private view(record: DeploymentRecord | undefined): DeploymentView | undefined {

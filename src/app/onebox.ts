@@ -14,6 +14,8 @@ import { ControlPlane } from './control-plane.js';
 import { Controller, type ControllerDeps } from '../controller/controller.js';
 import { runHook, type HookRunner } from '../controller/hook-runner.js';
 import { DeploymentStore } from '../store/deployment-store.js';
+import { ShadowStore } from '../store/shadow-store.js';
+import { Shadows } from './shadows.js';
 
 export interface RunningOnebox {
   readonly gatewayUrl: string;
@@ -69,6 +71,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   };
 
   let snapshot: RoutingSnapshot | undefined;
+  const shadows = new Shadows(new ShadowStore(db), store, clock, () => rebuild());
   const rebuild = (): void => {
     snapshot = buildSnapshot({
       components: config.components,
@@ -76,6 +79,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       version: (c, n) => store.findVersion(c, n),
       dispatcherFor,
       metrics,
+      shadows: shadows.runtimes,
     });
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
@@ -91,7 +95,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     onEvent: options.onEvent,
     onError: options.onError,
   });
-  const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild);
+  const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows);
 
   const gateway = new Gateway({
     snapshot: () => snapshot!,
@@ -124,6 +128,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     metrics,
     async close() {
       await controller.stop();
+      shadows.close();
       await Promise.all([gateway.close(), admin.close()]);
       await Promise.all([...pools.values()].map((p) => p.destroy()));
       db.close();

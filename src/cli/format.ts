@@ -2,6 +2,7 @@ import { basisPointsToPercent, type Alias, type Version } from '../core/index.js
 import { formatDuration } from '../core/index.js';
 import type { ComponentStatus, DeploymentView, ReleaseHistory } from '../app/control-plane.js';
 import type { Exposure } from '../metrics/exposure.js';
+import type { ShadowSummary } from '../shadow/report.js';
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -99,4 +100,23 @@ export function formatHistory(releases: readonly ReleaseHistory[]): string {
     out.push('');
   }
   return out.join('\n').trimEnd();
+}
+
+export function formatShadowReport(r: ShadowSummary): string {
+  const c = r.counters;
+  const lines = [
+    `${r.component} shadow v${r.version}: ${r.clean ? 'clean' : 'differences found'}`,
+    `mirrored ${c.mirrored}, compared ${c.compared}; dropped at the in-flight cap ${c.droppedInFlight}, skipped over the body cap ${c.skippedBodyCap}, shadow errors ${c.shadowErrors}, timeouts ${c.shadowTimeouts}`,
+  ];
+  for (const e of r.endpoints) {
+    lines.push('', `${e.endpoint}: ${e.compared} compared, ${e.differed} differed; latency p50 ${e.latency.primary.p50Ms} -> ${e.latency.shadow.p50Ms} ms, p99 ${e.latency.primary.p99Ms} -> ${e.latency.shadow.p99Ms} ms`);
+    for (const f of e.fields.slice(0, 10)) {
+      lines.push(`  ${f.path}: ${f.differed} differed${f.noise ? ` (noise ~${f.noise})` : ''} ${JSON.stringify(f.kinds)}`);
+      for (const s of f.samples.slice(0, 2) as { path: string; primary: string; shadow: string }[]) {
+        lines.push(`    ${s.path}: ${s.primary} -> ${s.shadow}`);
+      }
+    }
+    if (e.noiseOnly.length) lines.push(`  noise only: ${e.noiseOnly.join(', ')}`);
+  }
+  return lines.join('\n');
 }

@@ -4,18 +4,11 @@ import { parseDuration, type Alias, type Version } from '../core/index.js';
 import type { ComponentStatus, ReleaseHistory } from '../app/control-plane.js';
 import type { DeploymentRecord } from '../store/deployment-store.js';
 import { ConfigError } from '../config/load.js';
-import { AdminClient, CliError, resolveConnection, type ConnectionOptions } from './admin-client.js';
+import { CliError } from './admin-client.js';
+import { client, positiveInt, print, withConnection, type CommonOptions } from './common.js';
+import { registerShadowCommands } from './shadow-commands.js';
 import { describeAlias, formatHistory, formatStatus, formatVersions } from './format.js';
 import { serve } from './serve.js';
-
-interface CommonOptions extends ConnectionOptions {
-  readonly json?: boolean;
-}
-
-const positiveInt = (name: string) => (value: string): number => {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${value}"`);
-  return Number(value);
-};
 
 /** `--weight 2=0.2`: Lambda's AdditionalVersionWeights, one version. */
 function parseWeight(value: string): Record<string, number> {
@@ -25,23 +18,6 @@ function parseWeight(value: string): Record<string, number> {
     throw new InvalidArgumentError(`expected VERSION=WEIGHT with a weight from 0 to 1 (e.g. 2=0.2), got "${value}"`);
   }
   return { [m[1]!]: weight };
-}
-
-function withConnection(cmd: Command): Command {
-  return cmd
-    .option('--json', 'print machine-readable JSON')
-    .option('--admin-url <url>', 'admin API address (default: ONEBOX_ADMIN_URL, else from the config, else http://127.0.0.1:8081)')
-    .option('--token <token>', 'admin token (default: ONEBOX_ADMIN_TOKEN, else from the config or its state folder)')
-    .option('-f, --file <onebox.yaml>', 'config file to read the admin address and token from (default: ./onebox.yaml if present)');
-}
-
-function client(opts: CommonOptions): AdminClient {
-  const { url, token } = resolveConnection(opts);
-  return new AdminClient(url, token);
-}
-
-function print(opts: CommonOptions, json: unknown, human: () => string): void {
-  console.log(opts.json ? JSON.stringify(json, null, 2) : human());
 }
 
 function collectSet(value: string, acc: [string, number][]): [string, number][] {
@@ -246,6 +222,7 @@ export function buildProgram(): Command {
     .option('--json', 'print machine-readable JSON')
     .action(async (opts) => (await import('../sim/cli.js')).simulate(opts));
 
+  registerShadowCommands(program);
   return program;
 }
 

@@ -4,10 +4,13 @@ import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
 import type { UpstreamTarget } from './routing-snapshot.js';
+import type { Mirror } from '../shadow/mirror.js';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export interface ExchangeParams {
+  /** A copy of this request for the shadow, fed as the exchange goes; never waited for. */
+  readonly mirror?: Mirror | undefined;
   readonly component: string;
   readonly target: UpstreamTarget;
   /** Upstream request headers, flat [name, value, ...]. */
@@ -54,7 +57,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   start(): void {
     const { p, req } = this;
     this.res.on('close', () => {
-      if (!this.res.writableFinished && this.abortUpstream) this.abortUpstream(new Error('client closed'));
+      if (this.res.writableFinished) return;
+      this.p.mirror?.primaryError();
+      if (this.abortUpstream) this.abortUpstream(new Error('client closed'));
     });
     p.target.dispatcher.dispatch(
       {
@@ -62,10 +67,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
         path: p.target.basePath + p.url,
         method: req.method as Dispatcher.HttpMethod,
         headers: p.headers,
-        body: p.hasBody ? req : null,
+        body: p.hasBody ? (p.mirror ? req.pipe(p.mirror.tee()) : req) : null,
       },
       this,
     );
+    if (p.mirror && !p.hasBody) p.mirror.send();
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -106,6 +112,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i]!.toLowerCase())) out.splice(i, 2);
     }
     this.res.writeHead(statusCode, out);
+    p.mirror?.primaryStart(statusCode, out);
     this.resumeUpstream = resume;
     return true;
   }
@@ -114,6 +121,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly onDrain = (): void => this.resumeUpstream?.();
 
   onData(chunk: Buffer): boolean {
+    this.p.mirror?.primaryChunk(chunk);
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.onDrain);
     return false;
@@ -122,12 +130,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onComplete(): void {
     this.res.end();
     this.finish('response');
+    this.p.mirror?.primaryEnd((performance.now() - this.p.started) * 1000);
   }
 
   onError(err: Error): void {
     const { res, req, p } = this;
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const timeout = TIMEOUT_CODES.has(code);
+    p.mirror?.primaryError();
     if (res.destroyed || req.destroyed) {
       this.finish('response');
       return;

@@ -195,7 +195,14 @@ export class Gateway {
         : undefined;
 
     const split = component.alias.additional !== undefined && component.alias.additional.weightBp > 0;
+    const shadow = component.shadow;
+    const method = req.method ?? 'GET';
+    const mirror =
+      shadow && shadow.runtime.wants(method, identity.id)
+        ? shadow.runtime.begin(method, url, headers, shadow.target, component.targets.get(component.alias.version)!)
+        : undefined;
     new Exchange(req, res, {
+      mirror,
       component: component.component,
       target,
       headers,

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { VersionMetrics } from '../metrics/version-metrics.js';
+import type { ShadowRuntime } from '../shadow/mirror.js';
 
 /** A routable version: where to send requests and where to count them. */
 export interface UpstreamTarget {
@@ -21,6 +22,8 @@ export interface ComponentRoute {
   /** Undefined while the component has no live alias yet. */
   readonly alias: AliasRouting | undefined;
   readonly targets: ReadonlyMap<number, UpstreamTarget>;
+  /** A running shadow and where its copies go. */
+  readonly shadow?: { readonly runtime: ShadowRuntime; readonly target: UpstreamTarget } | undefined;
 }
 
 /** Immutable view of routing state; the gateway swaps in a new one on every change. */
@@ -35,6 +38,7 @@ export interface SnapshotSources {
   readonly version: (component: string, number: number) => Version | undefined;
   readonly dispatcherFor: (origin: string) => Dispatcher;
   readonly metrics: MetricsRecorder;
+  readonly shadows?: ReadonlyMap<string, ShadowRuntime>;
 }
 
 function targetOf(sources: SnapshotSources, v: Version): UpstreamTarget {
@@ -67,7 +71,11 @@ export function buildSnapshot(sources: SnapshotSources): RoutingSnapshot {
       if (extra && !extra.retiredAt) targets.set(extra.number, targetOf(sources, extra));
       else if (alias.additional) routing = { ...alias, additional: undefined };
     }
-    return { prefix: c.route, value: { component: c.name, alias: routing, targets } };
+    const runtime = sources.shadows?.get(c.name);
+    const shadowVersion = runtime && sources.version(c.name, runtime.policy.version);
+    const shadow =
+      routing && runtime && shadowVersion && !shadowVersion.retiredAt ? { runtime, target: targetOf(sources, shadowVersion) } : undefined;
+    return { prefix: c.route, value: { component: c.name, alias: routing, targets, shadow } };
   });
   return { routes: new RouteTable(entries) };
 }

@@ -1,13 +1,16 @@
 import { createDeployment, isActive, reduce, type DeploymentState, type Observation } from '../core/deployment.js';
 import { latencyBucket } from '../core/latency-buckets.js';
 import { DistinctCounter } from '../metrics/distinct-counter.js';
-import { AlarmPeriods, gateVerdict, readsLatency } from './gate.js';
+import { AlarmPeriods, gateVerdict, readsLatency, type GateReading } from './gate.js';
 import { Population } from './population.js';
 import { Rng, runSeed } from './random.js';
 import { Router } from './router.js';
 import type { Scenario } from './scenario.js';
 import { RequestStream, versionModels, type VersionModel } from './traffic.js';
 import { ArmWindow } from './window.js';
+
+/** Reads the gate at a tick: the step's windows of both versions, the new version's weight, the alarm periods. */
+export type GateFunction = (fresh: ArmWindow, stable: ArmWindow, weightBp: number, periods: AlarmPeriods | undefined) => GateReading;
 
 /** What one simulated release did. */
 export interface RunResult {
@@ -17,7 +20,7 @@ export interface RunResult {
   readonly status: 'succeeded' | 'rolled-back';
   /** Why it rolled back (the reducer's reason), or empty. */
   readonly reason: string;
-  /** True when it ended on the inconclusive policy (rolled back or proceeded undecided). */
+  /** True when a step ended on the inconclusive policy (rolled back, or proceeded undecided). */
   readonly inconclusive: boolean;
   /** What rolled it back: the failed checks ('alarm', 'errors', 'latency-tail', 'latency-rank') or 'inconclusive'. */
   readonly cause: string;
@@ -57,12 +60,20 @@ export class Simulator {
   private readonly exposedIn: Int32Array;
   private token = 0;
 
+  private readonly gate: GateFunction;
+
   constructor(
     readonly scenario: Scenario,
     readonly seed: number,
-    population?: Population,
+    options: {
+      /** A population built before (the same spec), to share among simulators. */
+      readonly population?: Population;
+      /** Another gate than the scenario's, e.g. a candidate judge to measure (default: gateVerdict). */
+      readonly gate?: GateFunction;
+    } = {},
   ) {
-    this.population = population ?? new Population(scenario.traffic.population, seed);
+    this.population = options.population ?? new Population(scenario.traffic.population, seed);
+    this.gate = options.gate ?? ((fresh, stable, weightBp, periods) => gateVerdict(scenario.gate, fresh, stable, weightBp, periods));
     this.stream = new RequestStream(this.population, scenario.traffic);
     this.router = new Router(this.population.ids, scenario.routing, scenario.plan.map((s) => s.weightBp));
     this.models = versionModels(scenario.traffic, scenario.fault);
@@ -164,12 +175,13 @@ export class Simulator {
         stream.next(rng);
       }
       periods?.roll(nextTick);
-      const { verdict, failed } = gateVerdict(sc.gate, freshWindow, stableWindow, state.weightBp, periods);
+      const { verdict, failed } = this.gate(freshWindow, stableWindow, state.weightBp, periods);
       const step = state.step;
       apply({ kind: 'tick', gate: verdict, windowStartedAt: state.stepStartedAt }, nextTick);
       // An undecided gate can only end a step through the inconclusive policy.
-      if (verdict.result === 'inconclusive' && (state.step !== step || !isActive(state.status))) inconclusive = true;
-      if (state.status === 'rolled-back') cause = inconclusive ? 'inconclusive' : failed.join('+');
+      const undecided = verdict.result === 'inconclusive' && (state.step !== step || !isActive(state.status));
+      if (undecided) inconclusive = true;
+      if (state.status === 'rolled-back') cause = undecided ? 'inconclusive' : failed.join('+');
       if (nextTick > limit) throw new Error(`release ${index} still ${state.status} after ${nextTick / 1000}s of virtual time (seed ${this.seed})`);
       nextTick += sc.tickMs;
     }

@@ -33,9 +33,6 @@ export const DEFAULT_ROUTES: readonly RouteSpec[] = [
   { name: 'checkout', share: 0.08, medianMs: 150, sigma: 0.55 },
 ];
 
-/** z of the 99th percentile of a standard normal. */
-const Z99 = 2.3263478740408408;
-
 /** One version's behaviour per route: ln-latency mean (µs) and spread, and error rate. */
 export interface VersionModel {
   readonly mu: Float64Array;
@@ -43,7 +40,12 @@ export interface VersionModel {
   readonly errorRate: Float64Array;
 }
 
-/** The stable and the new version's models: the same, except where the fault applies. */
+/**
+ * The stable and the new version's models: the same, except where the fault applies.
+ * A tail fault (`p99:xK`) widens the spread of the faulty routes by one common amount,
+ * found by bisection so that the p99 over those routes' mix is K times the stable one
+ * (each route's median stays): over all routes, the new version's p99 is K times higher.
+ */
 export function versionModels(traffic: TrafficSpec, fault: Fault): { stable: VersionModel; fresh: VersionModel } {
   const routes = traffic.routes;
   const names = new Set(routes.map((r) => r.name));
@@ -52,26 +54,35 @@ export function versionModels(traffic: TrafficSpec, fault: Fault): { stable: Ver
       if (!names.has(r)) throw invalid(`fault names route "${r}", which is not one of ${[...names].join(', ')}`);
     }
   }
+  const hit = routes.map((r) => fault.kind !== 'none' && (!fault.routes || fault.routes.includes(r.name)));
   const base = fault.kind === 'errors' ? fault.from : traffic.errorRate;
-  const model = (faulty: boolean): VersionModel => {
+  const model = (faulty: boolean, widen: number): VersionModel => {
     const m: VersionModel = { mu: new Float64Array(routes.length), sigma: new Float64Array(routes.length), errorRate: new Float64Array(routes.length) };
     routes.forEach((r, i) => {
-      const hit = faulty && fault.kind !== 'none' && (!fault.routes || fault.routes.includes(r.name));
-      let mu = Math.log(r.medianMs * 1000);
-      let sigma = r.sigma;
-      let errors = base;
-      if (hit && fault.kind === 'errors') errors = fault.to;
-      if (hit && fault.kind === 'latency') {
-        if (fault.tail) sigma += Math.log(fault.factor) / Z99;
-        else mu += Math.log(fault.factor);
-      }
-      m.mu[i] = mu;
-      m.sigma[i] = sigma;
-      m.errorRate[i] = errors;
+      const on = faulty && hit[i]!;
+      m.mu[i] = Math.log(r.medianMs * 1000) + (on && fault.kind === 'latency' && !fault.tail ? Math.log(fault.factor) : 0);
+      m.sigma[i] = r.sigma + (on ? widen : 0);
+      m.errorRate[i] = on && fault.kind === 'errors' ? fault.to : base;
     });
     return m;
   };
-  return { stable: model(false), fresh: model(true) };
+  const stable = model(false, 0);
+  if (fault.kind !== 'latency' || !fault.tail) return { stable, fresh: model(true, 0) };
+  const faulty = routes.filter((_, i) => hit[i]);
+  const pick = (m: VersionModel): VersionModel => ({
+    mu: m.mu.filter((_, i) => hit[i]),
+    sigma: m.sigma.filter((_, i) => hit[i]),
+    errorRate: m.errorRate.filter((_, i) => hit[i]),
+  });
+  const target = fault.factor * latencyQuantileMs(pick(stable), faulty, 0.99);
+  let lo = fault.factor >= 1 ? 0 : -Math.min(...faulty.map((r) => r.sigma)) * 0.999;
+  let hi = fault.factor >= 1 ? 5 : 0;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (latencyQuantileMs(pick(model(true, mid)), faulty, 0.99) < target) lo = mid;
+    else hi = mid;
+  }
+  return { stable, fresh: model(true, (lo + hi) / 2) };
 }
 
 /** Quantile q of a version's latency over the route mix, ms (bisection on the mixture CDF). */

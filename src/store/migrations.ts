@@ -69,4 +69,20 @@ export const MIGRATIONS: readonly string[] = [
   -- Blast radius (JSON): distinct users the new version served, of all active users.
   ALTER TABLE deployments ADD COLUMN exposure TEXT;
   `,
+  `
+  -- The running shadow per component (its policy, JSON); a row exists while it runs.
+  CREATE TABLE shadows (
+    component TEXT PRIMARY KEY REFERENCES components(name),
+    policy TEXT NOT NULL,
+    started_at INTEGER NOT NULL
+  );
+  -- Comparison reports, kept after a shadow stops so a deployment can consult them.
+  CREATE TABLE shadow_reports (
+    component TEXT NOT NULL REFERENCES components(name),
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (component, version)
+  );
+  `,
 ];

@@ -3,7 +3,7 @@ import { DEFAULT_JUDGE, judge, latencyBucket, LATENCY_BUCKETS, type Arm } from '
 import { prng } from '../helpers/random.js';
 
 /** An arm of `requests` with `errors`, latencies lognormal around `medianMs`. */
-function arm(requests: number, errors: number, medianMs: number, seed: number): Arm {
+function arm(requests: number, errors: number, medianMs: number, seed: number): Arm & { latency: Float64Array } {
   const next = prng(seed);
   const latency = new Float64Array(LATENCY_BUCKETS);
   for (let i = 0; i < requests; i++) {
@@ -48,7 +48,7 @@ describe('judge', () => {
     const fresh = arm(2000, 0, 20, 1);
     // 4% of the new version's requests take 10x longer.
     const slow = arm(80, 0, 200, 3);
-    for (let i = 0; i < LATENCY_BUCKETS; i++) fresh.latency[i] = (fresh.latency[i] as number) * 0.96 + (slow.latency[i] as number);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) fresh.latency[i] = fresh.latency[i]! * 0.96 + slow.latency[i]!;
     const v = judge(fresh, arm(20_000, 0, 20, 2));
     expect(v.findings.find((f) => f.check === 'latency-tail')!.result).toBe('fail');
     expect(v.findings.find((f) => f.check === 'latency-rank')!.result).toBe('pass');

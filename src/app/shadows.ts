@@ -1,0 +1,77 @@
+import { conflict, notFound, type Clock } from '../core/index.js';
+import { DEFAULT_IGNORED_HEADERS, shadowPolicyBody, type ShadowPolicy } from '../shadow/policy.js';
+import { ShadowRuntime } from '../shadow/mirror.js';
+import { ShadowReport, type ShadowSummary } from '../shadow/report.js';
+import type { ShadowStore } from '../store/shadow-store.js';
+import type { StateStore } from '../store/state-store.js';
+
+/** How often running reports are written to the state file. */
+const FLUSH_MS = 2000;
+
+/** The running shadows: start, stop, report, and keeping reports in SQLite. */
+export class Shadows {
+  readonly runtimes = new Map<string, ShadowRuntime>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: ShadowStore,
+    private readonly state: StateStore,
+    private readonly clock: Clock,
+    private readonly onChange: () => void,
+  ) {
+    for (const { component, policy } of store.running()) this.runtimes.set(component, this.runtime(component, policy));
+    this.timer = setInterval(() => this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  private runtime(component: string, policy: ShadowPolicy): ShadowRuntime {
+    const stored = this.store.report(component, policy.version);
+    return new ShadowRuntime(component, policy, new ShadowReport(component, policy.version, policy, DEFAULT_IGNORED_HEADERS, stored));
+  }
+
+  start(component: string, policy: ShadowPolicy): ShadowPolicy {
+    const alias = this.state.getAlias(component);
+    const v = this.state.getVersion(component, policy.version);
+    if (v.retiredAt) throw conflict(`${component} version ${v.number} is retired and can never receive traffic again`);
+    if (!alias) throw conflict(`${component} has no live version to mirror`);
+    if (alias.version === v.number || alias.additional?.version === v.number) {
+      throw conflict(`${component} v${v.number} is in the live alias; a shadow must be a version users are not served`);
+    }
+    this.flush();
+    this.store.start(component, policy, this.clock.now());
+    this.runtimes.set(component, this.runtime(component, policy));
+    this.onChange();
+    return policy;
+  }
+
+  stop(component: string): void {
+    this.flush();
+    if (!this.store.stop(component)) throw notFound(`${component} has no shadow running`);
+    this.runtimes.delete(component);
+    this.onChange();
+  }
+
+  /** The running shadow's report, else the latest stored one (of `version` if given). */
+  report(component: string, version?: number): ShadowSummary {
+    const running = this.runtimes.get(component);
+    if (running && (version === undefined || running.policy.version === version)) return running.report.summary();
+    const stored = version === undefined ? this.store.latestReport(component) : this.store.report(component, version);
+    if (!stored) throw notFound(`${component} has no shadow report${version === undefined ? '' : ` for v${version}`}`);
+    const policy = shadowPolicyBody.parse({ version: stored.version });
+    return new ShadowReport(component, stored.version, policy, DEFAULT_IGNORED_HEADERS, stored).summary();
+  }
+
+  flush(): void {
+    const now = this.clock.now();
+    for (const r of this.runtimes.values()) this.store.saveReport(r.report.data, now);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    try {
+      this.flush();
+    } catch {
+      /* the state file may already be gone; the last flush stands */
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import { bucketOf, BUCKETS, normalizeEndpoint } from '../core/index.js';
+import type { ShadowPolicy } from './policy.js';
+import type { CapturedResponse, ShadowReport } from './report.js';
+
+/** Where a copy goes: the shadow version, or the live version again (the noise copy). */
+export interface MirrorTarget {
+  readonly dispatcher: Dispatcher;
+  readonly origin: string;
+  readonly basePath: string;
+}
+
+/** A shadow run on one component: its policy, its report, and what is in flight. */
+export class ShadowRuntime {
+  inFlight = 0;
+  private readonly shareBp: number;
+  private readonly seed: string;
+  private readonly methods: ReadonlySet<string>;
+  private readonly dropped: ReadonlySet<string>;
+
+  constructor(
+    readonly component: string,
+    readonly policy: ShadowPolicy,
+    readonly report: ShadowReport,
+  ) {
+    this.shareBp = Math.round(policy.share * BUCKETS);
+    this.seed = `shadow:${component}@${policy.version}`;
+    this.methods = new Set(policy.methods);
+    this.dropped = new Set(policy.dropHeaders);
+  }
+
+  /** Whether this request is mirrored: method allowed, user in the (sticky) share. */
+  wants(method: string, userId: string): boolean {
+    if (!this.methods.has(method)) return false;
+    return this.shareBp >= BUCKETS || bucketOf(this.seed, userId) < this.shareBp;
+  }
+
+  /** Starts a copy, or counts a drop when too many are in flight. */
+  begin(method: string, url: string, headers: readonly string[], shadow: MirrorTarget, live: MirrorTarget): Mirror | undefined {
+    this.report.data.counters.mirrored++;
+    if (this.inFlight >= this.policy.maxInFlight) {
+      this.report.data.counters.droppedInFlight++;
+      return undefined;
+    }
+    this.inFlight++;
+    const kept: string[] = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (!this.dropped.has(name) && name !== 'content-length') kept.push(name, headers[i + 1]!);
+    }
+    return new Mirror(this, method, url, kept, shadow, live);
+  }
+}
+
+class BodyTooLarge extends Error {}
+
+/**
+ * One mirrored request. The primary exchange feeds it copies of the request body and of
+ * the live answer (up to the cap) and never waits for it; the copies go out once the
+ * request body is in, and the comparison runs when every answer is back.
+ */
+export class Mirror {
+  private requestBody: Buffer[] = [];
+  private requestBytes = 0;
+  private primaryBody: Buffer[] = [];
+  private primaryBytes = 0;
+  private primary: CapturedResponse | undefined;
+  private primaryHeaders: Record<string, string> = {};
+  private primaryStatus = 0;
+  private skipped = false;
+  private primaryFailed = false;
+  private sent = false;
+  private answers: Promise<[CapturedResponse | undefined, CapturedResponse | undefined]> | undefined;
+
+  constructor(
+    private readonly runtime: ShadowRuntime,
+    private readonly method: string,
+    private readonly url: string,
+    private readonly headers: string[],
+    private readonly shadow: MirrorTarget,
+    private readonly live: MirrorTarget,
+  ) {}
+
+  private get cap(): number {
+    return this.runtime.policy.bodyCapBytes;
+  }
+
+  /** A pass-through for the request body that keeps a copy up to the cap. */
+  tee(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) => {
+        this.requestBytes += chunk.length;
+        if (this.requestBytes > this.cap) this.skip();
+        else this.requestBody.push(chunk);
+        done(null, chunk);
+      },
+      flush: (done: TransformCallback) => {
+        this.send();
+        done();
+      },
+    });
+  }
+
+  /** The request has no body: the copies can go now. */
+  send(): void {
+    if (this.sent) return;
+    this.sent = true;
+    if (this.skipped) return this.release();
+    const body = this.requestBody.length ? Buffer.concat(this.requestBody) : undefined;
+    this.requestBody = [];
+    const noise = this.runtime.policy.noise ? this.call(this.live, body) : Promise.resolve(undefined);
+    this.answers = Promise.all([this.call(this.shadow, body, true), noise]);
+    void this.answers.then(() => this.release());
+    this.compareWhenReady();
+  }
+
+  primaryStart(status: number, flatHeaders: readonly string[]): void {
+    this.primaryStatus = status;
+    for (let i = 0; i < flatHeaders.length; i += 2) this.primaryHeaders[flatHeaders[i]!.toLowerCase()] = flatHeaders[i + 1]!;
+  }
+
+  primaryChunk(chunk: Buffer): void {
+    if (this.skipped) return;
+    this.primaryBytes += chunk.length;
+    if (this.primaryBytes > this.cap) this.skip();
+    else this.primaryBody.push(chunk);
+  }
+
+  primaryEnd(latencyUs: number): void {
+    this.primary = {
+      status: this.primaryStatus,
+      headers: this.primaryHeaders,
+      body: Buffer.concat(this.primaryBody).toString('utf8'),
+      latencyUs,
+    };
+    this.primaryBody = [];
+    this.compareWhenReady();
+  }
+
+  /** The live answer failed or the client left: there is nothing to compare with. */
+  primaryError(): void {
+    if (!this.primaryFailed) this.runtime.report.data.counters.primaryIncomplete++;
+    this.primaryFailed = true;
+  }
+
+  private skip(): void {
+    if (this.skipped) return;
+    this.skipped = true;
+    this.runtime.report.data.counters.skippedBodyCap++;
+    this.requestBody = [];
+    this.primaryBody = [];
+  }
+
+  private released = false;
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.runtime.inFlight--;
+  }
+
+  private compareWhenReady(): void {
+    if (!this.primary || !this.answers) return;
+    const primary = this.primary;
+    void this.answers.then(([shadow, secondary]) => {
+      if (this.skipped || this.primaryFailed || !shadow) return;
+      try {
+        this.runtime.report.add(normalizeEndpoint(this.method, this.url), primary, shadow, secondary);
+      } catch {
+        // A comparison must never take the process down; the copy is simply not counted.
+      }
+    });
+  }
+
+  private async call(target: MirrorTarget, body: Buffer | undefined, isShadow = false): Promise<CapturedResponse | undefined> {
+    const { timeoutMs } = this.runtime.policy;
+    const started = performance.now();
+    const counters = this.runtime.report.data.counters;
+    try {
+      const res = await request(`${target.origin}${target.basePath}${this.url}`, {
+        dispatcher: target.dispatcher,
+        method: this.method as Dispatcher.HttpMethod,
+        headers: this.headers,
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.cap) {
+          res.body.destroy();
+          throw new BodyTooLarge();
+        }
+        chunks.push(chunk);
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      return { status: res.statusCode, headers, body: Buffer.concat(chunks).toString('utf8'), latencyUs: (performance.now() - started) * 1000 };
+    } catch (err) {
+      if (err instanceof BodyTooLarge) this.skip();
+      else if (isShadow) {
+        const e = err as Error & { code?: string };
+        if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') counters.shadowTimeouts++;
+        else counters.shadowErrors++;
+      }
+      return undefined;
+    }
+  }
+}
