@@ -77,7 +77,28 @@ export class ControlPlane {
   }
 
   release(body: ReleaseBody, by: string): DeploymentRecord[] {
-    return this.controller.release(resolveRelease(body, this.config), by);
+    const specs = resolveRelease(body, this.config);
+    for (const s of specs) {
+      const rule = this.config.components.find((c) => c.name === s.component)!.deployment.requireCleanShadow;
+      if (rule) this.requireCleanShadow(s.component, s.version, rule.minCompared);
+    }
+    return this.controller.release(specs, by);
+  }
+
+  private requireCleanShadow(component: string, version: number, minCompared: number): void {
+    let report;
+    try {
+      report = this.shadows.report(component, version);
+    } catch {
+      throw conflict(`${component} requires a clean shadow report before a deployment, and v${version} has none: run \`onebox shadow start ${component} ${version}\` first`);
+    }
+    if (report.counters.compared < minCompared) {
+      throw conflict(`${component} v${version}'s shadow compared ${report.counters.compared} requests; ${minCompared} are required before a deployment`);
+    }
+    if (!report.clean) {
+      const top = report.endpoints.find((e) => e.fields.length)!;
+      throw conflict(`${component} v${version}'s shadow report is not clean: ${top.endpoint} differs at ${top.fields[0]!.path} in ${top.fields[0]!.differed} of ${top.compared} requests`);
+    }
   }
 
   command(component: string, command: DeploymentCommand, by: string): DeploymentRecord {

@@ -70,6 +70,13 @@ export const deploymentDefaults = z
       .object({ beforeAllowTraffic: hookSpec.optional(), afterAllowTraffic: hookSpec.optional() })
       .strict()
       .prefault({}),
+    /**
+     * Refuse to deploy a version unless its shadow report is clean: at least `minCompared`
+     * requests compared and no significant difference. Default: not required.
+     */
+    requireCleanShadow: z
+      .union([z.literal(false), z.object({ minCompared: z.number().int().min(1).default(100) }).strict()])
+      .default(false),
     /** When a hold is over and the gate still lacks data: pause (default), rollback or proceed. */
     onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default('pause'),
     /** How long past its hold a step waits for enough data. Default: the longest hold of the plan. */

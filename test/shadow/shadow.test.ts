@@ -176,3 +176,37 @@ describe('shadow traffic', () => {
     expect(() => onebox!.plane.shadows.start('web', policy({}))).toThrow(/retired/);
   });
 });
+
+describe('a deployment that requires a clean shadow report', () => {
+  it('is refused without a report, with too few comparisons, or with differences, and allowed when clean', async () => {
+    const agent = new Agent({ connections: 16 });
+    const ups = await Promise.all([startUpstream(api(10)), startUpstream(api(12)), startUpstream(api(10))]);
+    const onebox = await startTestOnebox({
+      components: [{ name: 'web', route: '/', deployment: { requireCleanShadow: { minCompared: 30 }, judge: { enabled: false } } }],
+    });
+    try {
+      for (const u of ups) onebox.plane.publish('web', u.url);
+      onebox.plane.setAlias('web', { version: 1 });
+      const traffic = async (n: number) => {
+        for (let i = 0; i < n; i++) await (await request(`${onebox.gatewayUrl}/items/${i}`, { dispatcher: agent })).body.dump();
+        await expect.poll(() => onebox.plane.shadows.runtimes.get('web')?.inFlight ?? 0).toBe(0);
+        await new Promise((r) => setTimeout(r, 20));
+      };
+      const deploy = (v: number) => () => onebox.plane.release({ components: [{ component: 'web', version: v }] }, 'test');
+      expect(deploy(2)).toThrow(/requires a clean shadow report before a deployment, and v2 has none/);
+      onebox.plane.shadows.start('web', policy({ version: 2 }));
+      await traffic(10);
+      expect(deploy(2)).toThrow(/shadow compared 10 requests; 30 are required/);
+      await traffic(30);
+      expect(deploy(2)).toThrow(/v2's shadow report is not clean: GET \/items\/:id differs at \$\.price in 40 of 40 requests/);
+      onebox.plane.shadows.start('web', policy({ version: 3 }));
+      await traffic(40);
+      onebox.plane.shadows.stop('web');
+      expect(deploy(3)()[0]!.state.status).toBe('in-progress');
+    } finally {
+      await onebox.close();
+      await Promise.all(ups.map((u) => u.close()));
+      await agent.close();
+    }
+  });
+});
