@@ -43,7 +43,8 @@ const list = (text: string): string[] =>
 
 function whole(text: string | undefined, name: string, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw invalid(`${name} must be a whole number of at least ${min}, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw invalid(`${name} must be a whole number of at least ${min}, got "${text}"`);
   return Number(text);
 }
 
@@ -58,13 +59,22 @@ function judgeOverrides(pairs: readonly string[] | undefined): Partial<JudgeSett
   const out: Record<string, number> = {};
   for (const pair of pairs.flatMap(list)) {
     const m = /^([A-Za-z]+)=(\d*\.?\d+(?:e-?\d+)?)$/.exec(pair);
-    if (!m || !(m[1]! in DEFAULT_JUDGE)) throw invalid(`--judge expects KEY=NUMBER with KEY one of ${Object.keys(DEFAULT_JUDGE).join(', ')}; got "${pair}"`);
+    if (!m || !(m[1]! in DEFAULT_JUDGE))
+      throw invalid(
+        `--judge expects KEY=NUMBER with KEY one of ${Object.keys(DEFAULT_JUDGE).join(', ')}; got "${pair}"`,
+      );
     out[m[1]!] = Number(m[2]);
   }
   return out as Partial<JudgeSettings>;
 }
 
-const ALARM_KEYS: Record<string, keyof AlarmThresholds> = { 'error-rate': 'maxErrorRate', p50: 'maxP50Ms', p90: 'maxP90Ms', p99: 'maxP99Ms', 'min-requests': 'minRequests' };
+const ALARM_KEYS: Record<string, keyof AlarmThresholds> = {
+  'error-rate': 'maxErrorRate',
+  p50: 'maxP50Ms',
+  p90: 'maxP90Ms',
+  p99: 'maxP99Ms',
+  'min-requests': 'minRequests',
+};
 
 function alarmOverrides(pairs: readonly string[] | undefined): Partial<AlarmThresholds> | undefined {
   if (!pairs?.length) return undefined;
@@ -74,7 +84,12 @@ function alarmOverrides(pairs: readonly string[] | undefined): Partial<AlarmThre
     const key = m && ALARM_KEYS[m[1]!];
     if (!m || !key) throw invalid(`--alarm expects one of ${Object.keys(ALARM_KEYS).join(', ')}=VALUE, got "${pair}"`);
     const raw = m[2]!;
-    const n = key === 'maxErrorRate' ? percent(raw, `--alarm ${m[1]}`) : key === 'minRequests' ? whole(raw, '--alarm min-requests', 1) : parseDuration(/[a-z]$/.test(raw) ? raw : `${raw}ms`);
+    const n =
+      key === 'maxErrorRate'
+        ? percent(raw, `--alarm ${m[1]}`)
+        : key === 'minRequests'
+          ? whole(raw, '--alarm min-requests', 1)
+          : parseDuration(/[a-z]$/.test(raw) ? raw : `${raw}ms`);
     if (n === undefined || !Number.isFinite(n)) throw invalid(`--alarm ${m[1]} needs a number, got "${raw}"`);
     out[key] = n;
   }
@@ -86,11 +101,15 @@ export function selectSpecs(o: SimulateOptions): ScenarioSpec[][] {
   const names = o.scenario === 'all' ? PRESETS.map((p) => p.name) : list(o.scenario ?? DEFAULT_SCENARIOS);
   const gates = list(o.gate ?? DEFAULT_GATES);
   const routings = list(o.routing ?? 'sticky,request');
-  for (const r of routings) if (r !== 'sticky' && r !== 'request') throw invalid(`--routing takes sticky, request or both (sticky,request), got "${r}"`);
+  for (const r of routings)
+    if (r !== 'sticky' && r !== 'request')
+      throw invalid(`--routing takes sticky, request or both (sticky,request), got "${r}"`);
   const policy = o.onInconclusive;
-  if (policy !== undefined && policy !== 'rollback' && policy !== 'proceed') throw invalid(`--on-inconclusive takes rollback or proceed, got "${policy}"`);
+  if (policy !== undefined && policy !== 'rollback' && policy !== 'proceed')
+    throw invalid(`--on-inconclusive takes rollback or proceed, got "${policy}"`);
   const tickMs = o.tick === undefined ? undefined : parseDuration(o.tick);
-  if (tickMs === undefined && o.tick !== undefined) throw invalid(`--tick must be a duration such as 5s, got "${o.tick}"`);
+  if (tickMs === undefined && o.tick !== undefined)
+    throw invalid(`--tick must be a duration such as 5s, got "${o.tick}"`);
   const population = o.users === undefined ? undefined : { users: whole(o.users, '--users', 1_000) };
   const traffic = {
     ...(population ? { population } : {}),
@@ -102,20 +121,18 @@ export function selectSpecs(o: SimulateOptions): ScenarioSpec[][] {
   return names.map((name) => {
     const preset = presetSpec(name);
     return gates.flatMap((gate) =>
-      routings.map(
-        (routing): ScenarioSpec => ({
-          ...preset,
-          ...(o.config ? { config: o.config, summary: `${preset.summary ?? name} (config ${o.config})` } : {}),
-          ...(o.fault ? { fault: o.fault, summary: `fault ${o.fault}` } : {}),
-          gate,
-          routing: routing as RoutingMode,
-          traffic,
-          ...(judge ? { judge } : {}),
-          ...(alarms ? { alarms } : {}),
-          ...(policy ? { onInconclusive: policy } : {}),
-          ...(tickMs ? { tickMs } : {}),
-        }),
-      ),
+      routings.map((routing): ScenarioSpec => ({
+        ...preset,
+        ...(o.config ? { config: o.config, summary: `${preset.summary ?? name} (config ${o.config})` } : {}),
+        ...(o.fault ? { fault: o.fault, summary: `fault ${o.fault}` } : {}),
+        gate,
+        routing: routing as RoutingMode,
+        traffic,
+        ...(judge ? { judge } : {}),
+        ...(alarms ? { alarms } : {}),
+        ...(policy ? { onInconclusive: policy } : {}),
+        ...(tickMs ? { tickMs } : {}),
+      })),
     );
   });
 }
@@ -133,7 +150,15 @@ function replayCommand(o: SimulateOptions, spec: ScenarioSpec, seed: number, run
     ...(o.judge ?? []).map((j) => `--judge ${j}`),
     ...(o.alarm ?? []).map((a) => `--alarm ${a}`),
   ].filter(Boolean);
-  return ['onebox simulate', `--scenario ${spec.name}`, `--gate ${spec.gate}`, `--routing ${spec.routing}`, `--seed ${seed}`, ...extra, `--replay ${run}`].join(' ');
+  return [
+    'onebox simulate',
+    `--scenario ${spec.name}`,
+    `--gate ${spec.gate}`,
+    `--routing ${spec.routing}`,
+    `--seed ${seed}`,
+    ...extra,
+    `--replay ${run}`,
+  ].join(' ');
 }
 
 export interface SimulationOutput {
@@ -160,10 +185,22 @@ export async function simulateAll(o: SimulateOptions): Promise<{ output: Simulat
   for (const group of groups) {
     const done = run.results.slice(k, k + group.length);
     const reports = done.map((d) => d.report);
-    blocks.push(formatScenario(done.map((d) => d.scenario), reports, (r, i) => replayCommand(o, group[reports.indexOf(r)]!, seed, i)));
+    blocks.push(
+      formatScenario(
+        done.map((d) => d.scenario),
+        reports,
+        (r, i) => replayCommand(o, group[reports.indexOf(r)]!, seed, i),
+      ),
+    );
     k += group.length;
   }
-  const output: SimulationOutput = { seed, reports: run.results.map((r) => r.report), releases: run.releases, requests: run.requests, seconds: run.seconds };
+  const output: SimulationOutput = {
+    seed,
+    reports: run.results.map((r) => r.report),
+    releases: run.releases,
+    requests: run.requests,
+    seconds: run.seconds,
+  };
   return { output, text: [...blocks, throughput(run, Math.min(workers, run.releases))].join('\n\n') };
 }
 
@@ -185,7 +222,8 @@ export function replay(o: SimulateOptions): string {
 
 export async function simulate(o: SimulateOptions): Promise<void> {
   if (o.list) {
-    for (const p of PRESETS) console.log(`${p.name.padEnd(16)} ${p.config.padEnd(34)} ${p.fault.padEnd(24)} ${p.summary ?? ''}`);
+    for (const p of PRESETS)
+      console.log(`${p.name.padEnd(16)} ${p.config.padEnd(34)} ${p.fault.padEnd(24)} ${p.summary ?? ''}`);
     return;
   }
   if (o.replay !== undefined) return void console.log(replay(o));

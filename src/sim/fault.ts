@@ -8,10 +8,21 @@ import { invalid } from '../core/errors.js';
  */
 export type Fault =
   | { readonly kind: 'none' }
-  | { readonly kind: 'errors'; readonly from: number; readonly to: number; readonly routes?: readonly string[] | undefined }
-  | { readonly kind: 'latency'; readonly factor: number; readonly tail: boolean; readonly routes?: readonly string[] | undefined };
+  | {
+      readonly kind: 'errors';
+      readonly from: number;
+      readonly to: number;
+      readonly routes?: readonly string[] | undefined;
+    }
+  | {
+      readonly kind: 'latency';
+      readonly factor: number;
+      readonly tail: boolean;
+      readonly routes?: readonly string[] | undefined;
+    };
 
-const HELP = 'expected none, errors:1%->3%, latency:x1.5 (every request slower), p99:x1.5 (tail only, median unchanged), optionally followed by @route,route';
+const HELP =
+  'expected none, errors:1%->3%, latency:x1.5 (every request slower), p99:x1.5 (tail only, median unchanged), optionally followed by @route,route';
 
 function rate(text: string, spec: string): number {
   const m = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());

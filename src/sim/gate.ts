@@ -25,17 +25,38 @@ export interface GateSpec {
 }
 
 /** A CodeDeploy-style alarm: 2% errors (onebox's default) over one-minute periods. */
-export const FIXED_ALARM_GATE: GateSpec = { kind: 'alarm', label: 'alarm', alarms: DEFAULT_ALARMS, alarmWindow: 60_000, judge: DEFAULT_JUDGE };
+export const FIXED_ALARM_GATE: GateSpec = {
+  kind: 'alarm',
+  label: 'alarm',
+  alarms: DEFAULT_ALARMS,
+  alarmWindow: 60_000,
+  judge: DEFAULT_JUDGE,
+};
 
 /** onebox's controller defaults: alarms on the step's window, plus the judge. */
-export const JUDGE_GATE: GateSpec = { kind: 'judge', label: 'judge', alarms: DEFAULT_ALARMS, alarmWindow: 'step', judge: DEFAULT_JUDGE };
+export const JUDGE_GATE: GateSpec = {
+  kind: 'judge',
+  label: 'judge',
+  alarms: DEFAULT_ALARMS,
+  alarmWindow: 'step',
+  judge: DEFAULT_JUDGE,
+};
 
 /** The judge alone: no absolute alarm (a 100% error-rate ceiling never fires). */
-export const JUDGE_ONLY_GATE: GateSpec = { ...JUDGE_GATE, label: 'judge-only', alarms: { maxErrorRate: 1, minRequests: 1 } };
+export const JUDGE_ONLY_GATE: GateSpec = {
+  ...JUDGE_GATE,
+  label: 'judge-only',
+  alarms: { maxErrorRate: 1, minRequests: 1 },
+};
 
 /** True when the gate reads latency (so the simulator must sample it). */
 export function readsLatency(g: GateSpec): boolean {
-  return g.kind === 'judge' || g.alarms.maxP50Ms !== undefined || g.alarms.maxP90Ms !== undefined || g.alarms.maxP99Ms !== undefined;
+  return (
+    g.kind === 'judge' ||
+    g.alarms.maxP50Ms !== undefined ||
+    g.alarms.maxP90Ms !== undefined ||
+    g.alarms.maxP99Ms !== undefined
+  );
 }
 
 const LABEL = 'v2';
@@ -78,7 +99,13 @@ export interface GateReading {
 }
 
 /** The gate's verdict at a tick: what the reducer is fed. */
-export function gateVerdict(g: GateSpec, fresh: ArmWindow, stable: ArmWindow, weightBp: number, periods: AlarmPeriods | undefined): GateReading {
+export function gateVerdict(
+  g: GateSpec,
+  fresh: ArmWindow,
+  stable: ArmWindow,
+  weightBp: number,
+  periods: AlarmPeriods | undefined,
+): GateReading {
   const alarms = periods ? periods.state : evaluateAlarms(g.alarms, fresh.stats(), LABEL);
   const failed = alarms.result === 'fail' ? ['alarm'] : [];
   // With everyone on one version there is nothing to compare: alarms alone (as the controller).

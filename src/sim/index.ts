@@ -5,7 +5,15 @@ export { Population, DEFAULT_POPULATION, type PopulationSpec } from './populatio
 export { Rng, runSeed } from './random.js';
 export { quantiles, summarize, formatScenario, table, type ScenarioReport, type Quantiles } from './report.js';
 export { Simulator, type RunResult } from './runner.js';
-export { PRESETS, presetSpec, resolveScenario, describeScenario, describeGate, type Scenario, type ScenarioSpec } from './scenario.js';
+export {
+  PRESETS,
+  presetSpec,
+  resolveScenario,
+  describeScenario,
+  describeGate,
+  type Scenario,
+  type ScenarioSpec,
+} from './scenario.js';
 export { runJobs, throughput, type Job, type JobResult } from './simulate.js';
 export { defaultWorkers } from './pool.js';
 export { DEFAULT_ROUTES, latencyQuantileMs, versionModels, type RouteSpec, type TrafficSpec } from './traffic.js';

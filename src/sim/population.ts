@@ -31,9 +31,11 @@ export class Population {
     readonly spec: PopulationSpec,
     seed: number,
   ) {
-    if (!Number.isInteger(spec.users) || spec.users < 1) throw new RangeError(`users must be a positive whole number, got ${spec.users}`);
+    if (!Number.isInteger(spec.users) || spec.users < 1)
+      throw new RangeError(`users must be a positive whole number, got ${spec.users}`);
     if (!(spec.zipf >= 0)) throw new RangeError(`zipf exponent must be 0 or more, got ${spec.zipf}`);
-    if (!(spec.sessionRequests >= 1)) throw new RangeError(`mean session requests must be at least 1, got ${spec.sessionRequests}`);
+    if (!(spec.sessionRequests >= 1))
+      throw new RangeError(`mean session requests must be at least 1, got ${spec.sessionRequests}`);
     if (!(spec.thinkTimeMs > 0)) throw new RangeError(`think time must be positive, got ${spec.thinkTimeMs}`);
     this.size = spec.users;
     const rng = new Rng(seed ^ 0x51ed270b);

@@ -60,7 +60,10 @@ export function summarize(s: Scenario, seed: number, results: readonly RunResult
     exposedUsers: quantiles(results.map((r) => r.exposedUsers)),
     activeUsers: quantiles(results.map((r) => r.activeUsers)),
     detection: rolledBack.length
-      ? { timeMs: quantiles(rolledBack.map((r) => r.durationMs)), newRequests: quantiles(rolledBack.map((r) => r.newRequests)) }
+      ? {
+          timeMs: quantiles(rolledBack.map((r) => r.durationMs)),
+          newRequests: quantiles(rolledBack.map((r) => r.newRequests)),
+        }
       : undefined,
     wrongRuns: results.filter((r) => (r.status === 'rolled-back') !== bad).map((r) => r.run),
   };
@@ -68,12 +71,24 @@ export function summarize(s: Scenario, seed: number, results: readonly RunResult
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-const secs = (ms: number): string => (ms < 60_000 ? `${+(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
+const secs = (ms: number): string =>
+  ms < 60_000
+    ? `${+(ms / 1000).toFixed(1)}s`
+    : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
 /** Lays rows out in columns; the first row is the header. */
 export function table(rows: readonly (readonly string[])[], indent = ''): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map(
+      (r) =>
+        indent +
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function rollbackCell(r: ScenarioReport): string {
@@ -90,10 +105,27 @@ export function causeCell(r: ScenarioReport): string {
 }
 
 /** One scenario's block: its description, one row per gate and routing mode, the exposure comparison. */
-export function formatScenario(scenarios: readonly Scenario[], reports: readonly ScenarioReport[], replayCommand?: (r: ScenarioReport, run: number) => string): string {
+export function formatScenario(
+  scenarios: readonly Scenario[],
+  reports: readonly ScenarioReport[],
+  replayCommand?: (r: ScenarioReport, run: number) => string,
+): string {
   const first = scenarios[0]!;
   const gates = [...new Map(scenarios.map((s) => [s.gate.label, s])).values()];
-  const rows: string[][] = [['gate', 'routing', 'releases', 'rolled back', 'what failed', 'undecided', 'exposed med', 'p95', 'detection time', 'new-version requests']];
+  const rows: string[][] = [
+    [
+      'gate',
+      'routing',
+      'releases',
+      'rolled back',
+      'what failed',
+      'undecided',
+      'exposed med',
+      'p95',
+      'detection time',
+      'new-version requests',
+    ],
+  ];
   for (const r of reports) {
     rows.push([
       r.gate,

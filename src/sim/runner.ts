@@ -10,7 +10,12 @@ import { RequestStream, versionModels, type VersionModel } from './traffic.js';
 import { ArmWindow } from './window.js';
 
 /** Reads the gate at a tick: the step's windows of both versions, the new version's weight, the alarm periods. */
-export type GateFunction = (fresh: ArmWindow, stable: ArmWindow, weightBp: number, periods: AlarmPeriods | undefined) => GateReading;
+export type GateFunction = (
+  fresh: ArmWindow,
+  stable: ArmWindow,
+  weightBp: number,
+  periods: AlarmPeriods | undefined,
+) => GateReading;
 
 /** What one simulated release did. */
 export interface RunResult {
@@ -73,12 +78,19 @@ export class Simulator {
     } = {},
   ) {
     this.population = options.population ?? new Population(scenario.traffic.population, seed);
-    this.gate = options.gate ?? ((fresh, stable, weightBp, periods) => gateVerdict(scenario.gate, fresh, stable, weightBp, periods));
+    this.gate =
+      options.gate ??
+      ((fresh, stable, weightBp, periods) => gateVerdict(scenario.gate, fresh, stable, weightBp, periods));
     this.stream = new RequestStream(this.population, scenario.traffic);
-    this.router = new Router(this.population.ids, scenario.routing, scenario.plan.map((s) => s.weightBp));
+    this.router = new Router(
+      this.population.ids,
+      scenario.routing,
+      scenario.plan.map((s) => s.weightBp),
+    );
     this.models = versionModels(scenario.traffic, scenario.fault);
     const g = scenario.gate;
-    this.periods = typeof g.alarmWindow === 'number' ? new AlarmPeriods(g.alarms, g.alarmWindow, new ArmWindow()) : undefined;
+    this.periods =
+      typeof g.alarmWindow === 'number' ? new AlarmPeriods(g.alarms, g.alarmWindow, new ArmWindow()) : undefined;
     this.latency = readsLatency(g);
     this.activeIn = new Int32Array(this.population.size);
     this.exposedIn = new Int32Array(this.population.size);
@@ -108,7 +120,12 @@ export class Simulator {
         fromVersion: FROM,
         toVersion: TO,
         plan: sc.plan,
-        settings: { beforeHook: false, afterHook: false, maxExtensionMs: sc.maxExtensionMs, onInconclusive: sc.onInconclusive },
+        settings: {
+          beforeHook: false,
+          afterHook: false,
+          maxExtensionMs: sc.maxExtensionMs,
+          onInconclusive: sc.onInconclusive,
+        },
       },
       0,
     );
@@ -120,7 +137,8 @@ export class Simulator {
       state = t.state;
       for (const e of t.effects) {
         if (e.kind === 'set-alias') router.apply(e.alias);
-        else if (e.kind === 'event') events?.push(`${(e.event.at / 1000).toFixed(0).padStart(5)}s  ${e.event.sentence}`);
+        else if (e.kind === 'event')
+          events?.push(`${(e.event.at / 1000).toFixed(0).padStart(5)}s  ${e.event.sentence}`);
       }
       // As the controller: the gate's window starts again at each step.
       if (state.step !== before.step) {
@@ -182,7 +200,10 @@ export class Simulator {
       const undecided = verdict.result === 'inconclusive' && (state.step !== step || !isActive(state.status));
       if (undecided) inconclusive = true;
       if (state.status === 'rolled-back') cause = undecided ? 'inconclusive' : failed.join('+');
-      if (nextTick > limit) throw new Error(`release ${index} still ${state.status} after ${nextTick / 1000}s of virtual time (seed ${this.seed})`);
+      if (nextTick > limit)
+        throw new Error(
+          `release ${index} still ${state.status} after ${nextTick / 1000}s of virtual time (seed ${this.seed})`,
+        );
       nextTick += sc.tickMs;
     }
     return {

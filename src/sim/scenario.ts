@@ -34,7 +34,12 @@ export interface Scenario {
   readonly tickMs: number;
 }
 
-export const DEFAULT_TRAFFIC: TrafficSpec = { population: DEFAULT_POPULATION, requestsPerSecond: 100, routes: DEFAULT_ROUTES, errorRate: 0.01 };
+export const DEFAULT_TRAFFIC: TrafficSpec = {
+  population: DEFAULT_POPULATION,
+  requestsPerSecond: 100,
+  routes: DEFAULT_ROUTES,
+  errorRate: 0.01,
+};
 export const DEFAULT_TICK_MS = 5_000;
 
 /**
@@ -60,21 +65,58 @@ export interface ScenarioSpec {
   /** The p99 ceiling of `alarm+p99`, as a multiple of the stable version's p99. Default 1.5. */
   readonly p99Factor?: number;
   readonly onInconclusive?: 'rollback' | 'proceed';
-  readonly traffic?: Omit<Partial<TrafficSpec>, 'population'> & { readonly population?: Partial<TrafficSpec['population']> };
+  readonly traffic?: Omit<Partial<TrafficSpec>, 'population'> & {
+    readonly population?: Partial<TrafficSpec['population']>;
+  };
   readonly tickMs?: number;
 }
 
 export const PRESETS: readonly ScenarioSpec[] = [
-  { name: 'aa', config: 'onebox:10%:10m', fault: 'none', summary: 'A/A: the new version is identical (false rollbacks)' },
+  {
+    name: 'aa',
+    config: 'onebox:10%:10m',
+    fault: 'none',
+    summary: 'A/A: the new version is identical (false rollbacks)',
+  },
   { name: 'errors', config: 'onebox:10%:10m', fault: 'errors:1%->3%', summary: 'error rate 1% -> 3% on a 10% one-box' },
-  { name: 'p99', config: 'onebox:10%:10m', fault: 'p99:x1.5', summary: 'p99 latency +50%, median and error rate unchanged' },
+  {
+    name: 'p99',
+    config: 'onebox:10%:10m',
+    fault: 'p99:x1.5',
+    summary: 'p99 latency +50%, median and error rate unchanged',
+  },
   { name: 'latency', config: 'onebox:10%:10m', fault: 'latency:x1.5', summary: 'every request 50% slower' },
-  { name: 'checkout-errors', config: 'onebox:10%:10m', fault: 'errors:1%->10%@checkout', summary: 'errors 1% -> 10% on checkout only (8% of requests)' },
+  {
+    name: 'checkout-errors',
+    config: 'onebox:10%:10m',
+    fault: 'errors:1%->10%@checkout',
+    summary: 'errors 1% -> 10% on checkout only (8% of requests)',
+  },
   { name: 'exposure', config: 'onebox:20%:10m', fault: 'none', summary: 'users exposed at a 20% step' },
-  { name: 'canary-aa', config: 'LambdaCanary10Percent5Minutes', fault: 'none', summary: 'A/A on CodeDeploy canary 10% for 5 minutes' },
-  { name: 'canary-errors', config: 'LambdaCanary10Percent5Minutes', fault: 'errors:1%->3%', summary: 'errors 1% -> 3% on canary 10% for 5 minutes' },
-  { name: 'linear-aa', config: 'LambdaLinear10PercentEvery1Minute', fault: 'none', summary: 'A/A on CodeDeploy linear 10% every minute' },
-  { name: 'linear-errors', config: 'LambdaLinear10PercentEvery1Minute', fault: 'errors:1%->3%', summary: 'errors 1% -> 3% on linear 10% every minute' },
+  {
+    name: 'canary-aa',
+    config: 'LambdaCanary10Percent5Minutes',
+    fault: 'none',
+    summary: 'A/A on CodeDeploy canary 10% for 5 minutes',
+  },
+  {
+    name: 'canary-errors',
+    config: 'LambdaCanary10Percent5Minutes',
+    fault: 'errors:1%->3%',
+    summary: 'errors 1% -> 3% on canary 10% for 5 minutes',
+  },
+  {
+    name: 'linear-aa',
+    config: 'LambdaLinear10PercentEvery1Minute',
+    fault: 'none',
+    summary: 'A/A on CodeDeploy linear 10% every minute',
+  },
+  {
+    name: 'linear-errors',
+    config: 'LambdaLinear10PercentEvery1Minute',
+    fault: 'errors:1%->3%',
+    summary: 'errors 1% -> 3% on linear 10% every minute',
+  },
 ];
 
 export function presetSpec(name: string): ScenarioSpec {
@@ -92,7 +134,11 @@ function gateOf(text: string, p99Factor: number, stableP99Ms: number): GateSpec 
     case 'alarm':
       return FIXED_ALARM_GATE;
     case 'alarm+p99':
-      return { ...FIXED_ALARM_GATE, label: `alarm+p99`, alarms: { ...DEFAULT_ALARMS, maxP99Ms: +(stableP99Ms * p99Factor).toFixed(1) } };
+      return {
+        ...FIXED_ALARM_GATE,
+        label: `alarm+p99`,
+        alarms: { ...DEFAULT_ALARMS, maxP99Ms: +(stableP99Ms * p99Factor).toFixed(1) },
+      };
     default:
       throw invalid(`gate "${text}": expected judge, judge-only, alarm or alarm+p99`);
   }
@@ -112,7 +158,11 @@ export function resolveScenario(spec: ScenarioSpec): Scenario {
   if (!(tickMs > 0)) throw invalid(`tick must be a positive duration, got ${tickMs}`);
   const stableP99 = latencyQuantileMs(versionModels(traffic, fault).stable, traffic.routes, 0.99);
   const base = gateOf(spec.gate ?? 'judge', spec.p99Factor ?? 1.5, stableP99);
-  const gate: GateSpec = { ...base, alarms: { ...base.alarms, ...spec.alarms }, judge: { ...base.judge, ...spec.judge } };
+  const gate: GateSpec = {
+    ...base,
+    alarms: { ...base.alarms, ...spec.alarms },
+    judge: { ...base.judge, ...spec.judge },
+  };
   if (typeof gate.alarmWindow === 'number' && gate.alarmWindow % tickMs !== 0) {
     throw invalid(`the alarm period (${gate.alarmWindow} ms) must be a multiple of the tick (${tickMs} ms)`);
   }
@@ -151,14 +201,21 @@ export function baseErrorRate(s: Scenario): number {
 export function describeGate(s: Scenario): string {
   const g = s.gate;
   const a = g.alarms;
-  const ceilings = [a.maxP50Ms && `p50 > ${a.maxP50Ms} ms`, a.maxP90Ms && `p90 > ${a.maxP90Ms} ms`, a.maxP99Ms && `p99 > ${a.maxP99Ms} ms`].filter(Boolean);
+  const ceilings = [
+    a.maxP50Ms && `p50 > ${a.maxP50Ms} ms`,
+    a.maxP90Ms && `p90 > ${a.maxP90Ms} ms`,
+    a.maxP99Ms && `p99 > ${a.maxP99Ms} ms`,
+  ].filter(Boolean);
   const alarm =
     a.maxErrorRate >= 1 && !ceilings.length
       ? 'no alarm'
       : `alarm on errors > ${+(a.maxErrorRate * 100).toFixed(2)}%${ceilings.length ? `, ${ceilings.join(', ')}` : ''} (min ${a.minRequests} requests) ${
           typeof g.alarmWindow === 'number' ? `per ${g.alarmWindow / 1000}s period` : "over the step's window"
         }`;
-  const judge = g.kind === 'judge' ? ' + judge (new vs stable in the step\'s window)' : '';
-  const undecided = s.maxExtensionMs === 0 ? `undecided: ${s.onInconclusive} at once` : `undecided: wait up to ${s.maxExtensionMs / 1000}s more, then ${s.onInconclusive}`;
+  const judge = g.kind === 'judge' ? " + judge (new vs stable in the step's window)" : '';
+  const undecided =
+    s.maxExtensionMs === 0
+      ? `undecided: ${s.onInconclusive} at once`
+      : `undecided: wait up to ${s.maxExtensionMs / 1000}s more, then ${s.onInconclusive}`;
   return `${g.label}: ${alarm}${judge}; ticks every ${s.tickMs / 1000}s; ${undecided}`;
 }

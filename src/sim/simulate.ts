@@ -22,7 +22,10 @@ export interface JobResult {
  * Runs every job, sharing `workers` threads among them (each job cut in batches so both
  * cores stay busy), and summarises each. The figures do not depend on `workers`.
  */
-export async function runJobs(jobs: readonly Job[], workers: number): Promise<{ results: JobResult[]; seconds: number; releases: number; requests: number }> {
+export async function runJobs(
+  jobs: readonly Job[],
+  workers: number,
+): Promise<{ results: JobResult[]; seconds: number; releases: number; requests: number }> {
   const started = performance.now();
   const total = jobs.reduce((n, j) => n + j.runs, 0);
   // About eight batches per thread overall: enough to balance, few enough to stay cheap.
@@ -43,5 +46,5 @@ export async function runJobs(jobs: readonly Job[], workers: number): Promise<{ 
 }
 
 export function throughput(r: { seconds: number; releases: number; requests: number }, workers: number): string {
-  return `${r.releases.toLocaleString('en-US')} releases (${(r.requests / 1e6).toFixed(1)} M requests of virtual traffic) in ${r.seconds.toFixed(1)} s on ${workers} thread(s): ${Math.round((r.releases / r.seconds) * 60).toLocaleString('en-US')} releases per minute, ${((r.requests / r.seconds) / 1e6).toFixed(2)} M requests/s`;
+  return `${r.releases.toLocaleString('en-US')} releases (${(r.requests / 1e6).toFixed(1)} M requests of virtual traffic) in ${r.seconds.toFixed(1)} s on ${workers} thread(s): ${Math.round((r.releases / r.seconds) * 60).toLocaleString('en-US')} releases per minute, ${(r.requests / r.seconds / 1e6).toFixed(2)} M requests/s`;
 }

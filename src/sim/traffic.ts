@@ -57,10 +57,15 @@ export function versionModels(traffic: TrafficSpec, fault: Fault): { stable: Ver
   const hit = routes.map((r) => fault.kind !== 'none' && (!fault.routes || fault.routes.includes(r.name)));
   const base = fault.kind === 'errors' ? fault.from : traffic.errorRate;
   const model = (faulty: boolean, widen: number): VersionModel => {
-    const m: VersionModel = { mu: new Float64Array(routes.length), sigma: new Float64Array(routes.length), errorRate: new Float64Array(routes.length) };
+    const m: VersionModel = {
+      mu: new Float64Array(routes.length),
+      sigma: new Float64Array(routes.length),
+      errorRate: new Float64Array(routes.length),
+    };
     routes.forEach((r, i) => {
       const on = faulty && hit[i]!;
-      m.mu[i] = Math.log(r.medianMs * 1000) + (on && fault.kind === 'latency' && !fault.tail ? Math.log(fault.factor) : 0);
+      m.mu[i] =
+        Math.log(r.medianMs * 1000) + (on && fault.kind === 'latency' && !fault.tail ? Math.log(fault.factor) : 0);
       m.sigma[i] = r.sigma + (on ? widen : 0);
       m.errorRate[i] = on && fault.kind === 'errors' ? fault.to : base;
     });
@@ -127,7 +132,8 @@ export class RequestStream {
     private readonly population: Population,
     traffic: TrafficSpec,
   ) {
-    if (!(traffic.requestsPerSecond > 0)) throw invalid(`requests per second must be positive, got ${traffic.requestsPerSecond}`);
+    if (!(traffic.requestsPerSecond > 0))
+      throw invalid(`requests per second must be positive, got ${traffic.requestsPerSecond}`);
     if (traffic.routes.length === 0) throw invalid('traffic needs at least one route');
     const p = population.spec;
     this.arrivalMeanMs = (1000 * p.sessionRequests) / traffic.requestsPerSecond;
