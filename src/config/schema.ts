@@ -32,6 +32,8 @@ export const alarmsSchema = z
     maxP99Ms: z.number().positive().optional(),
     /** Requests needed in a step before the alarms judge. Default 100. */
     minRequests: z.number().int().min(1).default(100),
+    /** confident (default): fire only when surely above maxErrorRate; observed: on the observed rate, as CloudWatch. */
+    errorRule: z.enum(['confident', 'observed']).default('confident'),
   })
   .strict();
 

@@ -8,33 +8,63 @@ export interface AlarmThresholds {
   readonly maxP50Ms?: number | undefined;
   readonly maxP90Ms?: number | undefined;
   readonly maxP99Ms?: number | undefined;
-  /** Requests needed before a rate or percentile is judged. Default 100. */
+  /** Requests needed before the window can pass (and latency is judged). Default 100. */
   readonly minRequests: number;
+  /**
+   * How the error rate fires. `confident` (default): only when the rate is above the
+   * threshold with 99.9% confidence (Wilson bound), so a 1% version does not trip a 2%
+   * alarm by luck early in a step, while a clearly bad one fires within a few dozen
+   * requests. `observed`: the observed rate, as a CloudWatch alarm on one period does.
+   */
+  readonly errorRule?: 'confident' | 'observed' | undefined;
 }
 
 export const DEFAULT_ALARMS: AlarmThresholds = { maxErrorRate: 0.02, minRequests: 100 };
 
+/** One-sided 99.9% normal quantile. */
+const Z = 3.090232306167813;
+
+/** Wilson score lower bound of a binomial proportion. */
+export function wilsonLower(successes: number, trials: number, z = Z): number {
+  if (trials === 0) return 0;
+  const p = successes / trials;
+  const z2 = z * z;
+  const centre = p + z2 / (2 * trials);
+  const margin = z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
+  return Math.max(0, (centre - margin) / (1 + z2 / trials));
+}
+
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 
-/**
- * The alarm verdict for one window. Below the minimum sample it is inconclusive, except
- * when the errors already seen exceed the threshold even if every request still needed
- * to reach the minimum succeeded: then it fails at once.
- */
+/** The alarm verdict for one window of the new version's own traffic. */
 export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new version'): GateVerdict {
-  if (s.requests < t.minRequests) {
-    // Compared as a rate, like the full-sample rule, so float rounding cannot split them.
-    if (s.errors / t.minRequests > t.maxErrorRate) {
+  const rate = s.requests ? s.errors / s.requests : 0;
+  const over = `over ${s.requests.toLocaleString('en-US')} requests`;
+  if (t.errorRule === 'observed') {
+    if (s.requests < t.minRequests && s.errors / t.minRequests > t.maxErrorRate) {
       return {
         result: 'fail',
         sentence: `${label}: ${s.errors} errors in its first ${s.requests} requests, already over ${pct(t.maxErrorRate)} of the ${t.minRequests}-request minimum`,
       };
     }
+  } else {
+    const lower = wilsonLower(s.errors, s.requests);
+    if (lower > t.maxErrorRate) {
+      return {
+        result: 'fail',
+        sentence: `${label}: error rate ${pct(rate)} ${over}, above ${pct(t.maxErrorRate)} with 99.9% confidence (at least ${pct(lower)})`,
+      };
+    }
+  }
+  if (s.requests < t.minRequests) {
     return { result: 'inconclusive', sentence: `${label}: ${s.requests} of ${t.minRequests} requests needed to judge` };
   }
   const problems: string[] = [];
-  const rate = s.errors / s.requests;
-  if (rate > t.maxErrorRate) problems.push(`error rate ${pct(rate)} > ${pct(t.maxErrorRate)}`);
+  if (rate > t.maxErrorRate) {
+    if (t.errorRule === 'observed') problems.push(`error rate ${pct(rate)} > ${pct(t.maxErrorRate)}`);
+    // Above the line but not surely: no pass yet; more traffic decides either way.
+    else return { result: 'inconclusive', sentence: `${label}: error rate ${pct(rate)} ${over}, above ${pct(t.maxErrorRate)} but not yet with 99.9% confidence` };
+  }
   const ceilings: [string, number, number | undefined][] = [
     ['p50', s.p50Ms, t.maxP50Ms],
     ['p90', s.p90Ms, t.maxP90Ms],
@@ -43,7 +73,6 @@ export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new 
   for (const [name, value, max] of ceilings) {
     if (max !== undefined && value > max) problems.push(`${name} ${value.toFixed(1)} ms > ${max} ms`);
   }
-  const over = `over ${s.requests.toLocaleString('en-US')} requests`;
   if (problems.length) return { result: 'fail', sentence: `${label}: ${problems.join(', ')} ${over}` };
   return { result: 'pass', sentence: `${label}: error rate ${pct(rate)} ${over}, within alarms` };
 }

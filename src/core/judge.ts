@@ -62,7 +62,20 @@ function fromSprt(r: SprtResult): 'pass' | 'fail' | 'inconclusive' {
   return r.decision === 'accept-h1' ? 'fail' : r.decision === 'accept-h0' ? 'pass' : 'inconclusive';
 }
 
-/** Error rate: a sequential test of the new version's rate against the stable one's. */
+/**
+ * Of k events seen in both versions (errors, slow requests), how many were the new one's.
+ * When the versions are alike that count is Binomial(k, share of requests the new version
+ * served), whatever the common rate is, so neither version's rate is taken as exact: a
+ * small or noisy stable sample cannot make a good version look worse. Wald's SPRT on it
+ * against "the new version's rate is `ratio` times the stable one's".
+ */
+export function conditionalSprt(kNew: number, kStable: number, nNew: number, nStable: number, ratio: number, s: JudgeSettings): SprtResult {
+  const pi0 = nNew / (nNew + nStable);
+  const pi1 = (ratio * nNew) / (ratio * nNew + nStable);
+  return sprtBernoulli(kNew, kNew + kStable, pi0, pi1, s);
+}
+
+/** Error rate: is the new version's worse than the stable one's, in the same window? */
 export function judgeErrors(fresh: Arm, stable: Arm, s: JudgeSettings, label: string): JudgeFinding {
   const newRate = fresh.requests ? fresh.errors / fresh.requests : 0;
   const stableRate = stable.requests ? stable.errors / stable.requests : 0;
@@ -70,21 +83,23 @@ export function judgeErrors(fresh: Arm, stable: Arm, s: JudgeSettings, label: st
   if (fresh.requests < s.minRequests || stable.requests < s.minRequests) {
     return { check: 'errors', result: 'inconclusive', sentence: `${head}; ${s.minRequests} each needed to judge` };
   }
-  // The stable rate, smoothed so that zero errors still gives a usable reference.
+  // "Worse": errorRatio times the stable rate, and at least errorFloor above it.
   const p0 = (stable.errors + 0.5) / (stable.requests + 1);
   const p1 = Math.min(0.5, Math.max(p0 * s.errorRatio, p0 + s.errorFloor));
-  const r = sprtBernoulli(fresh.errors, fresh.requests, p0, p1, s);
-  const result = fromSprt(r);
-  const tail =
-    result === 'fail'
-      ? `worse: likelihood ratio ${odds(r.llr)} (bound ${odds(r.upper)}, alpha ${pct(s.alpha)})`
-      : result === 'pass'
-        ? `not worse than ${pct(p1)} (sequential test, beta ${pct(s.beta)})`
-        : 'sequential test still collecting';
-  return { check: 'errors', result, sentence: `${head}; ${tail}` };
+  const both = conditionalSprt(fresh.errors, stable.errors, fresh.requests, stable.requests, p1 / p0, s);
+  if (both.decision === 'accept-h1') {
+    return { check: 'errors', result: 'fail', sentence: `${head}; worse: likelihood ratio ${odds(both.llr)} (bound ${odds(both.upper)}, alpha ${pct(s.alpha)})` };
+  }
+  // With few errors anywhere the comparison cannot conclude; the new version's own count
+  // can still show it is not worse than the "worse" rate.
+  const alone = sprtBernoulli(fresh.errors, fresh.requests, p0, p1, s);
+  if (both.decision === 'accept-h0' || alone.decision === 'accept-h0') {
+    return { check: 'errors', result: 'pass', sentence: `${head}; not worse than ${pct(p1)} (sequential test, beta ${pct(s.beta)})` };
+  }
+  return { check: 'errors', result: 'inconclusive', sentence: `${head}; sequential test still collecting` };
 }
 
-/** Tail latency: the share of new requests slower than the stable version's tail quantile. */
+/** Tail latency: are more of the new version's requests beyond the common p99 than of the stable one's? */
 export function judgeTail(fresh: Arm, stable: Arm, s: JudgeSettings, label: string): JudgeFinding {
   const q = `p${Math.round(s.tailQuantile * 1000) / 10}`;
   const stableTotal = sum(stable.latency);
@@ -96,17 +111,23 @@ export function judgeTail(fresh: Arm, stable: Arm, s: JudgeSettings, label: stri
       sentence: `${label} ${q} latency: ${count(stableTotal)} stable and ${count(freshTotal)} new samples, ${s.minTailSample} and ${s.minRequests} needed`,
     };
   }
-  const edge = quantileBucket(stable.latency, s.tailQuantile);
-  let beyond = 0;
-  for (let i = edge + 1; i < fresh.latency.length; i++) beyond += fresh.latency[i]!;
-  const p0 = 1 - s.tailQuantile;
-  const r = sprtBernoulli(beyond, freshTotal, p0, Math.min(0.5, p0 * s.tailRatio), s);
+  // The edge is the quantile of both versions pooled: the same for both when they are alike.
+  const pooled = new Float64Array(fresh.latency.length);
+  for (let i = 0; i < pooled.length; i++) pooled[i] = fresh.latency[i]! + (stable.latency[i] ?? 0);
+  const edge = quantileBucket(pooled, s.tailQuantile);
+  let beyondNew = 0;
+  let beyondStable = 0;
+  for (let i = edge + 1; i < pooled.length; i++) {
+    beyondNew += fresh.latency[i]!;
+    beyondStable += stable.latency[i] ?? 0;
+  }
+  const r = conditionalSprt(beyondNew, beyondStable, freshTotal, stableTotal, s.tailRatio, s);
   const result = fromSprt(r);
   const ms = (bucketUpperUs(edge) / 1000).toFixed(1);
   return {
     check: 'latency-tail',
     result,
-    sentence: `${label} ${pct(beyond / freshTotal)} of requests slower than the stable ${q} (${ms} ms), ${pct(p0)} expected${result === 'fail' ? `; likelihood ratio ${odds(r.llr)}` : ''}`,
+    sentence: `${label} ${pct(beyondNew / freshTotal)} of requests slower than the ${q} of both versions (${ms} ms), stable ${pct(beyondStable / stableTotal)}${result === 'fail' ? `; likelihood ratio ${odds(r.llr)}` : ''}`,
   };
 }
 

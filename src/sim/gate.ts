@@ -28,7 +28,8 @@ export interface GateSpec {
 export const FIXED_ALARM_GATE: GateSpec = {
   kind: 'alarm',
   label: 'alarm',
-  alarms: DEFAULT_ALARMS,
+  // A CloudWatch alarm compares each period's observed rate with its threshold.
+  alarms: { ...DEFAULT_ALARMS, errorRule: 'observed' },
   alarmWindow: 60_000,
   judge: DEFAULT_JUDGE,
 };

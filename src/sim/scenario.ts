@@ -137,7 +137,7 @@ function gateOf(text: string, p99Factor: number, stableP99Ms: number): GateSpec 
       return {
         ...FIXED_ALARM_GATE,
         label: `alarm+p99`,
-        alarms: { ...DEFAULT_ALARMS, maxP99Ms: +(stableP99Ms * p99Factor).toFixed(1) },
+        alarms: { ...DEFAULT_ALARMS, errorRule: 'observed', maxP99Ms: +(stableP99Ms * p99Factor).toFixed(1) },
       };
     default:
       throw invalid(`gate "${text}": expected judge, judge-only, alarm or alarm+p99`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALARMS, evaluateAlarms, type AlarmThresholds } from '../../src/core/alarms.js';
+import { DEFAULT_ALARMS, evaluateAlarms as evaluate, wilsonLower, type AlarmThresholds } from '../../src/core/alarms.js';
 import { combineVerdicts, type GateVerdict, type WindowStats } from '../../src/core/gate.js';
 
 const stats = (
@@ -21,7 +21,11 @@ describe('DEFAULT_ALARMS', () => {
   });
 });
 
-describe('evaluateAlarms', () => {
+/** Most of this file pins the `observed` rule (a CloudWatch alarm on one period). */
+const evaluateAlarms = (t: AlarmThresholds, s: WindowStats, label?: string): GateVerdict =>
+  evaluate({ ...t, errorRule: 'observed' }, s, label);
+
+describe('evaluateAlarms (observed rule)', () => {
   const t = DEFAULT_ALARMS;
 
   describe('below the minimum sample', () => {
@@ -194,5 +198,32 @@ describe('combineVerdicts', () => {
       evaluateAlarms(DEFAULT_ALARMS, stats(20, 1), 'web v5'),
     ]);
     expect(v).toEqual({ result: 'inconclusive', sentence: 'web v5: 20 of 100 requests needed to judge' });
+  });
+});
+
+describe('evaluateAlarms (confident rule, the default)', () => {
+  const t = DEFAULT_ALARMS;
+
+  it('does not fire on a 1% version that is unlucky early (3 errors in its first 60 requests)', () => {
+    expect(evaluate(t, stats(60, 3)).result).toBe('inconclusive');
+  });
+
+  it('fires within a few dozen requests on a clearly bad version', () => {
+    const v = evaluate(t, stats(40, 8));
+    expect(v.result).toBe('fail');
+    expect(v.sentence).toMatch(/^new version: error rate 20\.0% over 40 requests, above 2\.00% with 99\.9% confidence \(at least \d+\.\d+%\)$/);
+  });
+
+  it('passes a sample at or below the threshold, and waits on one above it until sure', () => {
+    expect(evaluate(t, stats(1000, 20)).result).toBe('pass');
+    expect(evaluate(t, stats(1000, 30)).sentence).toBe('new version: error rate 3.00% over 1,000 requests, above 2.00% but not yet with 99.9% confidence');
+    expect(evaluate(t, stats(10_000, 300)).result).toBe('fail');
+  });
+
+  it('uses the Wilson score bound (reference: scipy binomtest(...).proportion_ci(0.998, "wilson"))', () => {
+    // A two-sided 99.8% interval's lower end is the one-sided 99.9% bound.
+    expect(wilsonLower(30, 1000)).toBeCloseTo(0.017269440461914795, 9);
+    expect(wilsonLower(8, 40)).toBeCloseTo(0.07294177203946992, 9);
+    expect(wilsonLower(0, 100)).toBe(0);
   });
 });
