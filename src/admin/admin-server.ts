@@ -13,7 +13,12 @@ import { shadowPolicyBody } from '../shadow/policy.js';
 /** Admin request bodies are small JSON documents. */
 const MAX_BODY_BYTES = 1 << 20;
 
-const STATUS_OF: Record<OneboxError['code'], number> = { invalid: 400, not_found: 404, conflict: 409, unauthorized: 401 };
+const STATUS_OF: Record<OneboxError['code'], number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 401,
+};
 
 class HttpError extends Error {
   constructor(
@@ -65,8 +70,16 @@ export class AdminServer {
   ) {
     const p = plane;
     this.routes = [
-      { method: 'GET', pattern: /^\/v1\/status$/, handler: () => ({ components: p.status(), fallbacks: this.metrics.snapshot().fallbacks }) },
-      { method: 'GET', pattern: new RegExp(`^/v1/components/${NAME}/versions$`), handler: ([c]) => ({ versions: p.versions(c!) }) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/status$/,
+        handler: () => ({ components: p.status(), fallbacks: this.metrics.snapshot().fallbacks }),
+      },
+      {
+        method: 'GET',
+        pattern: new RegExp(`^/v1/components/${NAME}/versions$`),
+        handler: ([c]) => ({ versions: p.versions(c!) }),
+      },
       {
         method: 'POST',
         pattern: new RegExp(`^/v1/components/${NAME}/versions$`),
@@ -75,7 +88,11 @@ export class AdminServer {
           return { version: p.publish(c!, b.url, b.description) };
         },
       },
-      { method: 'GET', pattern: new RegExp(`^/v1/components/${NAME}/versions/${NUMBER}$`), handler: ([c, n]) => ({ version: p.version(c!, Number(n)) }) },
+      {
+        method: 'GET',
+        pattern: new RegExp(`^/v1/components/${NAME}/versions/${NUMBER}$`),
+        handler: ([c, n]) => ({ version: p.version(c!, Number(n)) }),
+      },
       {
         method: 'POST',
         pattern: new RegExp(`^/v1/components/${NAME}/versions/${NUMBER}/retire$`),
@@ -89,7 +106,11 @@ export class AdminServer {
           return { deleted: { component: c, version: Number(n) } };
         },
       },
-      { method: 'GET', pattern: new RegExp(`^/v1/components/${NAME}/alias$`), handler: ([c]) => ({ alias: p.alias(c!) ?? null }) },
+      {
+        method: 'GET',
+        pattern: new RegExp(`^/v1/components/${NAME}/alias$`),
+        handler: ([c]) => ({ alias: p.alias(c!) ?? null }),
+      },
       {
         method: 'PUT',
         pattern: new RegExp(`^/v1/components/${NAME}/alias$`),
@@ -107,7 +128,11 @@ export class AdminServer {
           return { release: deployments[0]!.releaseId, deployments };
         },
       },
-      { method: 'GET', pattern: /^\/v1\/deployments\/([A-Za-z0-9-]{1,80})$/, handler: ([id]) => ({ deployment: p.deployment(id!) }) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/deployments\/([A-Za-z0-9-]{1,80})$/,
+        handler: ([id]) => ({ deployment: p.deployment(id!) }),
+      },
       {
         method: 'POST',
         pattern: new RegExp(`^/v1/components/${NAME}/deployment/(${COMMANDS.join('|')})$`),
@@ -131,7 +156,8 @@ export class AdminServer {
         pattern: new RegExp(`^/v1/components/${NAME}/shadow/report$`),
         handler: ([c], { query }) => {
           const v = query.get('version');
-          if (v !== null && !/^[1-9]\d*$/.test(v)) throw new HttpError(400, 'invalid', `version must be a positive whole number, got ${v}`);
+          if (v !== null && !/^[1-9]\d*$/.test(v))
+            throw new HttpError(400, 'invalid', `version must be a positive whole number, got ${v}`);
           return { report: p.shadows.report(c!, v === null ? undefined : Number(v)) };
         },
       },
@@ -140,7 +166,8 @@ export class AdminServer {
         pattern: /^\/v1\/history$/,
         handler: (_, { query }) => {
           const limit = Number(query.get('limit') ?? 20);
-          if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'invalid', `limit must be 1..1000, got ${query.get('limit')}`);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+            throw new HttpError(400, 'invalid', `limit must be 1..1000, got ${query.get('limit')}`);
           return { releases: p.history(limit) };
         },
       },
@@ -163,7 +190,12 @@ export class AdminServer {
     const path = url.pathname;
     if (req.method === 'GET' && path === '/healthz') return this.send(res, 200, { ok: true });
     if (!tokenMatches(req.headers.authorization, this.token)) {
-      return this.send(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } }, { 'www-authenticate': 'Bearer' });
+      return this.send(
+        res,
+        401,
+        { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } },
+        { 'www-authenticate': 'Bearer' },
+      );
     }
     if (req.method === 'GET' && path === '/metrics') {
       const text = await this.prometheus.metrics();
@@ -182,10 +214,14 @@ export class AdminServer {
         const result = await route.handler(m.slice(1), { body: () => readJson(req), query: url.searchParams, by });
         return this.send(res, route.method === 'POST' && /\/(versions|releases)$/.test(path) ? 201 : 200, result);
       }
-      throw pathMatched ? new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`) : new HttpError(404, 'not_found', `no admin endpoint ${path}`);
+      throw pathMatched
+        ? new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`)
+        : new HttpError(404, 'not_found', `no admin endpoint ${path}`);
     } catch (err) {
-      if (err instanceof HttpError) return this.send(res, err.status, { error: { code: err.code, message: err.message } });
-      if (err instanceof OneboxError) return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
+      if (err instanceof HttpError)
+        return this.send(res, err.status, { error: { code: err.code, message: err.message } });
+      if (err instanceof OneboxError)
+        return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
       throw err;
     }
   }
@@ -197,7 +233,6 @@ export class AdminServer {
   close(): Promise<void> {
     return close(this.server);
   }
-
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

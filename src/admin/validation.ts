@@ -4,16 +4,16 @@ import { ROUTING_MODES } from '../core/index.js';
 export const publishBody = z
   .object({
     /** Upstream URL of the new version: http(s) origin, optionally with a base path. */
-    url: z
-      .string()
-      .refine((s) => {
-        try {
-          const u = new URL(s);
-          return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && !u.search && !u.hash;
-        } catch {
-          return false;
-        }
-      }, 'expected an http(s) URL without credentials, query or fragment'),
+    url: z.string().refine((s) => {
+      try {
+        const u = new URL(s);
+        return (
+          (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && !u.search && !u.hash
+        );
+      } catch {
+        return false;
+      }
+    }, 'expected an http(s) URL without credentials, query or fragment'),
     description: z.string().max(256).optional(),
   })
   .strict();

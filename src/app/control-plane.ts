@@ -90,14 +90,20 @@ export class ControlPlane {
     try {
       report = this.shadows.report(component, version);
     } catch {
-      throw conflict(`${component} requires a clean shadow report before a deployment, and v${version} has none: run \`onebox shadow start ${component} ${version}\` first`);
+      throw conflict(
+        `${component} requires a clean shadow report before a deployment, and v${version} has none: run \`onebox shadow start ${component} ${version}\` first`,
+      );
     }
     if (report.counters.compared < minCompared) {
-      throw conflict(`${component} v${version}'s shadow compared ${report.counters.compared} requests; ${minCompared} are required before a deployment`);
+      throw conflict(
+        `${component} v${version}'s shadow compared ${report.counters.compared} requests; ${minCompared} are required before a deployment`,
+      );
     }
     if (!report.clean) {
       const top = report.endpoints.find((e) => e.fields.length)!;
-      throw conflict(`${component} v${version}'s shadow report is not clean: ${top.endpoint} differs at ${top.fields[0]!.path} in ${top.fields[0]!.differed} of ${top.compared} requests`);
+      throw conflict(
+        `${component} v${version}'s shadow report is not clean: ${top.endpoint} differs at ${top.fields[0]!.path} in ${top.fields[0]!.differed} of ${top.compared} requests`,
+      );
     }
   }
 
@@ -152,7 +158,9 @@ export class ControlPlane {
   setAlias(component: string, request: AliasRequest): Alias {
     const busy = this.deployments.activeFor(component);
     if (busy) {
-      throw conflict(`${component} is being deployed (${busy.id}, ${busy.state.status}); pause, promote or roll it back instead of moving the alias by hand`);
+      throw conflict(
+        `${component} is being deployed (${busy.id}, ${busy.state.status}); pause, promote or roll it back instead of moving the alias by hand`,
+      );
     }
     const current = this.store.getAlias(component);
     const entries = Object.entries(request.weights ?? {});

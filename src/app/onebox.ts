@@ -104,7 +104,12 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     trustProxy: config.gateway.trustProxy,
     cookieMaxAgeSeconds: Math.round(config.gateway.cookieMaxAgeDays * 86_400),
   });
-  const admin = new AdminServer(plane, metrics, adminToken, prometheusRegistry(metrics, () => plane.aliasRoutings()));
+  const admin = new AdminServer(
+    plane,
+    metrics,
+    adminToken,
+    prometheusRegistry(metrics, () => plane.aliasRoutings()),
+  );
   const gatewayAt = splitListen(config.gateway.listen);
   const g = await gateway.listen(gatewayAt.port, gatewayAt.host);
   let a: { port: number; host: string };

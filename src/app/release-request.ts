@@ -52,12 +52,17 @@ export function resolveRelease(body: ReleaseBody, config: OneboxConfig): Deploym
   let frontend: Component | undefined;
   if (body.recipe === 'prod-one-box') {
     frontend = requested.find(({ component }) => component.route === '/')?.component;
-    if (!frontend) throw invalid('the prod-one-box recipe needs the frontend in the release: the component routed at "/"');
+    if (!frontend)
+      throw invalid('the prod-one-box recipe needs the frontend in the release: the component routed at "/"');
   }
   const backends = requested.filter(({ component }) => component !== frontend).map(({ component }) => component.name);
   return requested.map(({ r, component }) => {
     const defaults = component.deployment;
-    const recipeConfig = !body.recipe ? undefined : component === frontend ? PROD_ONE_BOX.frontend : PROD_ONE_BOX.backend;
+    const recipeConfig = !body.recipe
+      ? undefined
+      : component === frontend
+        ? PROD_ONE_BOX.frontend
+        : PROD_ONE_BOX.backend;
     const spec = r.config ?? recipeConfig;
     const after = r.after ?? (body.recipe && component === frontend ? backends : []);
     return {

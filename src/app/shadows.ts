@@ -26,7 +26,11 @@ export class Shadows {
 
   private runtime(component: string, policy: ShadowPolicy): ShadowRuntime {
     const stored = this.store.report(component, policy.version);
-    return new ShadowRuntime(component, policy, new ShadowReport(component, policy.version, policy, DEFAULT_IGNORED_HEADERS, stored));
+    return new ShadowRuntime(
+      component,
+      policy,
+      new ShadowReport(component, policy.version, policy, DEFAULT_IGNORED_HEADERS, stored),
+    );
   }
 
   start(component: string, policy: ShadowPolicy): ShadowPolicy {

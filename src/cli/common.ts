@@ -8,7 +8,8 @@ export interface CommonOptions extends ConnectionOptions {
 export const positiveInt =
   (name: string) =>
   (value: string): number => {
-    if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${value}"`);
+    if (!/^[1-9]\d*$/.test(value))
+      throw new InvalidArgumentError(`${name} must be a positive whole number, got "${value}"`);
     return Number(value);
   };
 
@@ -16,9 +17,15 @@ export const positiveInt =
 export function withConnection(cmd: Command): Command {
   return cmd
     .option('--json', 'print machine-readable JSON')
-    .option('--admin-url <url>', 'admin API address (default: ONEBOX_ADMIN_URL, else from the config, else http://127.0.0.1:8081)')
+    .option(
+      '--admin-url <url>',
+      'admin API address (default: ONEBOX_ADMIN_URL, else from the config, else http://127.0.0.1:8081)',
+    )
     .option('--token <token>', 'admin token (default: ONEBOX_ADMIN_TOKEN, else from the config or its state folder)')
-    .option('-f, --file <onebox.yaml>', 'config file to read the admin address and token from (default: ./onebox.yaml if present)');
+    .option(
+      '-f, --file <onebox.yaml>',
+      'config file to read the admin address and token from (default: ./onebox.yaml if present)',
+    );
 }
 
 export function client(opts: CommonOptions): AdminClient {

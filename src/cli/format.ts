@@ -6,7 +6,14 @@ import type { ShadowSummary } from '../shadow/report.js';
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function describeAlias(alias: Alias | undefined | null): string {
@@ -78,7 +85,8 @@ export function formatDeployment(d: DeploymentView): string[] {
     `plan: ${d.plan}`,
   ];
   const facts: string[] = [];
-  if (d.holdRemainingMs > 0) facts.push(`${s.status === 'baking' ? 'bake' : 'hold'}: ${formatDuration(d.holdRemainingMs)} left`);
+  if (d.holdRemainingMs > 0)
+    facts.push(`${s.status === 'baking' ? 'bake' : 'hold'}: ${formatDuration(d.holdRemainingMs)} left`);
   if (d.gate) facts.push(`gate ${d.gate.result}: ${d.gate.sentence}`);
   if (d.exposure) facts.push(`users on v${s.toVersion}: ${describeExposure(d.exposure)}`);
   lines.push(facts.join('   '));
@@ -109,9 +117,14 @@ export function formatShadowReport(r: ShadowSummary): string {
     `mirrored ${c.mirrored}, compared ${c.compared}; dropped at the in-flight cap ${c.droppedInFlight}, skipped over the body cap ${c.skippedBodyCap}, shadow errors ${c.shadowErrors}, timeouts ${c.shadowTimeouts}`,
   ];
   for (const e of r.endpoints) {
-    lines.push('', `${e.endpoint}: ${e.compared} compared, ${e.differed} differed; latency p50 ${e.latency.primary.p50Ms} -> ${e.latency.shadow.p50Ms} ms, p99 ${e.latency.primary.p99Ms} -> ${e.latency.shadow.p99Ms} ms`);
+    lines.push(
+      '',
+      `${e.endpoint}: ${e.compared} compared, ${e.differed} differed; latency p50 ${e.latency.primary.p50Ms} -> ${e.latency.shadow.p50Ms} ms, p99 ${e.latency.primary.p99Ms} -> ${e.latency.shadow.p99Ms} ms`,
+    );
     for (const f of e.fields.slice(0, 10)) {
-      lines.push(`  ${f.path}: ${f.differed} differed${f.noise ? ` (noise ~${f.noise})` : ''} ${JSON.stringify(f.kinds)}`);
+      lines.push(
+        `  ${f.path}: ${f.differed} differed${f.noise ? ` (noise ~${f.noise})` : ''} ${JSON.stringify(f.kinds)}`,
+      );
       for (const s of f.samples.slice(0, 2) as { path: string; primary: string; shadow: string }[]) {
         lines.push(`    ${s.path}: ${s.primary} -> ${s.shadow}`);
       }

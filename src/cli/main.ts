@@ -49,7 +49,8 @@ const ALARM_KEYS: Record<string, string> = {
 function collectAlarm(value: string, acc: Record<string, number>): Record<string, number> {
   const m = /^([a-z0-9-]+)=(.+)$/.exec(value);
   const key = m && ALARM_KEYS[m[1]!];
-  if (!m || !key) throw new InvalidArgumentError(`expected one of ${Object.keys(ALARM_KEYS).join(', ')} =VALUE, got "${value}"`);
+  if (!m || !key)
+    throw new InvalidArgumentError(`expected one of ${Object.keys(ALARM_KEYS).join(', ')} =VALUE, got "${value}"`);
   const raw = m[2]!;
   let n: number;
   if (key === 'maxErrorRate') n = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw);
@@ -88,28 +89,42 @@ export function buildProgram(): Command {
     .requiredOption('--url <url>', 'upstream URL that serves this version')
     .option('--description <text>', 'what this version is')
     .action(async (component: string, opts: CommonOptions & { url: string; description?: string }) => {
-      const { version } = await client(opts).call<{ version: Version }>('POST', `/v1/components/${component}/versions`, {
-        url: opts.url,
-        description: opts.description,
-      });
+      const { version } = await client(opts).call<{ version: Version }>(
+        'POST',
+        `/v1/components/${component}/versions`,
+        {
+          url: opts.url,
+          description: opts.description,
+        },
+      );
       print(opts, version, () => `published ${component} version ${version.number} -> ${version.target}`);
     });
 
   withConnection(program.command('alias <component>'))
-    .description("point the live alias at a version, optionally with one more version at a weight")
+    .description('point the live alias at a version, optionally with one more version at a weight')
     .requiredOption('--version <n>', 'version that serves everyone else', positiveInt('--version'))
     .option('--weight <version=weight>', 'additional version and its share, e.g. 2=0.2', parseWeight)
-    .addOption(new Option('--routing <mode>', 'sticky: per user (default); request: per request, as Lambda does').choices(['sticky', 'request']))
+    .addOption(
+      new Option('--routing <mode>', 'sticky: per user (default); request: per request, as Lambda does').choices([
+        'sticky',
+        'request',
+      ]),
+    )
     .option('--seed <seed>', 'hash seed (default: kept while the additional version is unchanged)')
-    .action(async (component: string, opts: CommonOptions & { version: number; weight?: Record<string, number>; routing?: string; seed?: string }) => {
-      const { alias } = await client(opts).call<{ alias: Alias }>('PUT', `/v1/components/${component}/alias`, {
-        version: opts.version,
-        weights: opts.weight,
-        routing: opts.routing,
-        seed: opts.seed,
-      });
-      print(opts, alias, () => `${component}: ${describeAlias(alias)}`);
-    });
+    .action(
+      async (
+        component: string,
+        opts: CommonOptions & { version: number; weight?: Record<string, number>; routing?: string; seed?: string },
+      ) => {
+        const { alias } = await client(opts).call<{ alias: Alias }>('PUT', `/v1/components/${component}/alias`, {
+          version: opts.version,
+          weights: opts.weight,
+          routing: opts.routing,
+          seed: opts.seed,
+        });
+        print(opts, alias, () => `${component}: ${describeAlias(alias)}`);
+      },
+    );
 
   withConnection(program.command('versions <component>'))
     .description("list a component's versions")
@@ -117,14 +132,19 @@ export function buildProgram(): Command {
       const c = client(opts);
       const { versions } = await c.call<{ versions: Version[] }>('GET', `/v1/components/${component}/versions`);
       const { alias } = await c.call<{ alias: Alias | null }>('GET', `/v1/components/${component}/alias`);
-      print(opts, { versions, alias }, () => (versions.length ? formatVersions(versions, alias) : `${component} has no versions yet`));
+      print(opts, { versions, alias }, () =>
+        versions.length ? formatVersions(versions, alias) : `${component} has no versions yet`,
+      );
     });
 
   withConnection(program.command('retire <component> <version>'))
     .description('retire a version: it can never be routed to again')
     .action(async (component: string, version: string, opts: CommonOptions) => {
       const n = positiveInt('version')(version);
-      const res = await client(opts).call<{ version: Version }>('POST', `/v1/components/${component}/versions/${n}/retire`);
+      const res = await client(opts).call<{ version: Version }>(
+        'POST',
+        `/v1/components/${component}/versions/${n}/retire`,
+      );
       print(opts, res.version, () => `retired ${component} version ${n}`);
     });
 
@@ -134,7 +154,10 @@ export function buildProgram(): Command {
     .action(async (opts: CommonOptions & { watch?: boolean }) => {
       const c = client(opts);
       const render = async (): Promise<string> => {
-        const res = await c.call<{ components: ComponentStatus[]; fallbacks: Record<string, number> }>('GET', '/v1/status');
+        const res = await c.call<{ components: ComponentStatus[]; fallbacks: Record<string, number> }>(
+          'GET',
+          '/v1/status',
+        );
         if (opts.json) return JSON.stringify(res, null, 2);
         const fallbacks = Object.entries(res.fallbacks);
         const tail = fallbacks.length ? `\nabsorbed: ${fallbacks.map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
@@ -150,29 +173,74 @@ export function buildProgram(): Command {
 
   withConnection(program.command('deploy <component> <version>'))
     .description('move the live alias to a version step by step, watched by alarms')
-    .option('--config <spec>', 'deployment config: a CodeDeploy preset, canary:10%:5m, linear:10%:1m, onebox:20%:10m, steps:1%@5m,50%@10m,100% (+bake:10m); default: the component\'s')
-    .option('--alarm <name=value>', 'override an alarm: error-rate=2%, p50|p90|p99=300ms, min-requests=50 (repeatable)', collectAlarm, {})
-    .action(async (component: string, version: string, opts: CommonOptions & { config?: string; alarm: Record<string, number> }) => {
-      const body = { components: [{ component, version: positiveInt('version')(version), config: opts.config, alarms: emptyToUndefined(opts.alarm) }] };
-      const res = await client(opts).call<{ release: string; deployments: DeploymentRecord[] }>('POST', '/v1/releases', body);
-      print(opts, res, () => res.deployments.map(describeStarted).join('\n'));
-    });
+    .option(
+      '--config <spec>',
+      "deployment config: a CodeDeploy preset, canary:10%:5m, linear:10%:1m, onebox:20%:10m, steps:1%@5m,50%@10m,100% (+bake:10m); default: the component's",
+    )
+    .option(
+      '--alarm <name=value>',
+      'override an alarm: error-rate=2%, p50|p90|p99=300ms, min-requests=50 (repeatable)',
+      collectAlarm,
+      {},
+    )
+    .action(
+      async (
+        component: string,
+        version: string,
+        opts: CommonOptions & { config?: string; alarm: Record<string, number> },
+      ) => {
+        const body = {
+          components: [
+            {
+              component,
+              version: positiveInt('version')(version),
+              config: opts.config,
+              alarms: emptyToUndefined(opts.alarm),
+            },
+          ],
+        };
+        const res = await client(opts).call<{ release: string; deployments: DeploymentRecord[] }>(
+          'POST',
+          '/v1/releases',
+          body,
+        );
+        print(opts, res, () => res.deployments.map(describeStarted).join('\n'));
+      },
+    );
 
   withConnection(program.command('release'))
     .description('deploy several components in order, as one release with one history')
     .requiredOption('--set <component=version>', 'a component and its new version (repeatable)', collectSet, [])
     .option('--after <component:before>', 'start component only after before succeeded (repeatable)', collectAfter, [])
     .option('--config <component=spec>', 'deployment config for one component (repeatable)', collectPair, [])
-    .addOption(new Option('--recipe <name>', "prod-one-box: backends linear 10%/1m, then the frontend (routed at /) one-box 20% baking 10m").choices(['prod-one-box']))
-    .action(async (opts: CommonOptions & { set: [string, number][]; after: [string, string][]; config: [string, string][]; recipe?: string }) => {
-      const configs = new Map(opts.config);
-      const components = opts.set.map(([component, version]) => {
-        const after = opts.after.filter(([c]) => c === component).map(([, b]) => b);
-        return { component, version, config: configs.get(component), after: after.length ? after : undefined };
-      });
-      const res = await client(opts).call<{ release: string; deployments: DeploymentRecord[] }>('POST', '/v1/releases', { components, recipe: opts.recipe });
-      print(opts, res, () => [`release ${res.release}`, ...res.deployments.map(describeStarted)].join('\n'));
-    });
+    .addOption(
+      new Option(
+        '--recipe <name>',
+        'prod-one-box: backends linear 10%/1m, then the frontend (routed at /) one-box 20% baking 10m',
+      ).choices(['prod-one-box']),
+    )
+    .action(
+      async (
+        opts: CommonOptions & {
+          set: [string, number][];
+          after: [string, string][];
+          config: [string, string][];
+          recipe?: string;
+        },
+      ) => {
+        const configs = new Map(opts.config);
+        const components = opts.set.map(([component, version]) => {
+          const after = opts.after.filter(([c]) => c === component).map(([, b]) => b);
+          return { component, version, config: configs.get(component), after: after.length ? after : undefined };
+        });
+        const res = await client(opts).call<{ release: string; deployments: DeploymentRecord[] }>(
+          'POST',
+          '/v1/releases',
+          { components, recipe: opts.recipe },
+        );
+        print(opts, res, () => [`release ${res.release}`, ...res.deployments.map(describeStarted)].join('\n'));
+      },
+    );
 
   withConnection(program.command('history [component]'))
     .description('releases with every event, newest first')
@@ -180,21 +248,41 @@ export function buildProgram(): Command {
     .action(async (component: string | undefined, opts: CommonOptions & { limit: number }) => {
       const res = await client(opts).call<{ releases: ReleaseHistory[] }>('GET', `/v1/history?limit=${opts.limit}`);
       const releases = component
-        ? res.releases.map((r) => ({ ...r, deployments: r.deployments.filter((d) => d.state.component === component) })).filter((r) => r.deployments.length)
+        ? res.releases
+            .map((r) => ({ ...r, deployments: r.deployments.filter((d) => d.state.component === component) }))
+            .filter((r) => r.deployments.length)
         : res.releases;
       print(opts, { releases }, () => formatHistory(releases));
     });
 
-  const control = (name: string, description: string, command: (o: { all?: boolean }) => string, extra?: (c: Command) => Command) => {
+  const control = (
+    name: string,
+    description: string,
+    command: (o: { all?: boolean }) => string,
+    extra?: (c: Command) => Command,
+  ) => {
     const cmd = withConnection(program.command(`${name} <component>`)).description(description);
     (extra ? extra(cmd) : cmd).action(async (component: string, opts: CommonOptions & { all?: boolean }) => {
-      const res = await client(opts).call<{ deployment: DeploymentRecord }>('POST', `/v1/components/${component}/deployment/${command(opts)}`);
-      print(opts, res.deployment, () => `${component}: ${res.deployment.state.status}${res.deployment.state.reason ? ` (${res.deployment.state.reason})` : ''}, v${res.deployment.state.toVersion} at ${res.deployment.state.weightBp / 100}%`);
+      const res = await client(opts).call<{ deployment: DeploymentRecord }>(
+        'POST',
+        `/v1/components/${component}/deployment/${command(opts)}`,
+      );
+      print(
+        opts,
+        res.deployment,
+        () =>
+          `${component}: ${res.deployment.state.status}${res.deployment.state.reason ? ` (${res.deployment.state.reason})` : ''}, v${res.deployment.state.toVersion} at ${res.deployment.state.weightBp / 100}%`,
+      );
     });
   };
   control('pause', 'hold the deployment at its current weight (alarms still roll back)', () => 'pause');
   control('resume', 'continue a paused deployment with the hold time it had left', () => 'resume');
-  control('promote', 'skip to the next step now (--all: straight to 100%)', (o) => (o.all ? 'promote-all' : 'promote'), (c) => c.option('--all', 'go straight to 100%'));
+  control(
+    'promote',
+    'skip to the next step now (--all: straight to 100%)',
+    (o) => (o.all ? 'promote-all' : 'promote'),
+    (c) => c.option('--all', 'go straight to 100%'),
+  );
   control('rollback', 'all traffic back to the previous version now (also after success)', () => 'rollback');
   control('stop', 'stop the deployment; traffic back to the previous version', () => 'stop');
 
@@ -202,20 +290,39 @@ export function buildProgram(): Command {
     .command('simulate')
     .description('run many releases against a synthetic population in virtual time, with the real reducer and gates')
     .option('-s, --scenario <names>', 'comma-separated scenarios (--list), or all (default: aa,errors,p99,exposure)')
-    .option('--gate <gates>', 'judge (alarms + judge, as the controller), judge-only, alarm (fixed, 1-minute periods), alarm+p99 (default: judge,judge-only,alarm)')
+    .option(
+      '--gate <gates>',
+      'judge (alarms + judge, as the controller), judge-only, alarm (fixed, 1-minute periods), alarm+p99 (default: judge,judge-only,alarm)',
+    )
     .option('--routing <modes>', 'sticky, request, or both: sticky,request (default)')
     .option('-n, --runs <n>', 'releases per scenario, gate and routing mode (default 200)')
     .option('--seed <n>', 'seed: the same seed gives the same figures (default 1)')
     .option('--first-run <n>', 'index of the first run (default 0)')
     .option('--config <spec>', 'override the deployment config, e.g. LambdaLinear10PercentEvery1Minute')
-    .option('--fault <spec>', "override the fault: none, errors:1%->3%, latency:x1.5, p99:x1.5, with @route,route for some routes only")
+    .option(
+      '--fault <spec>',
+      'override the fault: none, errors:1%->3%, latency:x1.5, p99:x1.5, with @route,route for some routes only',
+    )
     .option('--users <n>', 'population size (default 20000)')
     .option('--rps <n>', 'requests per second of virtual time (default 100)')
     .option('--error-rate <pct>', 'base error rate of both versions (default 1%)')
     .option('--tick <duration>', 'how often the gate is read (default 5s)')
-    .option('--on-inconclusive <policy>', 'rollback or proceed (default: rollback for good releases, proceed for bad ones)')
-    .option('--judge <key=value>', 'judge setting, e.g. tailRatio=2 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--alarm <name=value>', 'alarm threshold: error-rate=5%, p99=400ms, min-requests=300 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--on-inconclusive <policy>',
+      'rollback or proceed (default: rollback for good releases, proceed for bad ones)',
+    )
+    .option(
+      '--judge <key=value>',
+      'judge setting, e.g. tailRatio=2 (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option(
+      '--alarm <name=value>',
+      'alarm threshold: error-rate=5%, p99=400ms, min-requests=300 (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--replay <run>', "run one release and print the reducer's events")
     .option('--workers <n>', 'threads (default: one per core)')
     .option('--list', 'list the scenarios')
@@ -236,7 +343,9 @@ async function main(): Promise<void> {
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
-      console.error(`onebox: address in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}; pick another with --listen / --admin-listen`);
+      console.error(
+        `onebox: address in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}; pick another with --listen / --admin-listen`,
+      );
       process.exit(1);
     }
     console.error(`onebox: ${e.message ?? String(err)}`);

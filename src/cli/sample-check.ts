@@ -16,7 +16,11 @@ const versionOf = (headers: Record<string, string | string[] | undefined>): stri
  * then loads the page and its assets again. Counts who switched version and pages whose
  * assets did not all load.
  */
-export async function checkStickiness(gatewayUrl: string, users: number, requestsPerUser: number): Promise<StickinessCheck> {
+export async function checkStickiness(
+  gatewayUrl: string,
+  users: number,
+  requestsPerUser: number,
+): Promise<StickinessCheck> {
   let onNew = 0;
   let switched = 0;
   let brokenPages = 0;

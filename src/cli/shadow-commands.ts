@@ -9,7 +9,8 @@ const collect = (value: string, acc: string[]): string[] => [...acc, value];
 
 function share(value: string): number {
   const n = value.endsWith('%') ? Number(value.slice(0, -1)) / 100 : Number(value);
-  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a share above 0 and at most 1 (or 1%..100%), got "${value}"`);
+  if (!(n > 0 && n <= 1))
+    throw new InvalidArgumentError(`expected a share above 0 and at most 1 (or 1%..100%), got "${value}"`);
   return n;
 }
 
@@ -41,19 +42,35 @@ interface StartOptions extends CommonOptions {
 
 /** `onebox shadow start|stop|report`. */
 export function registerShadowCommands(program: Command): void {
-  const shadow = program.command('shadow').description('mirror live requests to a version users are not served, and compare the answers');
+  const shadow = program
+    .command('shadow')
+    .description('mirror live requests to a version users are not served, and compare the answers');
 
   withConnection(shadow.command('start <component> <version>'))
     .description('start mirroring (only GET, HEAD and OPTIONS unless --methods says more; credentials are dropped)')
     .option('--share <share>', 'share of users mirrored, sticky per user, e.g. 0.1 or 10% (default: everyone)', share)
     .option('--methods <list>', 'methods mirrored, comma-separated (default GET,HEAD,OPTIONS)')
     .option('--drop-header <name>', 'also drop this request header (repeatable)', collect, [])
-    .option('--keep-header <name>', 'send this normally dropped header after all, e.g. authorization (repeatable)', collect, [])
+    .option(
+      '--keep-header <name>',
+      'send this normally dropped header after all, e.g. authorization (repeatable)',
+      collect,
+      [],
+    )
     .option('--body-cap <size>', 'largest body copied and compared (default 1mb)', bytes)
-    .option('--max-in-flight <n>', 'copies in flight at most; more are dropped and counted (default 64)', positiveInt('--max-in-flight'))
+    .option(
+      '--max-in-flight <n>',
+      'copies in flight at most; more are dropped and counted (default 64)',
+      positiveInt('--max-in-flight'),
+    )
     .option('--timeout <duration>', 'longest wait for the shadow (default 5s)', duration)
     .option('--no-noise', 'do not ask a second copy of the live version (report every difference)')
-    .option('--ignore-path <jsonpath>', 'a JSON path not compared, e.g. $.meta.at or $.items[*].id (repeatable)', collect, [])
+    .option(
+      '--ignore-path <jsonpath>',
+      'a JSON path not compared, e.g. $.meta.at or $.items[*].id (repeatable)',
+      collect,
+      [],
+    )
     .option('--ignore-header <name>', 'a response header not compared (repeatable)', collect, [])
     .action(async (component: string, version: string, opts: StartOptions) => {
       const defaults = ['authorization', 'cookie', 'proxy-authorization'];
@@ -76,7 +93,9 @@ export function registerShadowCommands(program: Command): void {
         [
           `${component}: mirroring ${p.methods.join(', ')} requests of ${Math.round(p.share * 1000) / 10}% of users to v${p.version}`,
           `dropped headers: ${p.dropHeaders.join(', ') || 'none'}; noise cancellation ${p.noise ? 'on' : 'off'}; at most ${p.maxInFlight} in flight, ${p.timeoutMs} ms timeout`,
-          ...(p.methods.some((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m)) ? ['warning: methods with side effects are mirrored'] : []),
+          ...(p.methods.some((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m))
+            ? ['warning: methods with side effects are mirrored']
+            : []),
         ].join('\n'),
       );
     });
@@ -90,10 +109,17 @@ export function registerShadowCommands(program: Command): void {
 
   withConnection(shadow.command('report <component>'))
     .description('per endpoint: requests compared, how many differed, the top differing fields with samples')
-    .option('--version <n>', 'the report of this shadow version (default: the running or latest one)', positiveInt('--version'))
+    .option(
+      '--version <n>',
+      'the report of this shadow version (default: the running or latest one)',
+      positiveInt('--version'),
+    )
     .action(async (component: string, opts: CommonOptions & { version?: number }) => {
       const q = opts.version ? `?version=${opts.version}` : '';
-      const res = await client(opts).call<{ report: ShadowSummary }>('GET', `/v1/components/${component}/shadow/report${q}`);
+      const res = await client(opts).call<{ report: ShadowSummary }>(
+        'GET',
+        `/v1/components/${component}/shadow/report${q}`,
+      );
       print(opts, res, () => formatShadowReport(res.report));
     });
 }

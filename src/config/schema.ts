@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { routePrefixProblem } from '../core/route-table.js';
-import { parseDeploymentSpec, parseDuration, OneboxError, DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_JUDGE } from '../core/index.js';
+import {
+  parseDeploymentSpec,
+  parseDuration,
+  OneboxError,
+  DEFAULT_HOOK_TIMEOUT_MS,
+  DEFAULT_JUDGE,
+} from '../core/index.js';
 
 /** A duration written as `90s`, `5m`, `1h` (a bare number is seconds), in ms. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -101,7 +107,9 @@ const headerName = z
 
 const component = z.object({
   /** Lowercase name used in CLI commands and metrics labels. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter'),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter'),
   /** Path prefix routed to this component; the longest matching prefix wins. */
   route: z.string().superRefine((s, ctx) => {
     const problem = routePrefixProblem(s);
@@ -172,10 +180,18 @@ export const configSchema = z
     const routes = new Map<string, number>();
     cfg.components.forEach((c, i) => {
       if (seen.has(c.name)) {
-        ctx.addIssue({ code: 'custom', path: ['components', i, 'name'], message: `duplicate of components[${seen.get(c.name)}]` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['components', i, 'name'],
+          message: `duplicate of components[${seen.get(c.name)}]`,
+        });
       }
       if (routes.has(c.route)) {
-        ctx.addIssue({ code: 'custom', path: ['components', i, 'route'], message: `same route as components[${routes.get(c.route)}]` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['components', i, 'route'],
+          message: `same route as components[${routes.get(c.route)}]`,
+        });
       }
       seen.set(c.name, i);
       routes.set(c.route, i);

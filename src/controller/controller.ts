@@ -111,9 +111,14 @@ export class Controller {
     const records = specs.map((s): DeploymentRecord => {
       const alias = this.deps.state.getAlias(s.component);
       const target = this.deps.state.getVersion(s.component, s.version);
-      if (target.retiredAt) throw conflict(`${s.component} version ${s.version} is retired and can never serve traffic again`);
-      if (!alias) throw conflict(`${s.component} has no live version yet; point its alias at a first version with \`onebox alias\``);
-      if (alias.version === s.version && !alias.additional) throw conflict(`${s.component} v${s.version} is already live`);
+      if (target.retiredAt)
+        throw conflict(`${s.component} version ${s.version} is retired and can never serve traffic again`);
+      if (!alias)
+        throw conflict(
+          `${s.component} has no live version yet; point its alias at a first version with \`onebox alias\``,
+        );
+      if (alias.version === s.version && !alias.additional)
+        throw conflict(`${s.component} v${s.version} is already live`);
       const plan = planOf(s.config);
       const settings: DeploymentSettings = {
         beforeHook: !!s.hooks.beforeAllowTraffic,
@@ -126,13 +131,20 @@ export class Controller {
         id,
         releaseId,
         after: s.after,
-        state: createDeployment({ id, component: s.component, fromVersion: alias.version, toVersion: s.version, plan, settings }, now),
+        state: createDeployment(
+          { id, component: s.component, fromVersion: alias.version, toVersion: s.version, plan, settings },
+          now,
+        ),
         gates: { alarms: s.alarms, judge: s.judge },
         hooks: s.hooks,
       };
     });
     this.deps.deployments.createRelease(
-      { id: releaseId, createdAt: now, spec: { by, components: specs.map((s) => ({ component: s.component, version: s.version, after: s.after })) } },
+      {
+        id: releaseId,
+        createdAt: now,
+        spec: { by, components: specs.map((s) => ({ component: s.component, version: s.version, after: s.after })) },
+      },
       records,
     );
     this.advanceRelease(releaseId);
@@ -148,7 +160,9 @@ export class Controller {
     if (command === 'rollback' && record.state.status === 'succeeded') {
       const alias = this.deps.state.getAlias(component);
       if (alias?.version !== record.state.toVersion || alias.additional) {
-        throw conflict(`${component} has moved on since deployment ${record.id}; roll back with a new deployment or \`onebox alias\``);
+        throw conflict(
+          `${component} has moved on since deployment ${record.id}; roll back with a new deployment or \`onebox alias\``,
+        );
       }
     }
     try {
@@ -217,9 +231,11 @@ export class Controller {
   resume(): void {
     for (const record of this.deps.deployments.active()) {
       const s = record.state;
-      if (s.status === 'before-hook' || s.status === 'after-hook') this.startHook(record, s.status === 'before-hook' ? 'before' : 'after');
+      if (s.status === 'before-hook' || s.status === 'after-hook')
+        this.startHook(record, s.status === 'before-hook' ? 'before' : 'after');
     }
-    for (const releaseId of new Set(this.deps.deployments.active().map((r) => r.releaseId))) this.advanceRelease(releaseId);
+    for (const releaseId of new Set(this.deps.deployments.active().map((r) => r.releaseId)))
+      this.advanceRelease(releaseId);
   }
 
   start(intervalMs: number): void {

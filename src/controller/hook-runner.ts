@@ -36,8 +36,12 @@ async function runHttp(url: string, timeoutMs: number, payload: HookPayload): Pr
     return { ok, detail: `HTTP ${res.statusCode}${text ? `: ${text}` : ''}` };
   } catch (err) {
     const e = err as Error & { code?: string };
-    const timedOut = e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
-    return { ok: false, detail: timedOut ? `no answer from ${url} within ${timeoutMs} ms` : `${url}: ${e.code ?? e.message}` };
+    const timedOut =
+      e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+    return {
+      ok: false,
+      detail: timedOut ? `no answer from ${url} within ${timeoutMs} ms` : `${url}: ${e.code ?? e.message}`,
+    };
   }
 }
 

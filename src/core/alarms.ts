@@ -63,7 +63,11 @@ export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new 
   if (rate > t.maxErrorRate) {
     if (t.errorRule === 'observed') problems.push(`error rate ${pct(rate)} > ${pct(t.maxErrorRate)}`);
     // Above the line but not surely: no pass yet; more traffic decides either way.
-    else return { result: 'inconclusive', sentence: `${label}: error rate ${pct(rate)} ${over}, above ${pct(t.maxErrorRate)} but not yet with 99.9% confidence` };
+    else
+      return {
+        result: 'inconclusive',
+        sentence: `${label}: error rate ${pct(rate)} ${over}, above ${pct(t.maxErrorRate)} but not yet with 99.9% confidence`,
+      };
   }
   const ceilings: [string, number, number | undefined][] = [
     ['p50', s.p50Ms, t.maxP50Ms],

@@ -14,7 +14,11 @@ export type DeploymentConfig =
   | { readonly kind: 'linear'; readonly percent: number; readonly intervalMs: number; readonly finalBakeMs?: number }
   /** A sticky share of users on the one-box for a bake, then everyone. */
   | { readonly kind: 'one-box'; readonly percent: number; readonly bakeMs: number; readonly finalBakeMs?: number }
-  | { readonly kind: 'steps'; readonly steps: readonly { readonly percent: number; readonly holdMs: number }[]; readonly finalBakeMs?: number };
+  | {
+      readonly kind: 'steps';
+      readonly steps: readonly { readonly percent: number; readonly holdMs: number }[];
+      readonly finalBakeMs?: number;
+    };
 
 export interface PlanStep {
   /** Weight of the new version in basis points (0..10000). */
@@ -87,7 +91,8 @@ export function planOf(config: DeploymentConfig): PlanStep[] {
         checkPercent(s.percent, `steps[${i}] percent`);
         checkDuration(s.holdMs, `steps[${i}] hold`);
         const bp = toBp(s.percent);
-        if (bp <= previous) throw invalid(`steps[${i}] is ${s.percent}%: each step must raise the weight above the one before`);
+        if (bp <= previous)
+          throw invalid(`steps[${i}] is ${s.percent}%: each step must raise the weight above the one before`);
         previous = bp;
         if (bp < BUCKETS) steps.push({ weightBp: bp, holdMs: s.holdMs, bake: false });
       });
@@ -109,7 +114,8 @@ function percentOf(text: string, what: string, spec: string): number {
 
 function durationOf(text: string, what: string, spec: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw invalid(`deployment config "${spec}": ${what} "${text}" is not a duration (e.g. 90s, 5m, 1h)`);
+  if (ms === undefined)
+    throw invalid(`deployment config "${spec}": ${what} "${text}" is not a duration (e.g. 90s, 5m, 1h)`);
   return ms;
 }
 
@@ -153,7 +159,11 @@ export function parseDeploymentSpec(spec: string): DeploymentConfig {
     case 'onebox':
     case 'one-box':
       if (args.length !== 2) break;
-      return withBake({ kind: 'one-box', percent: percentOf(args[0]!, 'percent', spec), bakeMs: durationOf(args[1]!, 'bake', spec) });
+      return withBake({
+        kind: 'one-box',
+        percent: percentOf(args[0]!, 'percent', spec),
+        bakeMs: durationOf(args[1]!, 'bake', spec),
+      });
     case 'steps':
       if (args.length !== 1) break;
       return withBake({
@@ -161,7 +171,10 @@ export function parseDeploymentSpec(spec: string): DeploymentConfig {
         steps: args[0]!.split(',').map((step) => {
           const [percent, hold, ...rest] = step.split('@');
           if (rest.length) throw invalid(`deployment config "${spec}": step "${step}" has more than one hold`);
-          return { percent: percentOf(percent!, 'step', spec), holdMs: hold === undefined ? 0 : durationOf(hold, 'hold', spec) };
+          return {
+            percent: percentOf(percent!, 'step', spec),
+            holdMs: hold === undefined ? 0 : durationOf(hold, 'hold', spec),
+          };
         }),
       });
   }

@@ -23,7 +23,14 @@ export type DeploymentStatus =
   /** Never started: a component before it in the release did not succeed. */
   | 'skipped';
 
-export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'];
+export const ACTIVE_STATUSES: readonly DeploymentStatus[] = [
+  'created',
+  'before-hook',
+  'in-progress',
+  'baking',
+  'after-hook',
+  'paused',
+];
 export const isActive = (s: DeploymentStatus): boolean => ACTIVE_STATUSES.includes(s);
 
 /** What to do when a step's hold is over but its gate still lacks data. */
@@ -129,7 +136,13 @@ class Step {
   event(type: string, sentence: string): void {
     this.effects.push({
       kind: 'event',
-      event: { at: this.now, type, sentence: `${this.name}: ${sentence}`, status: this.state.status, weightBp: this.state.weightBp },
+      event: {
+        at: this.now,
+        type,
+        sentence: `${this.name}: ${sentence}`,
+        status: this.state.status,
+        weightBp: this.state.weightBp,
+      },
     });
   }
 
@@ -148,7 +161,13 @@ class Step {
     const s = this.state;
     if (index >= s.plan.length) return this.finishTraffic();
     const step = s.plan[index]!;
-    this.set({ step: index, stepStartedAt: this.now, extended: false, paused: undefined, status: step.bake ? 'baking' : 'in-progress' });
+    this.set({
+      step: index,
+      stepStartedAt: this.now,
+      extended: false,
+      paused: undefined,
+      status: step.bake ? 'baking' : 'in-progress',
+    });
     this.route(step.weightBp);
     const where = `step ${index + 1} of ${s.plan.length}`;
     if (step.holdMs === 0) {
@@ -184,7 +203,10 @@ class Step {
   rollBack(status: 'rolled-back' | 'stopped', reason: string): void {
     this.route(0);
     this.set({ status, reason, endedAt: this.now, paused: undefined });
-    this.event(status, `${status === 'stopped' ? 'stopped' : 'rolled back'}: ${reason}; all traffic on v${this.state.fromVersion}`);
+    this.event(
+      status,
+      `${status === 'stopped' ? 'stopped' : 'rolled back'}: ${reason}; all traffic on v${this.state.fromVersion}`,
+    );
   }
 }
 
@@ -208,7 +230,8 @@ export function nextWakeAt(s: DeploymentState): number | undefined {
 
 function onTick(t: Step, gate: GateVerdict, windowStartedAt: number | undefined): void {
   const s = t.state;
-  const watching = s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused' || s.status === 'after-hook';
+  const watching =
+    s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused' || s.status === 'after-hook';
   if (!watching) return;
   // Alarms protect users while a human has paused the deployment and while the
   // afterAllowTraffic hook runs with everyone on the new version.
@@ -222,7 +245,10 @@ function onTick(t: Step, gate: GateVerdict, windowStartedAt: number | undefined)
   if (held < Math.max(step.holdMs, observedFrom) + s.settings.maxExtensionMs) {
     if (!s.extended) {
       t.set({ extended: true });
-      t.event('extended', `hold over but the gate is inconclusive (${gate.sentence}); waiting up to ${formatDuration(s.settings.maxExtensionMs)} more`);
+      t.event(
+        'extended',
+        `hold over but the gate is inconclusive (${gate.sentence}); waiting up to ${formatDuration(s.settings.maxExtensionMs)} more`,
+      );
     }
     return;
   }
@@ -266,13 +292,19 @@ function onCommand(t: Step, command: DeploymentCommand, by: string, detail: stri
       if (s.status !== 'created') refuse(`it is ${s.status}`);
       if (s.settings.beforeHook) {
         t.set({ status: 'before-hook' });
-        t.event('started', `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`);
+        t.event(
+          'started',
+          `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`,
+        );
         t.event('before-hook', 'running the beforeAllowTraffic hook');
         t.effects.push({ kind: 'run-hook', hook: 'before' });
         return;
       }
       t.set({ status: 'in-progress' });
-      t.event('started', `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`);
+      t.event(
+        'started',
+        `deployment from v${s.fromVersion} started: ${s.plan.map((p) => pct(p.weightBp)).join(' -> ')}`,
+      );
       return t.enter(0);
     case 'skip':
       if (s.status !== 'created') refuse(`it is ${s.status}`);
@@ -287,7 +319,10 @@ function onCommand(t: Step, command: DeploymentCommand, by: string, detail: stri
       const p = s.paused!;
       // `extended` stays: an extension already announced is not announced again.
       t.set({ status: p.from, stepStartedAt: t.now - p.heldMs, paused: undefined });
-      return t.event('resumed', `resumed by ${by} with ${formatDuration(holdRemainingMs(t.state, t.now))} of the hold left`);
+      return t.event(
+        'resumed',
+        `resumed by ${by} with ${formatDuration(holdRemainingMs(t.state, t.now))} of the hold left`,
+      );
     }
     case 'promote':
       if (!holding) refuse(`it is ${s.status}`);

@@ -1,7 +1,6 @@
 /** A lifecycle hook: an HTTP call or a command, each with a timeout. */
 export type HookSpec =
-  | { readonly url: string; readonly timeoutMs: number }
-  | { readonly command: string; readonly timeoutMs: number };
+  { readonly url: string; readonly timeoutMs: number } | { readonly command: string; readonly timeoutMs: number };
 
 export interface DeploymentHooks {
   readonly beforeAllowTraffic?: HookSpec | undefined;

@@ -69,7 +69,14 @@ function fromSprt(r: SprtResult): 'pass' | 'fail' | 'inconclusive' {
  * small or noisy stable sample cannot make a good version look worse. Wald's SPRT on it
  * against "the new version's rate is `ratio` times the stable one's".
  */
-export function conditionalSprt(kNew: number, kStable: number, nNew: number, nStable: number, ratio: number, s: JudgeSettings): SprtResult {
+export function conditionalSprt(
+  kNew: number,
+  kStable: number,
+  nNew: number,
+  nStable: number,
+  ratio: number,
+  s: JudgeSettings,
+): SprtResult {
   const pi0 = nNew / (nNew + nStable);
   const pi1 = (ratio * nNew) / (ratio * nNew + nStable);
   return sprtBernoulli(kNew, kNew + kStable, pi0, pi1, s);
@@ -88,13 +95,21 @@ export function judgeErrors(fresh: Arm, stable: Arm, s: JudgeSettings, label: st
   const p1 = Math.min(0.5, Math.max(p0 * s.errorRatio, p0 + s.errorFloor));
   const both = conditionalSprt(fresh.errors, stable.errors, fresh.requests, stable.requests, p1 / p0, s);
   if (both.decision === 'accept-h1') {
-    return { check: 'errors', result: 'fail', sentence: `${head}; worse: likelihood ratio ${odds(both.llr)} (bound ${odds(both.upper)}, alpha ${pct(s.alpha)})` };
+    return {
+      check: 'errors',
+      result: 'fail',
+      sentence: `${head}; worse: likelihood ratio ${odds(both.llr)} (bound ${odds(both.upper)}, alpha ${pct(s.alpha)})`,
+    };
   }
   // With few errors anywhere the comparison cannot conclude; the new version's own count
   // can still show it is not worse than the "worse" rate.
   const alone = sprtBernoulli(fresh.errors, fresh.requests, p0, p1, s);
   if (both.decision === 'accept-h0' || alone.decision === 'accept-h0') {
-    return { check: 'errors', result: 'pass', sentence: `${head}; not worse than ${pct(p1)} (sequential test, beta ${pct(s.beta)})` };
+    return {
+      check: 'errors',
+      result: 'pass',
+      sentence: `${head}; not worse than ${pct(p1)} (sequential test, beta ${pct(s.beta)})`,
+    };
   }
   return { check: 'errors', result: 'inconclusive', sentence: `${head}; sequential test still collecting` };
 }
@@ -135,7 +150,11 @@ export function judgeTail(fresh: Arm, stable: Arm, s: JudgeSettings, label: stri
 export function judgeRank(fresh: Arm, stable: Arm, s: JudgeSettings, label: string): JudgeFinding {
   const t = mannWhitney(fresh.latency, stable.latency);
   if (t.n1 < s.minRequests || t.n2 < s.minRequests) {
-    return { check: 'latency-rank', result: 'inconclusive', sentence: `${label} latency rank test: ${s.minRequests} samples each needed` };
+    return {
+      check: 'latency-rank',
+      result: 'inconclusive',
+      sentence: `${label} latency rank test: ${s.minRequests} samples each needed`,
+    };
   }
   const slower = t.pGreater < s.rankAlpha && t.superiority >= s.minSuperiority;
   const p = t.pGreater < 0.001 ? 'p < 0.001' : `p = ${t.pGreater.toFixed(3)}`;
@@ -156,7 +175,12 @@ function sum(a: ArrayLike<number>): number {
  * The new version against the stable one in the same window. Fails on any sure
  * "worse"; passes only when errors and tail are shown not worse; else inconclusive.
  */
-export function judge(fresh: Arm, stable: Arm, settings: JudgeSettings = DEFAULT_JUDGE, label = 'new version'): GateVerdict & { findings: JudgeFinding[] } {
+export function judge(
+  fresh: Arm,
+  stable: Arm,
+  settings: JudgeSettings = DEFAULT_JUDGE,
+  label = 'new version',
+): GateVerdict & { findings: JudgeFinding[] } {
   const findings = [
     judgeErrors(fresh, stable, settings, label),
     judgeTail(fresh, stable, settings, label),

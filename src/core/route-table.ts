@@ -19,7 +19,10 @@ export class RouteTable<T> {
     for (const entry of this.entries) {
       const p = entry.prefix;
       if (p === '/') return entry.value;
-      if (path.startsWith(p) && (path.length === p.length || path.charCodeAt(p.length) === 47 /* / */ || p.endsWith('/'))) {
+      if (
+        path.startsWith(p) &&
+        (path.length === p.length || path.charCodeAt(p.length) === 47 /* / */ || p.endsWith('/'))
+      ) {
         return entry.value;
       }
     }

@@ -26,7 +26,12 @@ export interface ExchangeParams {
   readonly url: string;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, extra?: Record<string, string>): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: Record<string, unknown>,
+  extra?: Record<string, string>,
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -147,7 +152,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       sendJson(
         res,
         this.status,
-        { error: timeout ? 'upstream_timeout' : 'upstream_unavailable', component: p.component, version: p.target.version },
+        {
+          error: timeout ? 'upstream_timeout' : 'upstream_unavailable',
+          component: p.component,
+          version: p.target.version,
+        },
         { 'x-onebox-version': p.target.debugHeader },
       );
     } else {

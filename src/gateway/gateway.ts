@@ -167,7 +167,8 @@ export class Gateway {
       identity = { id: randomBytes(16).toString('base64url'), source: 'new' };
     }
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    const proto = this.options.trustProxy && scanned.forwardedProto ? scanned.forwardedProto : encrypted ? 'https' : 'http';
+    const proto =
+      this.options.trustProxy && scanned.forwardedProto ? scanned.forwardedProto : encrypted ? 'https' : 'http';
 
     const choice = chooseVersion(component.alias, identity.id, this.draw);
     let target = component.targets.get(choice.version);
@@ -222,5 +223,4 @@ export class Gateway {
   close(): Promise<void> {
     return close(this.server);
   }
-
 }

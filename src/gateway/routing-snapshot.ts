@@ -74,7 +74,9 @@ export function buildSnapshot(sources: SnapshotSources): RoutingSnapshot {
     const runtime = sources.shadows?.get(c.name);
     const shadowVersion = runtime && sources.version(c.name, runtime.policy.version);
     const shadow =
-      routing && runtime && shadowVersion && !shadowVersion.retiredAt ? { runtime, target: targetOf(sources, shadowVersion) } : undefined;
+      routing && runtime && shadowVersion && !shadowVersion.retiredAt
+        ? { runtime, target: targetOf(sources, shadowVersion) }
+        : undefined;
     return { prefix: c.route, value: { component: c.name, alias: routing, targets, shadow } };
   });
   return { routes: new RouteTable(entries) };

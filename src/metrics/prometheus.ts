@@ -6,13 +6,25 @@ import type { MetricsRecorder } from './recorder.js';
  * Prometheus exposition of the per-version metrics, labelled by component and version.
  * Values are read from the recorder when scraped: nothing extra on the request path.
  */
-export function prometheusRegistry(metrics: MetricsRecorder, aliases: () => ReadonlyMap<string, AliasRouting>): Registry {
+export function prometheusRegistry(
+  metrics: MetricsRecorder,
+  aliases: () => ReadonlyMap<string, AliasRouting>,
+): Registry {
   const registry = new Registry();
   const labelNames = ['component', 'version'] as const;
-  const perVersion = <T>(fn: (labels: { component: string; version: string }, m: ReturnType<MetricsRecorder['snapshot']>['versions'][number]) => T) => {
+  const perVersion = <T>(
+    fn: (
+      labels: { component: string; version: string },
+      m: ReturnType<MetricsRecorder['snapshot']>['versions'][number],
+    ) => T,
+  ) => {
     for (const m of metrics.snapshot().versions) fn({ component: m.component, version: String(m.version) }, m);
   };
-  const counter = (name: string, help: string, pick: (m: ReturnType<MetricsRecorder['snapshot']>['versions'][number]) => number) =>
+  const counter = (
+    name: string,
+    help: string,
+    pick: (m: ReturnType<MetricsRecorder['snapshot']>['versions'][number]) => number,
+  ) =>
     new Counter({
       name,
       help,
@@ -24,7 +36,11 @@ export function prometheusRegistry(metrics: MetricsRecorder, aliases: () => Read
       },
     });
   counter('onebox_requests_total', 'Requests the gateway routed to this version.', (m) => m.requests);
-  counter('onebox_responses_5xx_total', 'Responses with a 5xx status, including the gateway’s own 502/504.', (m) => m.errors5xx);
+  counter(
+    'onebox_responses_5xx_total',
+    'Responses with a 5xx status, including the gateway’s own 502/504.',
+    (m) => m.errors5xx,
+  );
   counter('onebox_upstream_errors_total', 'Upstream unreachable or failed mid-response.', (m) => m.upstreamErrors);
   counter('onebox_upstream_timeouts_total', 'Upstream did not answer in time.', (m) => m.upstreamTimeouts);
   new Gauge({
@@ -36,7 +52,12 @@ export function prometheusRegistry(metrics: MetricsRecorder, aliases: () => Read
       this.reset();
       perVersion((labels, m) => {
         const q = m.latencyMs;
-        for (const [quantile, ms] of [['0.5', q.p50], ['0.9', q.p90], ['0.99', q.p99], ['0.999', q.p999]] as const) {
+        for (const [quantile, ms] of [
+          ['0.5', q.p50],
+          ['0.9', q.p90],
+          ['0.99', q.p99],
+          ['0.999', q.p999],
+        ] as const) {
           this.set({ ...labels, quantile }, ms / 1000);
         }
       });

@@ -16,7 +16,13 @@ export interface VersionMetricsSnapshot {
   readonly upstreamErrors: number;
   /** Upstream did not answer in time. */
   readonly upstreamTimeouts: number;
-  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number };
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly p999: number;
+    readonly max: number;
+  };
   readonly users: number;
   readonly usersExact: boolean;
 }

@@ -37,7 +37,13 @@ export class ShadowRuntime {
   }
 
   /** Starts a copy, or counts a drop when too many are in flight. */
-  begin(method: string, url: string, headers: readonly string[], shadow: MirrorTarget, live: MirrorTarget): Mirror | undefined {
+  begin(
+    method: string,
+    url: string,
+    headers: readonly string[],
+    shadow: MirrorTarget,
+    live: MirrorTarget,
+  ): Mirror | undefined {
     this.report.data.counters.mirrored++;
     if (this.inFlight >= this.policy.maxInFlight) {
       this.report.data.counters.droppedInFlight++;
@@ -117,7 +123,8 @@ export class Mirror {
 
   primaryStart(status: number, flatHeaders: readonly string[]): void {
     this.primaryStatus = status;
-    for (let i = 0; i < flatHeaders.length; i += 2) this.primaryHeaders[flatHeaders[i]!.toLowerCase()] = flatHeaders[i + 1]!;
+    for (let i = 0; i < flatHeaders.length; i += 2)
+      this.primaryHeaders[flatHeaders[i]!.toLowerCase()] = flatHeaders[i + 1]!;
   }
 
   primaryChunk(chunk: Buffer): void {
@@ -172,7 +179,11 @@ export class Mirror {
     });
   }
 
-  private async call(target: MirrorTarget, body: Buffer | undefined, isShadow = false): Promise<CapturedResponse | undefined> {
+  private async call(
+    target: MirrorTarget,
+    body: Buffer | undefined,
+    isShadow = false,
+  ): Promise<CapturedResponse | undefined> {
     const { timeoutMs } = this.runtime.policy;
     const started = performance.now();
     const counters = this.runtime.report.data.counters;
@@ -197,13 +208,20 @@ export class Mirror {
         chunks.push(chunk);
       }
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      return { status: res.statusCode, headers, body: Buffer.concat(chunks).toString('utf8'), latencyUs: (performance.now() - started) * 1000 };
+      for (const [k, v] of Object.entries(res.headers))
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      return {
+        status: res.statusCode,
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        latencyUs: (performance.now() - started) * 1000,
+      };
     } catch (err) {
       if (err instanceof BodyTooLarge) this.skip();
       else if (isShadow) {
         const e = err as Error & { code?: string };
-        if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') counters.shadowTimeouts++;
+        if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')
+          counters.shadowTimeouts++;
         else counters.shadowErrors++;
       }
       return undefined;

@@ -33,11 +33,26 @@ export const shadowPolicyBody = z
     /** Share of users whose requests are mirrored (sticky per user). Default 1 (everyone). */
     share: z.number().gt(0).max(1).default(1),
     /** Methods mirrored. Default GET, HEAD, OPTIONS; others are allowed only when listed here. */
-    methods: z.array(z.string().regex(/^[A-Z]+$/)).min(1).default(SAFE_METHODS),
+    methods: z
+      .array(z.string().regex(/^[A-Z]+$/))
+      .min(1)
+      .default(SAFE_METHODS),
     /** Request headers removed before mirroring. Default: Authorization, Cookie, Proxy-Authorization. */
-    dropHeaders: z.array(z.string().min(1).transform((s) => s.toLowerCase())).default(DEFAULT_DROPPED_HEADERS),
+    dropHeaders: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .transform((s) => s.toLowerCase()),
+      )
+      .default(DEFAULT_DROPPED_HEADERS),
     /** Largest request or response body copied; a larger one skips the comparison (counted). Default 1 MiB. */
-    bodyCapBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(1024 * 1024),
+    bodyCapBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     /** Copies in flight at most; more are dropped and counted. Default 64. */
     maxInFlight: z.number().int().min(1).max(10_000).default(64),
     /** Longest wait for the shadow's answer, ms. Default 5000. */

@@ -1,4 +1,11 @@
-import { bucketUpperUs, diffJson, groupPath, isSignificant, latencyBucket, type DifferenceKind } from '../core/index.js';
+import {
+  bucketUpperUs,
+  diffJson,
+  groupPath,
+  isSignificant,
+  latencyBucket,
+  type DifferenceKind,
+} from '../core/index.js';
 import type { ShadowPolicy } from './policy.js';
 
 /** Bounds that keep a report's memory and storage small whatever the traffic. */
@@ -78,14 +85,26 @@ interface FieldDiff {
 }
 
 /** Every difference between two answers: status, compared headers, body (JSON or text). */
-export function compareResponses(a: CapturedResponse, b: CapturedResponse, policy: ShadowPolicy, ignoredHeaders: ReadonlySet<string>): FieldDiff[] {
+export function compareResponses(
+  a: CapturedResponse,
+  b: CapturedResponse,
+  policy: ShadowPolicy,
+  ignoredHeaders: ReadonlySet<string>,
+): FieldDiff[] {
   const out: FieldDiff[] = [];
-  if (a.status !== b.status) out.push({ field: 'status', kind: 'status', path: 'status', primary: a.status, shadow: b.status });
+  if (a.status !== b.status)
+    out.push({ field: 'status', kind: 'status', path: 'status', primary: a.status, shadow: b.status });
   const names = new Set([...Object.keys(a.headers), ...Object.keys(b.headers)]);
   for (const name of names) {
     if (ignoredHeaders.has(name)) continue;
     if (a.headers[name] !== b.headers[name]) {
-      out.push({ field: `header ${name}`, kind: 'header', path: `header ${name}`, primary: a.headers[name], shadow: b.headers[name] });
+      out.push({
+        field: `header ${name}`,
+        kind: 'header',
+        path: `header ${name}`,
+        primary: a.headers[name],
+        shadow: b.headers[name],
+      });
     }
   }
   const ja = parseJson(a.body, a.headers['content-type']);
@@ -115,7 +134,15 @@ export class ShadowReport {
     this.data = stored ?? {
       component,
       version,
-      counters: { mirrored: 0, compared: 0, droppedInFlight: 0, skippedBodyCap: 0, shadowErrors: 0, shadowTimeouts: 0, primaryIncomplete: 0 },
+      counters: {
+        mirrored: 0,
+        compared: 0,
+        droppedInFlight: 0,
+        skippedBodyCap: 0,
+        shadowErrors: 0,
+        shadowTimeouts: 0,
+        primaryIncomplete: 0,
+      },
       endpoints: {},
     };
     this.ignoredHeaders = new Set([...defaultIgnoredHeaders, ...policy.ignoreHeaders]);
@@ -128,7 +155,12 @@ export class ShadowReport {
   }
 
   /** Adds one comparison: the live answer, the shadow's, and optionally a second live one. */
-  add(endpointName: string, primary: CapturedResponse, shadow: CapturedResponse, secondary: CapturedResponse | undefined): void {
+  add(
+    endpointName: string,
+    primary: CapturedResponse,
+    shadow: CapturedResponse,
+    secondary: CapturedResponse | undefined,
+  ): void {
     const ep = this.endpoint(endpointName);
     this.data.counters.compared++;
     ep.compared++;
@@ -148,7 +180,8 @@ export class ShadowReport {
       if (seen.has(d.field)) continue;
       seen.add(d.field);
       f.raw++;
-      if (f.samples.length < MAX_SAMPLES) f.samples.push({ path: d.path, primary: clip(d.primary), shadow: clip(d.shadow) });
+      if (f.samples.length < MAX_SAMPLES)
+        f.samples.push({ path: d.path, primary: clip(d.primary), shadow: clip(d.shadow) });
     }
     if (!secondary) return;
     ep.withNoise++;
@@ -167,7 +200,14 @@ export class ShadowReport {
           const noiseRate = ep.withNoise ? f.noise / ep.withNoise : 0;
           const expectedNoise = noiseRate * ep.compared;
           const significant = ep.withNoise ? isSignificant(f.raw, expectedNoise, ep.compared) : f.raw > 0;
-          return { path, differed: f.raw, noise: Math.round(expectedNoise), significant, kinds: f.kinds, samples: f.samples };
+          return {
+            path,
+            differed: f.raw,
+            noise: Math.round(expectedNoise),
+            significant,
+            kinds: f.kinds,
+            samples: f.samples,
+          };
         })
         .sort((a, b) => b.differed - a.differed);
       const reported = fields.filter((f) => f.significant);
@@ -202,7 +242,13 @@ export interface ShadowSummary {
     readonly compared: number;
     /** Requests that differed on the most-differing reported field (a lower bound of requests with any). */
     readonly differed: number;
-    readonly fields: readonly { path: string; differed: number; noise: number; kinds: object; samples: readonly object[] }[];
+    readonly fields: readonly {
+      path: string;
+      differed: number;
+      noise: number;
+      kinds: object;
+      samples: readonly object[];
+    }[];
     /** Fields that differed only as often as the live version differs from itself. */
     readonly noiseOnly: readonly string[];
     readonly latency: { primary: LatencyQuantiles; shadow: LatencyQuantiles };

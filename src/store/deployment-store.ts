@@ -1,5 +1,12 @@
 import { conflict, notFound } from '../core/errors.js';
-import type { AlarmThresholds, JudgeSettings, AliasTarget, DeploymentEvent, DeploymentHooks, DeploymentState } from '../core/index.js';
+import type {
+  AlarmThresholds,
+  JudgeSettings,
+  AliasTarget,
+  DeploymentEvent,
+  DeploymentHooks,
+  DeploymentState,
+} from '../core/index.js';
 import type { Exposure } from '../metrics/exposure.js';
 import type { Db } from './database.js';
 import type { StateStore } from './state-store.js';
@@ -97,7 +104,12 @@ export class DeploymentStore {
   }
 
   /** Writes a transition: new state, its events and (if any) the alias it moves. */
-  saveTransition(state: DeploymentState, events: readonly DeploymentEvent[], alias: AliasTarget | undefined, now: number): void {
+  saveTransition(
+    state: DeploymentState,
+    events: readonly DeploymentEvent[],
+    alias: AliasTarget | undefined,
+    now: number,
+  ): void {
     this.db.transaction(() => {
       this.db
         .prepare('UPDATE deployments SET status = ?, state = ?, updated_at = ? WHERE id = ?')
@@ -131,9 +143,11 @@ export class DeploymentStore {
   }
 
   active(): DeploymentRecord[] {
-    return (this.db.prepare(`SELECT * FROM deployments WHERE status IN ${ACTIVE} ORDER BY created_at, id`).all() as DeploymentRow[]).map(
-      toRecord,
-    );
+    return (
+      this.db
+        .prepare(`SELECT * FROM deployments WHERE status IN ${ACTIVE} ORDER BY created_at, id`)
+        .all() as DeploymentRow[]
+    ).map(toRecord);
   }
 
   get(id: string): DeploymentRecord {
@@ -151,7 +165,9 @@ export class DeploymentStore {
   }
 
   ofRelease(releaseId: string): DeploymentRecord[] {
-    return (this.db.prepare('SELECT * FROM deployments WHERE release_id = ? ORDER BY rowid').all(releaseId) as DeploymentRow[]).map(toRecord);
+    return (
+      this.db.prepare('SELECT * FROM deployments WHERE release_id = ? ORDER BY rowid').all(releaseId) as DeploymentRow[]
+    ).map(toRecord);
   }
 
   releases(limit: number): ReleaseRecord[] {
@@ -160,13 +176,25 @@ export class DeploymentStore {
       created_at: number;
       spec: string;
     }[];
-    return rows.map((r) => ({ id: r.id, createdAt: r.created_at, spec: JSON.parse(r.spec) as Record<string, unknown> }));
+    return rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at,
+      spec: JSON.parse(r.spec) as Record<string, unknown>,
+    }));
   }
 
   events(deploymentId: string): StoredEvent[] {
     const rows = this.db
       .prepare('SELECT * FROM deployment_events WHERE deployment_id = ? ORDER BY seq')
-      .all(deploymentId) as { seq: number; deployment_id: string; at: number; type: string; sentence: string; status: string; weight_bp: number }[];
+      .all(deploymentId) as {
+      seq: number;
+      deployment_id: string;
+      at: number;
+      type: string;
+      sentence: string;
+      status: string;
+      weight_bp: number;
+    }[];
     return rows.map((r) => ({
       seq: r.seq,
       deploymentId: r.deployment_id,

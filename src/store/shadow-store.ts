@@ -8,7 +8,9 @@ export class ShadowStore {
 
   start(component: string, policy: ShadowPolicy, now: number): void {
     this.db
-      .prepare('INSERT INTO shadows (component, policy, started_at) VALUES (?, ?, ?) ON CONFLICT (component) DO UPDATE SET policy = excluded.policy, started_at = excluded.started_at')
+      .prepare(
+        'INSERT INTO shadows (component, policy, started_at) VALUES (?, ?, ?) ON CONFLICT (component) DO UPDATE SET policy = excluded.policy, started_at = excluded.started_at',
+      )
       .run(component, JSON.stringify(policy), now);
   }
 
@@ -17,8 +19,16 @@ export class ShadowStore {
   }
 
   running(): { component: string; policy: ShadowPolicy; startedAt: number }[] {
-    const rows = this.db.prepare('SELECT * FROM shadows ORDER BY component').all() as { component: string; policy: string; started_at: number }[];
-    return rows.map((r) => ({ component: r.component, policy: JSON.parse(r.policy) as ShadowPolicy, startedAt: r.started_at }));
+    const rows = this.db.prepare('SELECT * FROM shadows ORDER BY component').all() as {
+      component: string;
+      policy: string;
+      started_at: number;
+    }[];
+    return rows.map((r) => ({
+      component: r.component,
+      policy: JSON.parse(r.policy) as ShadowPolicy,
+      startedAt: r.started_at,
+    }));
   }
 
   saveReport(data: ShadowReportData, now: number): void {
@@ -30,9 +40,9 @@ export class ShadowStore {
   }
 
   report(component: string, version: number): ShadowReportData | undefined {
-    const row = this.db.prepare('SELECT data FROM shadow_reports WHERE component = ? AND version = ?').get(component, version) as
-      | { data: string }
-      | undefined;
+    const row = this.db
+      .prepare('SELECT data FROM shadow_reports WHERE component = ? AND version = ?')
+      .get(component, version) as { data: string } | undefined;
     return row && (JSON.parse(row.data) as ShadowReportData);
   }
 

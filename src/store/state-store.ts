@@ -85,7 +85,9 @@ export class StateStore {
     return this.db.transaction(() => {
       this.requireComponent(component);
       const { next_version: number } = this.db
-        .prepare('UPDATE components SET next_version = next_version + 1 WHERE name = ? RETURNING next_version - 1 AS next_version')
+        .prepare(
+          'UPDATE components SET next_version = next_version + 1 WHERE name = ? RETURNING next_version - 1 AS next_version',
+        )
         .get(component) as { next_version: number };
       this.db
         .prepare('INSERT INTO versions (component, number, target, description, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -104,8 +106,7 @@ export class StateStore {
 
   findVersion(component: string, number: number): Version | undefined {
     const row = this.db.prepare('SELECT * FROM versions WHERE component = ? AND number = ?').get(component, number) as
-      | VersionRow
-      | undefined;
+      VersionRow | undefined;
     return row && toVersion(row);
   }
 
@@ -149,7 +150,8 @@ export class StateStore {
   private requireRoutable(component: string, number: number, role: string): void {
     const v = this.findVersion(component, number);
     if (!v) throw notFound(`${role}: component "${component}" has no version ${number}`);
-    if (v.retiredAt) throw conflict(`${role}: ${component} version ${number} is retired and can never serve traffic again`);
+    if (v.retiredAt)
+      throw conflict(`${role}: ${component} version ${number} is retired and can never serve traffic again`);
   }
 
   setAlias(component: string, update: AliasUpdate): Alias {
@@ -188,15 +190,14 @@ export class StateStore {
   }
 
   getAlias(component: string): Alias | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM aliases WHERE component = ? AND name = ?')
-      .get(component, LIVE_ALIAS) as AliasRow | undefined;
+    const row = this.db.prepare('SELECT * FROM aliases WHERE component = ? AND name = ?').get(component, LIVE_ALIAS) as
+      AliasRow | undefined;
     return row && toAlias(row);
   }
 
   listAliases(): Alias[] {
-    return (this.db.prepare('SELECT * FROM aliases WHERE name = ? ORDER BY component').all(LIVE_ALIAS) as AliasRow[]).map(
-      toAlias,
-    );
+    return (
+      this.db.prepare('SELECT * FROM aliases WHERE name = ? ORDER BY component').all(LIVE_ALIAS) as AliasRow[]
+    ).map(toAlias);
   }
 }

@@ -63,7 +63,9 @@ describe('admin API', () => {
   it('gives defined errors for bad requests', async () => {
     expect((await call('GET', '/v1/nothing')).status).toBe(404);
     expect((await call('PATCH', '/v1/components/web/alias', {})).status).toBe(405);
-    expect((await call('POST', '/v1/components/web/versions', '{not json')).body).toMatchObject({ error: { code: 'invalid_json' } });
+    expect((await call('POST', '/v1/components/web/versions', '{not json')).body).toMatchObject({
+      error: { code: 'invalid_json' },
+    });
     const extra = await call('PUT', '/v1/components/web/alias', { version: 1, weights: { '3': 0.1, '4': 0.1 } });
     expect(extra.status).toBe(400);
     expect(String((extra.body.error as { message: string }).message)).toMatch(/at most one additional version/);
@@ -71,7 +73,11 @@ describe('admin API', () => {
     expect(same.status).toBe(400);
     const unknownField = await call('POST', '/v1/components/web/versions', { url: up.url, colour: 'red' });
     expect(unknownField.status).toBe(400);
-    const huge = await call('POST', '/v1/components/web/versions', JSON.stringify({ url: up.url, d: 'x'.repeat(2 << 20) }));
+    const huge = await call(
+      'POST',
+      '/v1/components/web/versions',
+      JSON.stringify({ url: up.url, d: 'x'.repeat(2 << 20) }),
+    );
     expect(huge.status).toBe(413);
   });
 });

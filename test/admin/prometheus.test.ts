@@ -13,7 +13,9 @@ describe('GET /metrics (Prometheus text format)', () => {
     onebox.plane.publish('web', ups[1]!.url);
     onebox.plane.setAlias('web', { version: 1, weights: { '2': 0.25 } });
     for (let i = 0; i < 40; i++) {
-      const res = await request(`${onebox.gatewayUrl}/`, { headers: { cookie: `onebox-uid=${`p${i}`.padEnd(22, 'm')}` } });
+      const res = await request(`${onebox.gatewayUrl}/`, {
+        headers: { cookie: `onebox-uid=${`p${i}`.padEnd(22, 'm')}` },
+      });
       await res.body.dump();
     }
   });
@@ -39,7 +41,9 @@ describe('GET /metrics (Prometheus text format)', () => {
     const v1 = value('onebox_requests_total{component="web",version="1"}');
     const v2 = value('onebox_requests_total{component="web",version="2"}');
     expect(v1 + v2).toBe(40);
-    expect(value('onebox_users{component="web",version="1"}') + value('onebox_users{component="web",version="2"}')).toBe(40);
+    expect(
+      value('onebox_users{component="web",version="1"}') + value('onebox_users{component="web",version="2"}'),
+    ).toBe(40);
     expect(value('onebox_alias_weight{component="web",version="2"}')).toBe(0.25);
     expect(value('onebox_alias_weight{component="web",version="1"}')).toBe(0.75);
     expect(value('onebox_request_duration_seconds{component="web",version="1",quantile="0.99"}')).toBeGreaterThan(0);

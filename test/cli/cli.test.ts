@@ -18,7 +18,16 @@ describe('the onebox CLI against a real `onebox serve`', () => {
     [v1, v2] = await Promise.all([startUpstream(labelled('v1')), startUpstream(labelled('v2'))]);
     writeFileSync(
       join(dir, 'onebox.yaml'),
-      ['gateway:', '  listen: 127.0.0.1:0', 'admin:', '  listen: 127.0.0.1:0', 'components:', '  - name: api', '    route: /api', ''].join('\n'),
+      [
+        'gateway:',
+        '  listen: 127.0.0.1:0',
+        'admin:',
+        '  listen: 127.0.0.1:0',
+        'components:',
+        '  - name: api',
+        '    route: /api',
+        '',
+      ].join('\n'),
     );
     serve = await startServe([], { cwd: dir, env: { ONEBOX_ADMIN_TOKEN: '' } });
   });
@@ -89,7 +98,9 @@ describe('the onebox CLI against a real `onebox serve`', () => {
       expect(res.statusCode).toBe(401);
       expect(await res.body.text()).not.toContain('api');
     }
-    const r = await runCli(['status', '--admin-url', serve.adminUrl, '--token', 'wrong-token-wrong-token'], { cwd: tmpdir() });
+    const r = await runCli(['status', '--admin-url', serve.adminUrl, '--token', 'wrong-token-wrong-token'], {
+      cwd: tmpdir(),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/missing or wrong bearer token/);
   });
@@ -109,7 +120,10 @@ describe('onebox serve refuses what it should', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('names the field, the value and the expectation of an invalid config, and exits 2', async () => {
-    writeFileSync(join(dir, 'bad.yaml'), 'components:\n  - name: API\n    route: api\n  - name: web\n    route: /\n    colour: red\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'components:\n  - name: API\n    route: api\n  - name: web\n    route: /\n    colour: red\n',
+    );
     const r = await runCli(['serve', '--config', 'bad.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('components[0].name = "API": expected lowercase letters');
@@ -126,7 +140,10 @@ describe('onebox serve refuses what it should', () => {
   });
 
   it('will not expose the admin API beyond loopback without a token', async () => {
-    writeFileSync(join(dir, 'open.yaml'), 'admin:\n  listen: 0.0.0.0:0\ngateway:\n  listen: 127.0.0.1:0\ncomponents:\n  - name: web\n    route: /\n');
+    writeFileSync(
+      join(dir, 'open.yaml'),
+      'admin:\n  listen: 0.0.0.0:0\ngateway:\n  listen: 127.0.0.1:0\ncomponents:\n  - name: web\n    route: /\n',
+    );
     const r = await runCli(['serve', '--config', 'open.yaml'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not a loopback address: set admin.token or ONEBOX_ADMIN_TOKEN/);

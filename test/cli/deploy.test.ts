@@ -44,7 +44,13 @@ describe('onebox deploy / release / status / history / controls', () => {
       ].join('\n'),
     );
     serve = await startServe([], { cwd: dir });
-    for (const [c, i] of [['backend', 0], ['backend', 1], ['backend', 2], ['frontend', 3], ['frontend', 4]] as const) {
+    for (const [c, i] of [
+      ['backend', 0],
+      ['backend', 1],
+      ['backend', 2],
+      ['frontend', 3],
+      ['frontend', 4],
+    ] as const) {
       expect((await cli('publish', c, '--url', ups[i]!.url)).code).toBe(0);
     }
     await cli('alias', 'backend', '--version', '1');
@@ -54,7 +60,10 @@ describe('onebox deploy / release / status / history / controls', () => {
       while (trafficOn) {
         const uid = `u${n++ % 500}`.padEnd(22, 'z');
         for (const path of ['/api/x', '/']) {
-          const res = await request(`${serve.gatewayUrl}${path}`, { dispatcher: agent, headers: { cookie: `onebox-uid=${uid}` } });
+          const res = await request(`${serve.gatewayUrl}${path}`, {
+            dispatcher: agent,
+            headers: { cookie: `onebox-uid=${uid}` },
+          });
           await res.body.dump();
         }
       }
@@ -69,7 +78,17 @@ describe('onebox deploy / release / status / history / controls', () => {
   });
 
   it('releases backend then frontend with the prod-one-box order, and tells the story in history', async () => {
-    const r = await cli('release', '--set', 'backend=2', '--set', 'frontend=2', '--after', 'frontend:backend', '--config', 'backend=linear:50%:5s');
+    const r = await cli(
+      'release',
+      '--set',
+      'backend=2',
+      '--set',
+      'frontend=2',
+      '--after',
+      'frontend:backend',
+      '--config',
+      'backend=linear:50%:5s',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/backend: deployment \S+ v1 -> v2 in-progress/);
     expect(r.stdout).toMatch(/frontend: deployment \S+ v1 -> v2 created \(after backend\)/);
@@ -93,7 +112,9 @@ describe('onebox deploy / release / status / history / controls', () => {
     expect((await cli('pause', 'backend')).stdout).toMatch(/backend: paused, v3 at 10%/);
     expect((await cli('resume', 'backend')).stdout).toMatch(/backend: in-progress, v3 at 10%/);
     expect((await cli('promote', 'backend')).stdout).toMatch(/v3 at 50%/);
-    expect((await cli('rollback', 'backend')).stdout).toMatch(/backend: rolled-back \(rolled back by \S+@cli\), v3 at 0%/);
+    expect((await cli('rollback', 'backend')).stdout).toMatch(
+      /backend: rolled-back \(rolled back by \S+@cli\), v3 at 0%/,
+    );
     expect((await statusOf('backend')).alias).toMatchObject({ version: 2 });
   });
 
@@ -114,10 +135,29 @@ describe('onebox deploy / release / status / history / controls', () => {
       [['deploy', 'frontend', '2'], /frontend already has an active deployment/],
       [['deploy', 'backend', '99'], /component "backend" has no version 99/],
       [['deploy', 'backend', '4'], /version 4 is retired/],
-      [['deploy', 'backend', '1', '--config', 'canary:150%:5m'], /canary percent must be a percentage above 0 and at most 100, got 150/],
-      [['deploy', 'backend', '1', '--config', 'LambdaCanary7Percent'], /deployment config "LambdaCanary7Percent" is not one onebox knows/],
+      [
+        ['deploy', 'backend', '1', '--config', 'canary:150%:5m'],
+        /canary percent must be a percentage above 0 and at most 100, got 150/,
+      ],
+      [
+        ['deploy', 'backend', '1', '--config', 'LambdaCanary7Percent'],
+        /deployment config "LambdaCanary7Percent" is not one onebox knows/,
+      ],
       [['deploy', 'backend', '1', '--alarm', 'p99=fast'], /alarm p99 needs a number, got "fast"/],
-      [['release', '--set', 'backend=1', '--set', 'frontend=2', '--after', 'backend:frontend', '--after', 'frontend:backend'], /cycle/],
+      [
+        [
+          'release',
+          '--set',
+          'backend=1',
+          '--set',
+          'frontend=2',
+          '--after',
+          'backend:frontend',
+          '--after',
+          'frontend:backend',
+        ],
+        /cycle/,
+      ],
       [['deploy', 'nope', '1'], /unknown component "nope"/],
       [['alias', 'frontend', '--version', '2'], /frontend is being deployed/],
     ];

@@ -16,9 +16,10 @@ describe('onebox serve --sample (the quick start)', () => {
   it('starts two versions, splits them 80/20 per user and proves it', async () => {
     serve = await startServe(['--sample', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { cwd: dir });
     await expect.poll(() => serve!.output(), { timeout: 20_000 }).toMatch(/Self-check: .*\n/);
-    const line = /Self-check: 1000 new users, 5 requests each: ([\d.]+)% on v2, (\d+) users switched version, (\d+) broken pages/.exec(
-      serve.output(),
-    );
+    const line =
+      /Self-check: 1000 new users, 5 requests each: ([\d.]+)% on v2, (\d+) users switched version, (\d+) broken pages/.exec(
+        serve.output(),
+      );
     expect(line).not.toBeNull();
     expect(Number(line![1])).toBeGreaterThan(16);
     expect(Number(line![1])).toBeLessThan(24);

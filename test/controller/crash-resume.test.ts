@@ -69,7 +69,16 @@ interface ApiAlias {
 
 interface ApiDeployment {
   id: string;
-  state: { component: string; status: string; step: number; weightBp: number; fromVersion: number; toVersion: number; createdAt: number; endedAt?: number };
+  state: {
+    component: string;
+    status: string;
+    step: number;
+    weightBp: number;
+    fromVersion: number;
+    toVersion: number;
+    createdAt: number;
+    endedAt?: number;
+  };
   events: { seq: number; type: string; weightBp: number; status: string }[];
 }
 
@@ -89,7 +98,8 @@ interface EventRow {
 }
 
 /** Weight of v2 in basis points, as users see it. */
-const weightOf = (a: ApiAlias): number => (a.additional?.version === 2 ? a.additional.weightBp : a.version === 2 ? 10_000 : 0);
+const weightOf = (a: ApiAlias): number =>
+  a.additional?.version === 2 ? a.additional.weightBp : a.version === 2 ? 10_000 : 0;
 
 /** One `onebox serve` with its state folder, a traffic generator and an alias watcher. */
 class Run {
@@ -158,7 +168,8 @@ class Run {
   async crashAndRestart(downMs = 0): Promise<void> {
     const served = this.serve!;
     this.serve = undefined;
-    if (served.child.exitCode !== null || served.child.signalCode !== null) throw new Error(`${this.name} had already exited: ${served.output()}`);
+    if (served.child.exitCode !== null || served.child.signalCode !== null)
+      throw new Error(`${this.name} had already exited: ${served.output()}`);
     const exited = once(served.child, 'exit');
     this.killedAt.push(Date.now());
     served.child.kill('SIGKILL');
@@ -295,7 +306,8 @@ class Run {
   async until(what: string, ok: (r: ApiRelease) => boolean, timeoutMs: number): Promise<ApiRelease> {
     const until = Date.now() + timeoutMs;
     while (!this.latest || !ok(this.latest)) {
-      if (Date.now() > until) throw new Error(`${this.name}: ${what} did not happen within ${timeoutMs} ms: ${this.describe()}`);
+      if (Date.now() > until)
+        throw new Error(`${this.name}: ${what} did not happen within ${timeoutMs} ms: ${this.describe()}`);
       await sleep(10);
     }
     return this.latest;
@@ -310,14 +322,22 @@ class Run {
       weightBp: d.state.weightBp,
       events: d.events.map((e) => `${e.seq} ${e.type}@${e.weightBp}/${e.status}`),
     }));
-    return JSON.stringify({ kills: this.killedAt.length, up: !!this.serve, deployments, output: this.serve?.output() ?? this.outputs.at(-1) });
+    return JSON.stringify({
+      kills: this.killedAt.length,
+      up: !!this.serve,
+      deployments,
+      output: this.serve?.output() ?? this.outputs.at(-1),
+    });
   }
 
   /** When the watcher first saw the frontend's deployment past `created`. */
   async frontendStarted(timeoutMs: number): Promise<number> {
     const until = Date.now() + timeoutMs;
-    while ((this.latest?.deployments.find((d) => d.state.component === 'frontend')?.state.status ?? 'created') === 'created') {
-      if (Date.now() > until) throw new Error(`${this.name}: the frontend did not start within ${timeoutMs} ms: ${this.describe()}`);
+    while (
+      (this.latest?.deployments.find((d) => d.state.component === 'frontend')?.state.status ?? 'created') === 'created'
+    ) {
+      if (Date.now() > until)
+        throw new Error(`${this.name}: the frontend did not start within ${timeoutMs} ms: ${this.describe()}`);
       await sleep(10);
     }
     return Date.now();
@@ -326,7 +346,8 @@ class Run {
   async waitDone(timeoutMs: number): Promise<ApiRelease> {
     const until = Date.now() + timeoutMs;
     while (!this.done) {
-      if (Date.now() > until) throw new Error(`${this.name}: the release did not end within ${timeoutMs} ms: ${this.describe()}`);
+      if (Date.now() > until)
+        throw new Error(`${this.name}: the release did not end within ${timeoutMs} ms: ${this.describe()}`);
       await sleep(50);
     }
     return this.done;
@@ -343,13 +364,26 @@ class Run {
     try {
       return {
         integrity: String(db.pragma('integrity_check', { simple: true })),
-        events: db.prepare('SELECT seq, deployment_id, at, type, status, weight_bp FROM deployment_events ORDER BY seq').all() as EventRow[],
-        deployments: (db.prepare('SELECT id, component, state FROM deployments ORDER BY rowid').all() as { id: string; component: string; state: string }[]).map(
-          (d) => ({ id: d.id, component: d.component, state: JSON.parse(d.state) as ApiDeployment['state'] }),
-        ),
+        events: db
+          .prepare('SELECT seq, deployment_id, at, type, status, weight_bp FROM deployment_events ORDER BY seq')
+          .all() as EventRow[],
+        deployments: (
+          db.prepare('SELECT id, component, state FROM deployments ORDER BY rowid').all() as {
+            id: string;
+            component: string;
+            state: string;
+          }[]
+        ).map((d) => ({ id: d.id, component: d.component, state: JSON.parse(d.state) as ApiDeployment['state'] })),
         aliases: db
-          .prepare('SELECT component, version, additional_version, additional_weight_bp FROM aliases ORDER BY component')
-          .all() as { component: string; version: number; additional_version: number | null; additional_weight_bp: number }[],
+          .prepare(
+            'SELECT component, version, additional_version, additional_weight_bp FROM aliases ORDER BY component',
+          )
+          .all() as {
+          component: string;
+          version: number;
+          additional_version: number | null;
+          additional_weight_bp: number;
+        }[],
       };
     } finally {
       db.close();
@@ -373,7 +407,13 @@ const finalOf = (state: ReturnType<Run['readState']>) => ({
   deployments: Object.fromEntries(
     state.deployments.map((d) => [
       d.component,
-      { status: d.state.status, step: d.state.step, weightBp: d.state.weightBp, fromVersion: d.state.fromVersion, toVersion: d.state.toVersion },
+      {
+        status: d.state.status,
+        step: d.state.step,
+        weightBp: d.state.weightBp,
+        fromVersion: d.state.fromVersion,
+        toVersion: d.state.toVersion,
+      },
     ]),
   ),
   aliases: state.aliases,
@@ -480,7 +520,9 @@ describe('crash and resume during a release', () => {
       }
     }
     // What the API showed at the end is exactly what is in the file.
-    expect(crashDone.deployments.flatMap((d) => d.events.map((e) => e.seq)).sort((a, b) => a - b)).toEqual(got.events.map((e) => e.seq));
+    expect(crashDone.deployments.flatMap((d) => d.events.map((e) => e.seq)).sort((a, b) => a - b)).toEqual(
+      got.events.map((e) => e.seq),
+    );
 
     // Traffic only ever moved forward: alias weights rose, no user went back to v1.
     expect(crashed.weightDrops).toEqual([]);
@@ -528,7 +570,11 @@ describe('crash and resume during a release', () => {
     await run.until('backend at 25%', (r) => r.deployments[0]!.state.step === 0, 5_000);
     // Hold 1.5 s + maxExtension 1.5 s (the default: the longest hold) = 3 s; down for 3.5 s.
     await run.crashAndRestart(3_500);
-    const end = await run.until('backend settled', (r) => ['paused', ...TERMINAL].includes(r.deployments[0]!.state.status), 15_000);
+    const end = await run.until(
+      'backend settled',
+      (r) => ['paused', ...TERMINAL].includes(r.deployments[0]!.state.status),
+      15_000,
+    );
     await run.stopLoops();
     await run.stop();
     const d = end.deployments[0]!;

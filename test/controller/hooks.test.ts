@@ -34,9 +34,15 @@ describe('hook runner (real HTTP and real commands)', () => {
       });
     });
     try {
-      expect(await runHook({ url: hook.url, timeoutMs: 2000 }, payload)).toEqual({ ok: true, detail: 'HTTP 200: got http://127.0.0.1:1/v2' });
+      expect(await runHook({ url: hook.url, timeoutMs: 2000 }, payload)).toEqual({
+        ok: true,
+        detail: 'HTTP 200: got http://127.0.0.1:1/v2',
+      });
       status = 503;
-      expect(await runHook({ url: hook.url, timeoutMs: 2000 }, payload)).toMatchObject({ ok: false, detail: 'HTTP 503: got http://127.0.0.1:1/v2' });
+      expect(await runHook({ url: hook.url, timeoutMs: 2000 }, payload)).toMatchObject({
+        ok: false,
+        detail: 'HTTP 503: got http://127.0.0.1:1/v2',
+      });
     } finally {
       await hook.close();
     }
@@ -55,7 +61,13 @@ describe('hook runner (real HTTP and real commands)', () => {
 
   it('runs a command with the payload in its environment and on stdin; exit 0 passes', async () => {
     const out = join(dir, 'out.txt');
-    const ok = await runHook({ command: `echo "$ONEBOX_COMPONENT $ONEBOX_TO_VERSION $ONEBOX_TARGET_URL" > ${out}; cat >> ${out}`, timeoutMs: 5000 }, payload);
+    const ok = await runHook(
+      {
+        command: `echo "$ONEBOX_COMPONENT $ONEBOX_TO_VERSION $ONEBOX_TARGET_URL" > ${out}; cat >> ${out}`,
+        timeoutMs: 5000,
+      },
+      payload,
+    );
     expect(ok.ok).toBe(true);
     const written = readFileSync(out, 'utf8').split('\n');
     expect(written[0]).toBe('web 2 http://127.0.0.1:1/v2');
@@ -105,12 +117,22 @@ describe('hooks in a deployment', () => {
   });
 
   it('rolls back after full traffic when afterAllowTraffic fails, and succeeds when it passes', async () => {
-    await start({ beforeAllowTraffic: { command: 'exit 0' }, afterAllowTraffic: { command: 'test "$ONEBOX_TO_VERSION" = 3' } });
+    await start({
+      beforeAllowTraffic: { command: 'exit 0' },
+      afterAllowTraffic: { command: 'test "$ONEBOX_TO_VERSION" = 3' },
+    });
     const [d] = onebox.plane.release({ components: [{ component: 'web', version: 2 }] }, 'test');
     await onebox.controller.settled();
     await onebox.controller.settled();
     const failed = onebox.plane.deployment(d!.id);
-    expect(failed.events.map((e) => e.type)).toEqual(['started', 'before-hook', 'before-hook-passed', 'step', 'after-hook', 'rolled-back']);
+    expect(failed.events.map((e) => e.type)).toEqual([
+      'started',
+      'before-hook',
+      'before-hook-passed',
+      'step',
+      'after-hook',
+      'rolled-back',
+    ]);
     expect(failed.state.reason).toMatch(/^afterAllowTraffic hook failed/);
     expect(onebox.plane.alias('web')).toMatchObject({ version: 1, additional: undefined });
 

@@ -30,7 +30,15 @@ describe('the comparative judge in a real deployment', () => {
   const start = async (stable: ReturnType<typeof app>, candidate: ReturnType<typeof app>) => {
     ups = await Promise.all([startUpstream(stable), startUpstream(candidate)]);
     onebox = await startTestOnebox(
-      { components: [{ name: 'api', route: '/', deployment: { config: 'onebox:20%:10m', alarms: { maxErrorRate: 0.05, minRequests: 50 } } }] },
+      {
+        components: [
+          {
+            name: 'api',
+            route: '/',
+            deployment: { config: 'onebox:20%:10m', alarms: { maxErrorRate: 0.05, minRequests: 50 } },
+          },
+        ],
+      },
       { clock },
     );
     onebox.plane.publish('api', ups[0]!.url);
@@ -50,7 +58,10 @@ describe('the comparative judge in a real deployment', () => {
       if (!['in-progress', 'baking', 'paused'].includes(d.state.status)) break;
       await Promise.all(
         Array.from({ length: 400 }, async (_, i) => {
-          const res = await request(`${onebox.gatewayUrl}/x`, { dispatcher: agent, headers: { cookie: `onebox-uid=${`r${round}u${i}`.padEnd(22, 'q')}` } });
+          const res = await request(`${onebox.gatewayUrl}/x`, {
+            dispatcher: agent,
+            headers: { cookie: `onebox-uid=${`r${round}u${i}`.padEnd(22, 'q')}` },
+          });
           await res.body.dump();
         }),
       );
@@ -66,7 +77,9 @@ describe('the comparative judge in a real deployment', () => {
     const { deployment, rounds } = await drive();
     console.log(`[judge e2e] errors: ${deployment.state.status} after ${rounds} rounds: ${deployment.state.reason}`);
     expect(deployment.state.status).toBe('rolled-back');
-    expect(deployment.state.reason).toMatch(/^v2 errors [\d.]+% vs stable [\d.]+% over [\d,]+ requests; worse: likelihood ratio/);
+    expect(deployment.state.reason).toMatch(
+      /^v2 errors [\d.]+% vs stable [\d.]+% over [\d,]+ requests; worse: likelihood ratio/,
+    );
   });
 
   it('rolls back a version slower than the stable one, which alarms without a latency ceiling miss', async () => {

@@ -29,7 +29,10 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     await Promise.all(
       Array.from({ length: users }, async (_, i) => {
         const uid = `user-${(userSeq + i) % 2000}`.padEnd(22, 'x');
-        const res = await request(`${onebox.gatewayUrl}${path}`, { dispatcher: agent, headers: { cookie: `onebox-uid=${uid}` } });
+        const res = await request(`${onebox.gatewayUrl}${path}`, {
+          dispatcher: agent,
+          headers: { cookie: `onebox-uid=${uid}` },
+        });
         await res.body.dump();
         const v = String(res.headers['x-onebox-version']);
         if (!seen.has(v)) seen.set(v, new Set());
@@ -42,7 +45,15 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
   /** Traffic, then 10 s of fake time, then a controller tick, until nothing is active. */
   const runUntilDone = async (maxRounds = 500, stepMs = 10_000): Promise<void> => {
     for (let round = 0; round < maxRounds; round++) {
-      const active = onebox.plane.status().filter((c) => c.deployment && ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'].includes(c.deployment.state.status));
+      const active = onebox.plane
+        .status()
+        .filter(
+          (c) =>
+            c.deployment &&
+            ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'].includes(
+              c.deployment.state.status,
+            ),
+        );
       if (active.length === 0) return;
       await traffic(100, '/api/items');
       await traffic(100, '/');
@@ -106,7 +117,9 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     const [release] = onebox.plane.history(1);
     const backendEvents = release!.deployments.find((d) => d.state.component === 'backend')!.events;
     const frontendEvents = release!.deployments.find((d) => d.state.component === 'frontend')!.events;
-    expect(backendEvents.map((e) => e.weightBp).filter((w, i, a) => a.indexOf(w) === i)).toEqual([0, 2500, 5000, 7500, 10000]);
+    expect(backendEvents.map((e) => e.weightBp).filter((w, i, a) => a.indexOf(w) === i)).toEqual([
+      0, 2500, 5000, 7500, 10000,
+    ]);
     const backendDone = backendEvents.find((e) => e.type === 'succeeded')!.at;
     const frontendStart = frontendEvents.find((e) => e.type === 'started')!.at;
     expect(frontendStart).toBeGreaterThanOrEqual(backendDone);
@@ -114,7 +127,7 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     for (const e of [...backendEvents, ...frontendEvents]) expect(e.sentence).toMatch(/^(backend|frontend) v2: /);
   });
 
-  it('runs seed 000\'s prod-one-box recipe from one request: backend linear 10%/1m, then frontend one-box 20% baking 10m', async () => {
+  it("runs seed 000's prod-one-box recipe from one request: backend linear 10%/1m, then frontend one-box 20% baking 10m", async () => {
     const [backend, frontend] = onebox.plane.release(
       {
         recipe: 'prod-one-box',
@@ -125,7 +138,9 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
       },
       'test',
     );
-    expect(backend!.state.plan.map((p) => p.weightBp)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]);
+    expect(backend!.state.plan.map((p) => p.weightBp)).toEqual([
+      1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000,
+    ]);
     expect(backend!.state.plan.slice(0, -1).every((p) => p.holdMs === 60_000)).toBe(true);
     expect(frontend!.after).toEqual(['backend']);
     expect(frontend!.state.plan).toEqual([
@@ -169,11 +184,15 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
 
     const reached = seen.get('backend:3')?.size ?? 0;
     const all = new Set([...(seen.get('backend:1') ?? []), ...(seen.get('backend:3') ?? [])]).size;
-    console.log(`[e2e] bad backend v3 reached ${reached} of ${all} users (${((reached / all) * 100).toFixed(1)}%) before rollback`);
+    console.log(
+      `[e2e] bad backend v3 reached ${reached} of ${all} users (${((reached / all) * 100).toFixed(1)}%) before rollback`,
+    );
     // Exactly the users whose bucket is inside the 10% step, and no one else.
     const seed = `backend@3:${status.backend!.deployment!.id}`;
     for (const uid of seen.get('backend:3') ?? []) expect(bucketOf(seed, uid)).toBeLessThan(1000);
-    const admitted = [...new Set([...(seen.get('backend:1') ?? []), ...(seen.get('backend:3') ?? [])])].filter((u) => bucketOf(seed, u) < 1000);
+    const admitted = [...new Set([...(seen.get('backend:1') ?? []), ...(seen.get('backend:3') ?? [])])].filter(
+      (u) => bucketOf(seed, u) < 1000,
+    );
     expect(reached).toBe(admitted.length);
     // The deployment's own record of its blast radius says the same.
     const [release] = onebox.plane.history(1);

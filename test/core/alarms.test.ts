@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALARMS, evaluateAlarms as evaluate, wilsonLower, type AlarmThresholds } from '../../src/core/alarms.js';
+import {
+  DEFAULT_ALARMS,
+  evaluateAlarms as evaluate,
+  wilsonLower,
+  type AlarmThresholds,
+} from '../../src/core/alarms.js';
 import { combineVerdicts, type GateVerdict, type WindowStats } from '../../src/core/gate.js';
 
 const stats = (
@@ -211,12 +216,16 @@ describe('evaluateAlarms (confident rule, the default)', () => {
   it('fires within a few dozen requests on a clearly bad version', () => {
     const v = evaluate(t, stats(40, 8));
     expect(v.result).toBe('fail');
-    expect(v.sentence).toMatch(/^new version: error rate 20\.0% over 40 requests, above 2\.00% with 99\.9% confidence \(at least \d+\.\d+%\)$/);
+    expect(v.sentence).toMatch(
+      /^new version: error rate 20\.0% over 40 requests, above 2\.00% with 99\.9% confidence \(at least \d+\.\d+%\)$/,
+    );
   });
 
   it('passes a sample at or below the threshold, and waits on one above it until sure', () => {
     expect(evaluate(t, stats(1000, 20)).result).toBe('pass');
-    expect(evaluate(t, stats(1000, 30)).sentence).toBe('new version: error rate 3.00% over 1,000 requests, above 2.00% but not yet with 99.9% confidence');
+    expect(evaluate(t, stats(1000, 30)).sentence).toBe(
+      'new version: error rate 3.00% over 1,000 requests, above 2.00% but not yet with 99.9% confidence',
+    );
     expect(evaluate(t, stats(10_000, 300)).result).toBe('fail');
   });
 

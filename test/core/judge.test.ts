@@ -23,7 +23,9 @@ describe('judge', () => {
   it('fails a version with 3% errors against a stable 1%, explaining with numbers', () => {
     const v = judge(arm(2410, 75, 20, 1), arm(21_000, 210, 20, 2), DEFAULT_JUDGE, 'v7');
     expect(v.result).toBe('fail');
-    expect(v.sentence).toMatch(/^v7 errors 3\.11% vs stable 1\.00% over 2,410 requests; worse: likelihood ratio [\d,]+:1 \(bound 950:1, alpha 0\.10%\)$/);
+    expect(v.sentence).toMatch(
+      /^v7 errors 3\.11% vs stable 1\.00% over 2,410 requests; worse: likelihood ratio [\d,]+:1 \(bound 950:1, alpha 0\.10%\)$/,
+    );
   });
 
   it('passes an identical version with enough data', () => {

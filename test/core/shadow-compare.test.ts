@@ -28,7 +28,11 @@ describe('diffJson', () => {
   });
 
   it('skips ignored paths and what is below them', () => {
-    const d = diffJson({ meta: { at: 1 }, rows: [{ ts: 1, v: 1 }] }, { meta: { at: 2 }, rows: [{ ts: 2, v: 2 }] }, new Set(['$.meta', '$.rows[*].ts']));
+    const d = diffJson(
+      { meta: { at: 1 }, rows: [{ ts: 1, v: 1 }] },
+      { meta: { at: 2 }, rows: [{ ts: 2, v: 2 }] },
+      new Set(['$.meta', '$.rows[*].ts']),
+    );
     expect(d.map((x) => x.path)).toEqual(['$.rows[0].v']);
   });
 

@@ -149,7 +149,14 @@ describe('gateway headers, identity and propagation', () => {
       const req = { url: '/', method: 'GET', headers: { host: 'shop.example', cookie } };
       const res = await request(`${onebox.gatewayUrl}/`, { headers: { cookie } });
       await res.body.dump();
-      return { req, policy: new CachePolicy(req, { status: res.statusCode, headers: res.headers as Record<string, string> }, { shared: true }) };
+      return {
+        req,
+        policy: new CachePolicy(
+          req,
+          { status: res.statusCode, headers: res.headers as Record<string, string> },
+          { shared: true },
+        ),
+      };
     };
     const cachedForNew = await asCached(onNew);
     expect(cachedForNew.policy.storable()).toBe(true);
@@ -175,7 +182,9 @@ describe('gateway headers, identity and propagation', () => {
     const before1 = onebox.metrics.forVersion('web', 1).snapshot().requests;
     const before2 = onebox.metrics.forVersion('web', 2).snapshot().requests;
     for (let i = 0; i < 200; i++) {
-      const res = await request(`${onebox.gatewayUrl}/`, { headers: { cookie: `onebox-uid=${`m${i}`.padEnd(22, 'x')}` } });
+      const res = await request(`${onebox.gatewayUrl}/`, {
+        headers: { cookie: `onebox-uid=${`m${i}`.padEnd(22, 'x')}` },
+      });
       await res.body.dump();
     }
     const m1 = onebox.metrics.forVersion('web', 1).snapshot();

@@ -10,12 +10,19 @@ export interface CliResult {
 }
 
 /** Runs the built `onebox` command as a child process. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd: options.cwd, env: { ...process.env, ONEBOX_ADMIN_TOKEN: '', ONEBOX_ADMIN_URL: '', ...options.env }, timeout: 20_000 },
+      {
+        cwd: options.cwd,
+        env: { ...process.env, ONEBOX_ADMIN_TOKEN: '', ONEBOX_ADMIN_URL: '', ...options.env },
+        timeout: 20_000,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

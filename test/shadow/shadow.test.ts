@@ -9,16 +9,26 @@ import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
 import { shadowPolicyBody } from '../../src/shadow/policy.js';
 
 /** An API whose answers carry a timestamp and a request id that change every time. */
-const api = (price: number, priceOnlyFor?: RegExp) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
-  req.on('end', () => {
-    const path = req.url ?? '/';
-    const p = priceOnlyFor && !priceOnlyFor.test(path) ? 10 : price;
-    res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': randomUUID() });
-    res.end(JSON.stringify({ path: path.split('?')[0], price: p, at: Date.now() + Math.random(), rid: randomUUID(), echo: body || null }));
-  });
-};
+const api =
+  (price: number, priceOnlyFor?: RegExp) =>
+  (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      const p = priceOnlyFor && !priceOnlyFor.test(path) ? 10 : price;
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': randomUUID() });
+      res.end(
+        JSON.stringify({
+          path: path.split('?')[0],
+          price: p,
+          at: Date.now() + Math.random(),
+          rid: randomUUID(),
+          echo: body || null,
+        }),
+      );
+    });
+  };
 
 const policy = (over: Record<string, unknown>) => shadowPolicyBody.parse({ version: 2, ...over });
 
@@ -28,14 +38,22 @@ describe('shadow traffic', () => {
   let ups: TestUpstream[] = [];
   const dirs: string[] = [];
 
-  const start = async (live: ReturnType<typeof api>, shadow: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void, dir?: string) => {
+  const start = async (
+    live: ReturnType<typeof api>,
+    shadow: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void,
+    dir?: string,
+  ) => {
     ups = await Promise.all([startUpstream(live), startUpstream(shadow)]);
     onebox = await startTestOnebox({}, dir ? { dir } : {});
     onebox.plane.publish('web', ups[0]!.url);
     onebox.plane.publish('web', ups[1]!.url);
     onebox.plane.setAlias('web', { version: 1 });
   };
-  const send = async (n: number, path: (i: number) => string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) => {
+  const send = async (
+    n: number,
+    path: (i: number) => string,
+    init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+  ) => {
     const statuses: number[] = [];
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
@@ -111,7 +129,9 @@ describe('shadow traffic', () => {
     }
 
     onebox!.plane.shadows.start('web', policy({ noise: false, methods: ['GET', 'POST'] }));
-    expect(onebox!.plane.status()[0]!.shadow!.warnings).toEqual(['mirroring POST: requests with side effects reach the shadow']);
+    expect(onebox!.plane.status()[0]!.shadow!.warnings).toEqual([
+      'mirroring POST: requests with side effects reach the shadow',
+    ]);
     await send(10, (i) => `/b/${i}`, { method: 'POST', body: '{"x":1}' });
     await settle();
     const posts = ups[1]!.received.filter((r) => r.method === 'POST');
@@ -182,23 +202,29 @@ describe('a deployment that requires a clean shadow report', () => {
     const agent = new Agent({ connections: 16 });
     const ups = await Promise.all([startUpstream(api(10)), startUpstream(api(12)), startUpstream(api(10))]);
     const onebox = await startTestOnebox({
-      components: [{ name: 'web', route: '/', deployment: { requireCleanShadow: { minCompared: 30 }, judge: { enabled: false } } }],
+      components: [
+        { name: 'web', route: '/', deployment: { requireCleanShadow: { minCompared: 30 }, judge: { enabled: false } } },
+      ],
     });
     try {
       for (const u of ups) onebox.plane.publish('web', u.url);
       onebox.plane.setAlias('web', { version: 1 });
       const traffic = async (n: number) => {
-        for (let i = 0; i < n; i++) await (await request(`${onebox.gatewayUrl}/items/${i}`, { dispatcher: agent })).body.dump();
+        for (let i = 0; i < n; i++)
+          await (await request(`${onebox.gatewayUrl}/items/${i}`, { dispatcher: agent })).body.dump();
         await expect.poll(() => onebox.plane.shadows.runtimes.get('web')?.inFlight ?? 0).toBe(0);
         await new Promise((r) => setTimeout(r, 20));
       };
-      const deploy = (v: number) => () => onebox.plane.release({ components: [{ component: 'web', version: v }] }, 'test');
+      const deploy = (v: number) => () =>
+        onebox.plane.release({ components: [{ component: 'web', version: v }] }, 'test');
       expect(deploy(2)).toThrow(/requires a clean shadow report before a deployment, and v2 has none/);
       onebox.plane.shadows.start('web', policy({ version: 2 }));
       await traffic(10);
       expect(deploy(2)).toThrow(/shadow compared 10 requests; 30 are required/);
       await traffic(30);
-      expect(deploy(2)).toThrow(/v2's shadow report is not clean: GET \/items\/:id differs at \$\.price in 40 of 40 requests/);
+      expect(deploy(2)).toThrow(
+        /v2's shadow report is not clean: GET \/items\/:id differs at \$\.price in 40 of 40 requests/,
+      );
       onebox.plane.shadows.start('web', policy({ version: 3 }));
       await traffic(40);
       onebox.plane.shadows.stop('web');

@@ -27,10 +27,16 @@ export function groupPath(path: string): string {
   return path.replace(/\[\d+\]/g, '[*]');
 }
 
-const key = (parent: string, k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? `${parent}.${k}` : `${parent}[${JSON.stringify(k)}]`);
+const key = (parent: string, k: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(k) ? `${parent}.${k}` : `${parent}[${JSON.stringify(k)}]`;
 
 /** Differences between `primary` and `shadow`; paths in `ignore` (grouped form) and below are skipped. */
-export function diffJson(primary: unknown, shadow: unknown, ignore: ReadonlySet<string> = new Set(), limit = 100): Difference[] {
+export function diffJson(
+  primary: unknown,
+  shadow: unknown,
+  ignore: ReadonlySet<string> = new Set(),
+  limit = 100,
+): Difference[] {
   const out: Difference[] = [];
   const walk = (a: unknown, b: unknown, path: string): void => {
     if (out.length >= limit || ignore.has(groupPath(path))) return;

@@ -13,7 +13,12 @@ export interface NoiseThresholds {
 export const DIFFY_THRESHOLDS: NoiseThresholds = { relative: 0.2, absolute: 0.0003 };
 
 /** rawDiffs: live vs shadow; noiseDiffs: live vs live; compared: requests compared. */
-export function isSignificant(rawDiffs: number, noiseDiffs: number, compared: number, t: NoiseThresholds = DIFFY_THRESHOLDS): boolean {
+export function isSignificant(
+  rawDiffs: number,
+  noiseDiffs: number,
+  compared: number,
+  t: NoiseThresholds = DIFFY_THRESHOLDS,
+): boolean {
   if (rawDiffs === 0 || compared === 0) return false;
   const excess = rawDiffs - noiseDiffs;
   return excess / rawDiffs >= t.relative && excess / compared >= t.absolute;

@@ -20,7 +20,13 @@ export interface SprtResult {
   readonly lower: number;
 }
 
-export function sprtBernoulli(successes: number, trials: number, p0: number, p1: number, bounds: SprtBounds): SprtResult {
+export function sprtBernoulli(
+  successes: number,
+  trials: number,
+  p0: number,
+  p1: number,
+  bounds: SprtBounds,
+): SprtResult {
   const upper = Math.log((1 - bounds.beta) / bounds.alpha);
   const lower = Math.log(bounds.beta / (1 - bounds.alpha));
   const llr = successes * Math.log(p1 / p0) + (trials - successes) * Math.log((1 - p1) / (1 - p0));
