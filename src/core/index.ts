@@ -17,3 +17,4 @@ export * from './stats/index.js';
 export * from './latency-buckets.js';
 export * from './judge.js';
 export * from './shadow/index.js';
+export * from './apigw.js';
