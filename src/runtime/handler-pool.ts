@@ -1,0 +1,497 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  fromHandlerResult,
+  internalServerError,
+  type ApiGatewayV2Event,
+  type HandlerHttpResponse,
+} from '../core/index.js';
+import type { HandlerErrorData, ParentMessage, WorkerMessage } from './protocol.js';
+
+/** One published version of a function (a component), runnable by the pool. */
+export interface FunctionVersion {
+  /** The component's name: Lambda's function name. */
+  readonly functionName: string;
+  readonly version: number | string;
+  /** `file#exportName`, default export name `handler`; the file is an ESM or CJS module. */
+  readonly handler: string;
+  /** Per-invocation timeout, counted from when the invocation reaches a ready process. Default 3000 (Lambda's). */
+  readonly timeoutMs?: number;
+  /** context.memoryLimitInMB and the process's V8 heap limit. Default 128 (Lambda's). */
+  readonly memoryLimitInMB?: number;
+  /** Environment of the handler's process, on top of the Lambda-style variables. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface InvokeOptions {
+  /** The alias or version number the caller named: the qualifier of invokedFunctionArn. Default `live`. */
+  readonly qualifier?: string;
+  /** context.awsRequestId. Default: a random UUID. */
+  readonly requestId?: string;
+}
+
+/**
+ * - success: the handler returned (`payload` is its result, through JSON as on Lambda);
+ * - function-error: the handler threw or rejected (`error`);
+ * - timeout: it did not answer within the timeout; its process was killed;
+ * - crash: its process ended during the invocation (process.exit, a fatal error, a kill);
+ * - init-error: the module could not be loaded, has no such export, or did not load in time.
+ */
+export type InvocationOutcome = 'success' | 'function-error' | 'timeout' | 'crash' | 'init-error';
+
+export interface InvocationResult {
+  readonly outcome: InvocationOutcome;
+  readonly payload?: unknown;
+  readonly error?: HandlerErrorData;
+  /** True when this invocation waited for its process to start (Lambda's cold start). */
+  readonly coldStart: boolean;
+  /** The process that ran (or was to run) the invocation. */
+  readonly pid: number | undefined;
+  readonly requestId: string;
+  /** The version that ran, as `aws lambda invoke` reports it (ExecutedVersion). */
+  readonly executedVersion: string;
+  /** Time from the call to the result, cold start included. */
+  readonly durationMs: number;
+}
+
+export interface HttpInvocationResult extends InvocationResult {
+  readonly response: HandlerHttpResponse;
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface LifecycleEvent {
+  readonly type: 'start' | 'stop' | 'exit';
+  readonly functionName: string;
+  readonly version: string;
+  readonly pid: number | undefined;
+  /** stop: idle | timeout | init-error | close; exit: the exit code or signal. */
+  readonly reason: string;
+}
+
+export interface HandlerPoolOptions {
+  /** A process with nothing to do for this long is stopped. Default 300000 (5 minutes). */
+  readonly idleTimeoutMs?: number;
+  /** Time allowed for loading the module. Default 10000 (Lambda's init limit). */
+  readonly initTimeoutMs?: number;
+  /** Timers for timeouts and idle stops (tests may inject their own). Default: the global ones. */
+  readonly timers?: Timers;
+  /** The worker script. Default: worker.js beside this module (from sources: dist/runtime/worker.js). */
+  readonly workerPath?: string;
+  /** The handlers' stdout and stderr. Default `inherit`. */
+  readonly output?: 'inherit' | 'ignore';
+  /** Region and account in invokedFunctionArn. Default `local`, `000000000000`. */
+  readonly region?: string;
+  readonly accountId?: string;
+  readonly onLifecycle?: (event: LifecycleEvent) => void;
+}
+
+export interface InstanceInfo {
+  readonly functionName: string;
+  readonly version: string;
+  readonly pid: number | undefined;
+  readonly state: 'starting' | 'ready';
+  /** Invocations waiting for or running in this process. */
+  readonly active: number;
+  /** Invocations this process has been given. */
+  readonly invocations: number;
+}
+
+/** Splits `file#exportName` (default export name `handler`). */
+export function parseHandlerRef(ref: string): { file: string; exportName: string } {
+  const hash = ref.lastIndexOf('#');
+  if (hash === -1 || ref.slice(hash + 1).includes('/')) return { file: ref, exportName: 'handler' };
+  return { file: ref.slice(0, hash), exportName: ref.slice(hash + 1) || 'handler' };
+}
+
+/** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` */
+export function functionArn(
+  functionName: string,
+  qualifier?: string,
+  where: { region?: string; accountId?: string } = {},
+): string {
+  const base = `arn:aws:lambda:${where.region ?? 'local'}:${where.accountId ?? '000000000000'}:function:${functionName}`;
+  return qualifier ? `${base}:${qualifier}` : base;
+}
+
+function jsonResponse(statusCode: number, message: string): HandlerHttpResponse {
+  const body = Buffer.from(JSON.stringify({ message }));
+  return {
+    statusCode,
+    headers: ['content-type', 'application/json', 'content-length', String(body.length)],
+    body,
+  };
+}
+
+/**
+ * The HTTP response for an invocation: the handler's result mapped as API Gateway does;
+ * a function error 500 `Internal Server Error` (as API Gateway answers one); a timeout 504;
+ * a crash or a module that does not load 502.
+ */
+export function httpResponseOf(result: InvocationResult): HandlerHttpResponse {
+  switch (result.outcome) {
+    case 'success':
+      return fromHandlerResult(result.payload);
+    case 'function-error':
+      return internalServerError();
+    case 'timeout':
+      return jsonResponse(504, 'Endpoint request timed out');
+    case 'crash':
+    case 'init-error':
+      return jsonResponse(502, 'Bad Gateway');
+  }
+}
+
+function defaultWorkerPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const beside = join(dirname(here), 'worker.js');
+  if (here.endsWith('.js') || existsSync(beside)) return beside;
+  // Running from the TypeScript sources (tests): node cannot fork a .ts file, use the build.
+  return resolve(dirname(here), '../../dist/runtime/worker.js');
+}
+
+const globalTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+type InitResult =
+  | { readonly type: 'ready' }
+  | { readonly type: 'init-error'; readonly error: HandlerErrorData }
+  | { readonly type: 'exit'; readonly error: HandlerErrorData };
+
+type Settle = (message: WorkerMessage | { type: 'exit'; error: HandlerErrorData }) => void;
+
+/** One process hosting one version. */
+class Instance {
+  state: 'starting' | 'ready' | 'dead' = 'starting';
+  active = 0;
+  invocations = 0;
+  idleTimer: unknown;
+  readonly inflight = new Map<number, Settle>();
+  readonly ready: Promise<InitResult>;
+  private resolveReady!: (r: InitResult) => void;
+  exited = false;
+  readonly exitedPromise: Promise<void>;
+
+  constructor(
+    readonly key: string,
+    readonly fn: FunctionVersion,
+    readonly child: ChildProcess,
+  ) {
+    this.ready = new Promise((r) => (this.resolveReady = r));
+    this.exitedPromise = new Promise((r) => child.once('exit', () => r()));
+  }
+
+  settleInit(r: InitResult): void {
+    this.resolveReady(r);
+  }
+}
+
+/**
+ * Runs handler versions, each in its own child process: started on the first invocation,
+ * reused while warm, stopped after `idleTimeoutMs` without work. A timeout kills the
+ * process; a crash ends it; either way the next invocation starts a fresh one. Concurrent
+ * invocations of one version share its process (a Node.js event loop serves them all).
+ */
+export class HandlerPool {
+  private readonly live = new Map<string, Instance>();
+  private readonly all = new Set<Instance>();
+  private readonly timers: Timers;
+  private readonly idleTimeoutMs: number;
+  private readonly initTimeoutMs: number;
+  private readonly workerPath: string;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: HandlerPoolOptions = {}) {
+    this.timers = options.timers ?? globalTimers;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+    this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
+    this.workerPath = options.workerPath ?? defaultWorkerPath();
+  }
+
+  /** Invokes a version with any event, as `aws lambda invoke` does. Never rejects. */
+  invoke(fn: FunctionVersion, event: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
+    const started = performance.now();
+    const requestId = options.requestId ?? randomUUID();
+    const executedVersion = String(fn.version);
+    if (this.closed) {
+      return Promise.resolve({
+        outcome: 'crash',
+        error: { errorType: 'Runtime.PoolClosed', errorMessage: 'the handler pool is closed' },
+        coldStart: false,
+        pid: undefined,
+        requestId,
+        executedVersion,
+        durationMs: 0,
+      });
+    }
+    const key = `${fn.functionName}:${executedVersion}`;
+    let inst = this.live.get(key);
+    if (!inst || inst.state === 'dead') inst = this.start(key, fn);
+    const coldStart = inst.state === 'starting';
+    const instance = inst;
+    instance.active++;
+    instance.invocations++;
+    if (instance.idleTimer !== undefined) {
+      this.timers.clearTimeout(instance.idleTimer);
+      instance.idleTimer = undefined;
+    }
+
+    return new Promise<InvocationResult>((resolveResult) => {
+      let done = false;
+      let timer: unknown;
+      const finish = (
+        outcome: InvocationOutcome,
+        extra: { payload?: unknown; error?: HandlerErrorData } = {},
+      ): void => {
+        if (done) return;
+        done = true;
+        if (timer !== undefined) this.timers.clearTimeout(timer);
+        instance.active--;
+        resolveResult({
+          outcome,
+          ...extra,
+          coldStart,
+          pid: instance.child.pid,
+          requestId,
+          executedVersion,
+          durationMs: performance.now() - started,
+        });
+        this.afterInvocation(instance);
+      };
+
+      void instance.ready.then((init) => {
+        if (init.type !== 'ready') {
+          finish(init.type === 'exit' ? 'crash' : 'init-error', { error: init.error });
+          return;
+        }
+        if (instance.state === 'dead') {
+          finish('crash', { error: { errorType: 'Runtime.ExitError', errorMessage: 'the handler process ended' } });
+          return;
+        }
+        const id = this.nextId++;
+        const timeoutMs = fn.timeoutMs ?? 3000;
+        instance.inflight.set(id, (m) => {
+          instance.inflight.delete(id);
+          if (m.type === 'result') {
+            let payload: unknown;
+            try {
+              payload = JSON.parse(m.payload) as unknown;
+            } catch {
+              payload = m.payload;
+            }
+            finish('success', { payload });
+          } else if (m.type === 'error' || m.type === 'exit') {
+            finish(m.type === 'error' ? 'function-error' : 'crash', { error: m.error });
+          }
+        });
+        timer = this.timers.setTimeout(() => {
+          instance.inflight.delete(id);
+          finish('timeout', {
+            error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeoutMs} ms` },
+          });
+          this.stop(instance, 'timeout', 'SIGKILL');
+        }, timeoutMs);
+        const message: ParentMessage = {
+          type: 'invoke',
+          id,
+          event,
+          context: {
+            functionName: fn.functionName,
+            functionVersion: executedVersion,
+            invokedFunctionArn: functionArn(fn.functionName, options.qualifier ?? 'live', this.options),
+            awsRequestId: requestId,
+            memoryLimitInMB: String(fn.memoryLimitInMB ?? 128),
+            deadline: Date.now() + timeoutMs,
+          },
+        };
+        try {
+          instance.child.send(message, (err) => {
+            if (err)
+              instance.inflight.get(id)?.({
+                type: 'exit',
+                error: { errorType: 'Runtime.ExitError', errorMessage: err.message },
+              });
+          });
+        } catch (err) {
+          instance.inflight.get(id)?.({
+            type: 'exit',
+            error: { errorType: 'Runtime.ExitError', errorMessage: (err as Error).message },
+          });
+        }
+      });
+    });
+  }
+
+  /** Invokes a version with an HTTP API 2.0 event and maps the outcome to an HTTP response. */
+  async invokeHttp(
+    fn: FunctionVersion,
+    event: ApiGatewayV2Event,
+    options: InvokeOptions = {},
+  ): Promise<HttpInvocationResult> {
+    const result = await this.invoke(fn, event, {
+      ...options,
+      requestId: options.requestId ?? event.requestContext.requestId,
+    });
+    return { ...result, response: httpResponseOf(result) };
+  }
+
+  /** The running processes. */
+  instances(): InstanceInfo[] {
+    return [...this.live.values()]
+      .filter((i) => i.state !== 'dead')
+      .map((i) => ({
+        functionName: i.fn.functionName,
+        version: String(i.fn.version),
+        pid: i.child.pid,
+        state: i.state as 'starting' | 'ready',
+        active: i.active,
+        invocations: i.invocations,
+      }));
+  }
+
+  /** Stops a version's process, if one runs (e.g. when the version is retired). */
+  async stopVersion(functionName: string, version: number | string): Promise<void> {
+    const inst = this.live.get(`${functionName}:${version}`);
+    if (!inst) return;
+    this.stop(inst, 'close', 'SIGTERM');
+    await inst.exitedPromise;
+  }
+
+  /** Stops every process and refuses new invocations. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.all];
+    for (const inst of all) this.stop(inst, 'close', 'SIGTERM');
+    await Promise.all(all.map((i) => i.exitedPromise));
+  }
+
+  private start(key: string, fn: FunctionVersion): Instance {
+    const { file, exportName } = parseHandlerRef(fn.handler);
+    const abs = resolve(file);
+    const memory = fn.memoryLimitInMB ?? 128;
+    const region = this.options.region ?? 'local';
+    const out = this.options.output ?? 'inherit';
+    const child = fork(this.workerPath, [abs, exportName], {
+      cwd: dirname(abs),
+      execArgv: [`--max-old-space-size=${memory}`, '--enable-source-maps'],
+      stdio: ['ignore', out, out, 'ipc'],
+      serialization: 'json',
+      env: {
+        PATH: process.env.PATH ?? '',
+        TZ: 'UTC',
+        LANG: 'en_US.UTF-8',
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_EXECUTION_ENV: 'onebox',
+        AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+        AWS_LAMBDA_FUNCTION_VERSION: String(fn.version),
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memory),
+        LAMBDA_TASK_ROOT: dirname(abs),
+        ...fn.env,
+      },
+    });
+    const inst = new Instance(key, fn, child);
+    this.live.set(key, inst);
+    this.all.add(inst);
+    this.emit('start', inst, 'invocation');
+
+    const initTimer = this.timers.setTimeout(() => {
+      if (inst.state !== 'starting') return;
+      inst.settleInit({
+        type: 'init-error',
+        error: {
+          errorType: 'Runtime.InitTimeout',
+          errorMessage: `init did not finish within ${this.initTimeoutMs} ms`,
+        },
+      });
+      this.stop(inst, 'init-error', 'SIGKILL');
+    }, this.initTimeoutMs);
+
+    child.on('message', (m: WorkerMessage) => {
+      switch (m.type) {
+        case 'ready':
+          this.timers.clearTimeout(initTimer);
+          if (inst.state === 'starting') inst.state = 'ready';
+          inst.settleInit({ type: 'ready' });
+          return;
+        case 'init-error':
+          this.timers.clearTimeout(initTimer);
+          inst.settleInit(m);
+          this.stop(inst, 'init-error', 'SIGKILL');
+          return;
+        case 'result':
+        case 'error':
+          inst.inflight.get(m.id)?.(m);
+          return;
+      }
+    });
+    child.on('error', () => {
+      // Spawn or IPC failure: 'exit' follows (or the process never ran); handled there.
+    });
+    child.once('exit', (code, signal) => {
+      this.timers.clearTimeout(initTimer);
+      if (inst.idleTimer !== undefined) this.timers.clearTimeout(inst.idleTimer);
+      inst.exited = true;
+      const reason = signal ?? String(code);
+      const error: HandlerErrorData = {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `the handler process exited (${signal ? `signal ${signal}` : `code ${code}`})`,
+      };
+      this.retire(inst);
+      inst.settleInit({ type: 'exit', error });
+      for (const settle of [...inst.inflight.values()]) settle({ type: 'exit', error });
+      inst.inflight.clear();
+      this.all.delete(inst);
+      this.emit('exit', inst, reason);
+    });
+    return inst;
+  }
+
+  private afterInvocation(inst: Instance): void {
+    if (inst.active > 0 || inst.state !== 'ready' || this.closed) return;
+    inst.idleTimer = this.timers.setTimeout(() => {
+      inst.idleTimer = undefined;
+      if (inst.active === 0) this.stop(inst, 'idle', 'SIGTERM');
+    }, this.idleTimeoutMs);
+  }
+
+  /** Takes the instance out of service at once; the process ends shortly after. */
+  private stop(inst: Instance, reason: string, signal: NodeJS.Signals): void {
+    const wasAlive = inst.state !== 'dead';
+    this.retire(inst);
+    if (inst.idleTimer !== undefined) {
+      this.timers.clearTimeout(inst.idleTimer);
+      inst.idleTimer = undefined;
+    }
+    if (wasAlive) this.emit('stop', inst, reason);
+    if (!inst.exited) inst.child.kill(signal);
+  }
+
+  private retire(inst: Instance): void {
+    inst.state = 'dead';
+    if (this.live.get(inst.key) === inst) this.live.delete(inst.key);
+  }
+
+  private emit(type: LifecycleEvent['type'], inst: Instance, reason: string): void {
+    this.options.onLifecycle?.({
+      type,
+      functionName: inst.fn.functionName,
+      version: String(inst.fn.version),
+      pid: inst.child.pid,
+      reason,
+    });
+  }
+}
