@@ -6,7 +6,7 @@ import type { ControlPlane } from '../app/control-plane.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Registry } from 'prom-client';
 import { tokenMatches } from './auth.js';
-import { aliasBody, publishBody } from './validation.js';
+import { aliasBody, publishBody, publishHandlerBody } from './validation.js';
 import { releaseBody } from '../app/release-request.js';
 import { shadowPolicyBody } from '../shadow/policy.js';
 
@@ -84,7 +84,12 @@ export class AdminServer {
         method: 'POST',
         pattern: new RegExp(`^/v1/components/${NAME}/versions$`),
         handler: async ([c], { body }) => {
-          const b = parse(publishBody, await body());
+          const raw = await body();
+          if (raw !== null && typeof raw === 'object' && 'handler' in raw) {
+            const h = parse(publishHandlerBody, raw);
+            return { version: p.publishHandler(c!, h.handler, h.timeoutMs, h.description) };
+          }
+          const b = parse(publishBody, raw);
           return { version: p.publish(c!, b.url, b.description) };
         },
       },

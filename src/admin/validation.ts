@@ -18,6 +18,16 @@ export const publishBody = z
   })
   .strict();
 
+/** A handler version: `<dir-or-file>[#export]` on the machine onebox runs on (absolute). */
+export const publishHandlerBody = z
+  .object({
+    handler: z.string().min(2).startsWith('/', 'expected an absolute path (the CLI sends one)'),
+    /** Per-invocation timeout, ms. Default 3000 (Lambda's). */
+    timeoutMs: z.number().int().min(1).max(900_000).default(3000),
+    description: z.string().max(256).optional(),
+  })
+  .strict();
+
 const versionNumber = z.number().int().positive();
 
 export const aliasBody = z

@@ -1,5 +1,6 @@
 import {
   defaultSeed,
+  handlerTarget,
   invalid,
   weightToBasisPoints,
   type Alias,
@@ -8,6 +9,10 @@ import {
   type RoutingMode,
   type Version,
 } from '../core/index.js';
+import { randomUUID } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { snapshotHandler } from '../runtime/snapshot.js';
 import { unsafeMethods } from '../shadow/policy.js';
 import { conflict, describePlan, holdRemainingMs, type Clock, type GateVerdict } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
@@ -123,6 +128,28 @@ export class ControlPlane {
       by: String(r.spec.by ?? ''),
       deployments: this.deployments.ofRelease(r.id).map((d) => ({ ...d, events: this.deployments.events(d.id) })),
     }));
+  }
+
+  /**
+   * Publishes a handler version: its code is copied into the state folder first (a
+   * version is a snapshot), in a folder named by the code's digest.
+   */
+  publishHandler(component: string, source: string, timeoutMs: number, description?: string): Version {
+    this.store.listVersions(component); // validates the component name
+    const root = join(this.config.state.dir, 'handlers', component);
+    const staging = join(root, `.staging-${randomUUID()}`);
+    let snap;
+    try {
+      snap = snapshotHandler(source, staging);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      throw invalid(`cannot publish handler ${source}: ${(err as Error).message}`);
+    }
+    const final = resolve(root, snap.sha256.slice(0, 16));
+    if (existsSync(final)) rmSync(staging, { recursive: true, force: true });
+    else renameSync(staging, final);
+    const handler = `${join(final, relative(resolve(staging), resolve(snap.file)))}#${snap.exportName}`;
+    return this.publish(component, handlerTarget(handler, timeoutMs), description);
   }
 
   publish(component: string, url: string, description?: string): Version {

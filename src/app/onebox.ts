@@ -14,6 +14,7 @@ import { ControlPlane } from './control-plane.js';
 import { Controller, type ControllerDeps } from '../controller/controller.js';
 import { runHook, type HookRunner } from '../controller/hook-runner.js';
 import { DeploymentStore } from '../store/deployment-store.js';
+import { HandlerPool } from '../runtime/handler-pool.js';
 import { ShadowStore } from '../store/shadow-store.js';
 import { Shadows } from './shadows.js';
 
@@ -36,6 +37,8 @@ export interface StartOptions {
   readonly runHook?: HookRunner;
   readonly onEvent?: ControllerDeps['onEvent'];
   readonly onError?: ControllerDeps['onError'];
+  /** Where handler processes' stdout/stderr go. Default: this process's. */
+  readonly handlerOutput?: 'inherit' | 'ignore';
 }
 
 function splitListen(listen: string): { host: string; port: number } {
@@ -97,7 +100,9 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   });
   const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows);
 
+  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
   const gateway = new Gateway({
+    handlers,
     snapshot: () => snapshot!,
     metrics,
     identityHeader: config.gateway.identityHeader,
@@ -136,6 +141,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       shadows.close();
       await Promise.all([gateway.close(), admin.close()]);
       await Promise.all([...pools.values()].map((p) => p.destroy()));
+      await handlers.close();
       db.close();
     },
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration, type Alias, type Version } from '../core/index.js';
+import { resolve as resolvePath } from 'node:path';
+import { parseDuration, parseTarget, type Alias, type Version } from '../core/index.js';
 import type { ComponentStatus, ReleaseHistory } from '../app/control-plane.js';
 import type { DeploymentRecord } from '../store/deployment-store.js';
 import { ConfigError } from '../config/load.js';
@@ -85,20 +86,40 @@ export function buildProgram(): Command {
     .action(async (opts) => serve(opts));
 
   withConnection(program.command('publish <component>'))
-    .description('publish a new immutable version of a component; prints its number')
-    .requiredOption('--url <url>', 'upstream URL that serves this version')
+    .description('publish a new immutable version of a component (an upstream URL or a handler); prints its number')
+    .option('--url <url>', 'upstream URL that serves this version')
+    .option(
+      '--handler <dir-or-file[#export]>',
+      'a Lambda-style handler module; its code is copied now, so the version never changes',
+    )
+    .option('--timeout <duration>', 'handler invocation timeout (default 3s, as Lambda)')
     .option('--description <text>', 'what this version is')
-    .action(async (component: string, opts: CommonOptions & { url: string; description?: string }) => {
-      const { version } = await client(opts).call<{ version: Version }>(
-        'POST',
-        `/v1/components/${component}/versions`,
-        {
-          url: opts.url,
-          description: opts.description,
-        },
-      );
-      print(opts, version, () => `published ${component} version ${version.number} -> ${version.target}`);
-    });
+    .action(
+      async (
+        component: string,
+        opts: CommonOptions & { url?: string; handler?: string; timeout?: string; description?: string },
+      ) => {
+        if (!opts.url === !opts.handler) throw new CliError('give exactly one of --url or --handler', 2);
+        let body: Record<string, unknown>;
+        if (opts.handler) {
+          const hash = opts.handler.lastIndexOf('#');
+          const [path, exportName] =
+            hash > 0 ? [opts.handler.slice(0, hash), opts.handler.slice(hash)] : [opts.handler, ''];
+          const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
+          if (timeoutMs === undefined && opts.timeout !== undefined)
+            throw new CliError(`--timeout: expected a duration such as 3s, got "${opts.timeout}"`, 2);
+          body = { handler: `${resolvePath(path)}${exportName}`, timeoutMs, description: opts.description };
+        } else body = { url: opts.url, description: opts.description };
+        const { version } = await client(opts).call<{ version: Version }>(
+          'POST',
+          `/v1/components/${component}/versions`,
+          body,
+        );
+        const target = parseTarget(version.target);
+        const where = target.kind === 'url' ? target.url : `handler ${target.handler} (timeout ${target.timeoutMs} ms)`;
+        print(opts, version, () => `published ${component} version ${version.number} -> ${where}`);
+      },
+    );
 
   withConnection(program.command('alias <component>'))
     .description('point the live alias at a version, optionally with one more version at a weight')

@@ -18,3 +18,4 @@ export * from './latency-buckets.js';
 export * from './judge.js';
 export * from './shadow/index.js';
 export * from './apigw.js';
+export * from './target.js';

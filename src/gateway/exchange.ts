@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
-import type { UpstreamTarget } from './routing-snapshot.js';
+import type { HttpTarget } from './routing-snapshot.js';
 import type { Mirror } from '../shadow/mirror.js';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -12,7 +12,7 @@ export interface ExchangeParams {
   /** A copy of this request for the shadow, fed as the exchange goes; never waited for. */
   readonly mirror?: Mirror | undefined;
   readonly component: string;
-  readonly target: UpstreamTarget;
+  readonly target: HttpTarget;
   /** Upstream request headers, flat [name, value, ...]. */
   readonly headers: string[];
   readonly hasBody: boolean;
@@ -24,6 +24,33 @@ export interface ExchangeParams {
   /** performance.now() when the request arrived. */
   readonly started: number;
   readonly url: string;
+}
+
+/**
+ * What the gateway adds to every answer: the debug header, Vary while split, and for a
+ * new user the identity cookie with a private Cache-Control. `vary` and `cacheControl`
+ * are the indices of those headers' names in `out` (-1 when absent).
+ */
+export function addGatewayHeaders(
+  out: string[],
+  p: {
+    readonly target: { readonly debugHeader: string };
+    readonly vary: readonly string[] | undefined;
+    readonly setCookie: string | undefined;
+  },
+  vary: number,
+  cacheControl: number,
+): void {
+  out.push('x-onebox-version', p.target.debugHeader);
+  if (p.vary) {
+    if (vary === -1) out.push('vary', p.vary.join(', '));
+    else out[vary + 1] = mergeVary(out[vary + 1], p.vary);
+  }
+  if (p.setCookie) {
+    out.push('set-cookie', p.setCookie);
+    if (cacheControl === -1) out.push('cache-control', privateCacheControl(undefined));
+    else out[cacheControl + 1] = privateCacheControl(out[cacheControl + 1]);
+  }
 }
 
 export function sendJson(
@@ -102,16 +129,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else if (lower === 'cache-control') cacheControl = out.length;
       out.push(name, value);
     }
-    out.push('x-onebox-version', p.target.debugHeader);
-    if (p.vary) {
-      if (vary === -1) out.push('vary', p.vary.join(', '));
-      else out[vary + 1] = mergeVary(out[vary + 1], p.vary);
-    }
-    if (p.setCookie) {
-      out.push('set-cookie', p.setCookie);
-      if (cacheControl === -1) out.push('cache-control', privateCacheControl(undefined));
-      else out[cacheControl + 1] = privateCacheControl(out[cacheControl + 1]);
-    }
+    addGatewayHeaders(out, p, vary, cacheControl);
     const extraHop = connectionTokens(connection);
     if (extraHop) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i]!.toLowerCase())) out.splice(i, 2);

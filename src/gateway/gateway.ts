@@ -13,7 +13,9 @@ import {
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import { HOP_BY_HOP, connectionTokens } from './headers.js';
 import { Exchange, sendJson } from './exchange.js';
-import type { RoutingSnapshot } from './routing-snapshot.js';
+import { isHttpTarget, type RoutingSnapshot } from './routing-snapshot.js';
+import { serveWithHandler } from './handler-exchange.js';
+import type { HandlerPool } from '../runtime/handler-pool.js';
 
 export interface GatewayOptions {
   /** Current routing state; read once per request. */
@@ -24,6 +26,8 @@ export interface GatewayOptions {
   /** Trust X-Forwarded-For/Proto from the client. */
   readonly trustProxy: boolean;
   readonly cookieMaxAgeSeconds: number;
+  /** Runs handler versions; required once one is routed. */
+  readonly handlers?: HandlerPool | undefined;
   /** Random draw in [0, 1) for request-mode routing. */
   readonly draw?: () => number;
 }
@@ -196,11 +200,32 @@ export class Gateway {
         : undefined;
 
     const split = component.alias.additional !== undefined && component.alias.additional.weightBp > 0;
+    const vary = split ? this.varyFields : undefined;
+    if (!isHttpTarget(target)) {
+      const pool = this.options.handlers;
+      if (!pool) throw new Error('a handler version is routed but no handler pool is configured');
+      const params = {
+        component: component.component,
+        target,
+        headers,
+        userId: identity.id,
+        setCookie,
+        vary,
+        started,
+        url,
+        sourceIp: clientIp,
+      };
+      serveWithHandler(pool, req, res, params).catch(() => {
+        this.options.metrics.countFallback('internal-error');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
+      });
+      return;
+    }
     const shadow = component.shadow;
     const method = req.method ?? 'GET';
     const mirror =
       shadow && shadow.runtime.wants(method, identity.id)
-        ? shadow.runtime.begin(method, url, headers, shadow.target, component.targets.get(component.alias.version)!)
+        ? shadow.runtime.begin(method, url, headers, shadow.target, shadow.live)
         : undefined;
     new Exchange(req, res, {
       mirror,
@@ -210,7 +235,7 @@ export class Gateway {
       hasBody: scanned.hasBody,
       userId: identity.id,
       setCookie,
-      vary: split ? this.varyFields : undefined,
+      vary,
       started,
       url,
     }).start();

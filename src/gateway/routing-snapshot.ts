@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
-import { RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
+import { parseTarget, RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
+import type { FunctionVersion } from '../runtime/handler-pool.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { VersionMetrics } from '../metrics/version-metrics.js';
 import type { ShadowRuntime } from '../shadow/mirror.js';
@@ -7,15 +8,23 @@ import type { ShadowRuntime } from '../shadow/mirror.js';
 /** A routable version: where to send requests and where to count them. */
 export interface UpstreamTarget {
   readonly version: number;
-  readonly dispatcher: Dispatcher;
-  /** Origin, e.g. http://127.0.0.1:9001 */
+  /** The pool of an HTTP upstream; undefined for a handler version. */
+  readonly dispatcher: Dispatcher | undefined;
+  /** Origin, e.g. http://127.0.0.1:9001 ('' for a handler version). */
   readonly origin: string;
   /** Path prefix of the target URL, '' when the target is an origin. */
   readonly basePath: string;
+  /** A handler version's function, run by the gateway's handler pool. */
+  readonly fn: FunctionVersion | undefined;
   readonly metrics: VersionMetrics;
   /** Value of the x-onebox-version response header: `<component>:<n>`. */
   readonly debugHeader: string;
 }
+
+/** A target whose requests go to an HTTP upstream (shadow copies need one). */
+export type HttpTarget = UpstreamTarget & { readonly dispatcher: Dispatcher };
+
+export const isHttpTarget = (t: UpstreamTarget): t is HttpTarget => t.dispatcher !== undefined;
 
 export interface ComponentRoute {
   readonly component: string;
@@ -23,7 +32,8 @@ export interface ComponentRoute {
   readonly alias: AliasRouting | undefined;
   readonly targets: ReadonlyMap<number, UpstreamTarget>;
   /** A running shadow and where its copies go. */
-  readonly shadow?: { readonly runtime: ShadowRuntime; readonly target: UpstreamTarget } | undefined;
+  readonly shadow?:
+    { readonly runtime: ShadowRuntime; readonly target: HttpTarget; readonly live: HttpTarget } | undefined;
 }
 
 /** Immutable view of routing state; the gateway swaps in a new one on every change. */
@@ -42,16 +52,19 @@ export interface SnapshotSources {
 }
 
 function targetOf(sources: SnapshotSources, v: Version): UpstreamTarget {
-  const url = new URL(v.target);
-  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return {
+  const common = {
     version: v.number,
-    dispatcher: sources.dispatcherFor(url.origin),
-    origin: url.origin,
-    basePath,
     metrics: sources.metrics.forVersion(v.component, v.number),
     debugHeader: `${v.component}:${v.number}`,
   };
+  const target = parseTarget(v.target);
+  if (target.kind === 'handler') {
+    const fn = { functionName: v.component, version: v.number, handler: target.handler, timeoutMs: target.timeoutMs };
+    return { ...common, dispatcher: undefined, origin: '', basePath: '', fn };
+  }
+  const url = new URL(target.url);
+  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return { ...common, dispatcher: sources.dispatcherFor(url.origin), origin: url.origin, basePath, fn: undefined };
 }
 
 /**
@@ -73,9 +86,13 @@ export function buildSnapshot(sources: SnapshotSources): RoutingSnapshot {
     }
     const runtime = sources.shadows?.get(c.name);
     const shadowVersion = runtime && sources.version(c.name, runtime.policy.version);
+    // Shadows mirror between HTTP upstreams only (handler versions cannot be mirrored yet).
+    const shadowTarget =
+      routing && runtime && shadowVersion && !shadowVersion.retiredAt ? targetOf(sources, shadowVersion) : undefined;
+    const liveTarget = routing && targets.get(routing.version);
     const shadow =
-      routing && runtime && shadowVersion && !shadowVersion.retiredAt
-        ? { runtime, target: targetOf(sources, shadowVersion) }
+      runtime && shadowTarget && isHttpTarget(shadowTarget) && liveTarget && isHttpTarget(liveTarget)
+        ? { runtime, target: shadowTarget, live: liveTarget }
         : undefined;
     return { prefix: c.route, value: { component: c.name, alias: routing, targets, shadow } };
   });

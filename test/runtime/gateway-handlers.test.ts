@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { startTestOnebox, TEST_TOKEN, type TestOnebox } from '../helpers/onebox.js';
+import { runCli } from '../helpers/cli.js';
+
+const HANDLER = (label: string) => `
+export async function handler(event, context) {
+  if (event.rawPath === '/boom') throw new Error('boom');
+  if (event.rawPath === '/slow') await new Promise((r) => setTimeout(r, 5000));
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    cookies: ['a=1', 'b=2'],
+    body: JSON.stringify({
+      label: ${JSON.stringify(label)},
+      version: context.functionVersion,
+      arn: context.invokedFunctionArn,
+      path: event.rawPath,
+      query: event.queryStringParameters ?? null,
+      baggage: event.headers.baggage,
+      body: event.body ?? null,
+    }),
+  };
+}
+`;
+
+describe('handler versions served by the gateway', () => {
+  let src: string;
+  let onebox: TestOnebox;
+
+  beforeAll(async () => {
+    src = mkdtempSync(join(tmpdir(), 'onebox-handler-src-'));
+    writeFileSync(join(src, 'package.json'), '{"type":"module"}');
+    writeFileSync(join(src, 'index.js'), HANDLER('first'));
+    onebox = await startTestOnebox({}, { handlerOutput: 'ignore' });
+  });
+  afterAll(async () => {
+    await onebox.close();
+    rmSync(src, { recursive: true, force: true });
+  });
+
+  it('runs a published handler as API Gateway would, and keeps the code it was published with', async () => {
+    const v1 = onebox.plane.publishHandler('web', `${src}#handler`, 1000);
+    writeFileSync(join(src, 'index.js'), HANDLER('second'));
+    onebox.plane.setAlias('web', { version: v1.number });
+    const res = await request(`${onebox.gatewayUrl}/items/7?x=1&x=2`, {
+      method: 'POST',
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-onebox-version']).toBe('web:1');
+    const cookies = [res.headers['set-cookie']].flat();
+    expect(cookies.slice(0, 2)).toEqual(['a=1', 'b=2']);
+    expect(String(cookies[2])).toMatch(/^onebox-uid=/);
+    const body = (await res.body.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      label: 'first',
+      version: '1',
+      arn: 'arn:aws:lambda:local:000000000000:function:web:live',
+      path: '/items/7',
+      query: { x: '1,2' },
+      body: 'hello',
+    });
+    expect(String(body.baggage)).toMatch(/^onebox-uid=/);
+  });
+
+  it('answers a handler error with 500, a timeout with 504, and counts them', async () => {
+    const boom = await request(`${onebox.gatewayUrl}/boom`);
+    expect(boom.statusCode).toBe(500);
+    await boom.body.dump();
+    const slow = await request(`${onebox.gatewayUrl}/slow`);
+    expect(slow.statusCode).toBe(504);
+    await slow.body.dump();
+    const m = onebox.metrics.forVersion('web', 1).snapshot();
+    expect(m.errors5xx).toBe(2);
+    expect(m.upstreamTimeouts).toBe(1);
+    const after = await request(`${onebox.gatewayUrl}/ok`);
+    expect(after.statusCode).toBe(200);
+    await after.body.dump();
+  });
+
+  it('splits users between two handler versions, sticky', async () => {
+    const v2 = onebox.plane.publishHandler('web', `${src}#handler`, 1000);
+    onebox.plane.setAlias('web', { version: 1, weights: { [v2.number]: 0.5 } });
+    const labels = new Map<string, string>();
+    for (let i = 0; i < 40; i++) {
+      const cookie = `onebox-uid=${`h${i}`.padEnd(22, 'w')}`;
+      for (let k = 0; k < 2; k++) {
+        const res = await request(`${onebox.gatewayUrl}/`, { headers: { cookie } });
+        const { label } = (await res.body.json()) as { label: string };
+        if (k === 0) labels.set(cookie, label);
+        else expect(label).toBe(labels.get(cookie));
+      }
+    }
+    expect(new Set(labels.values())).toEqual(new Set(['first', 'second']));
+  });
+
+  it('publishes with the CLI, and refuses a handler that does not exist', async () => {
+    const ok = await runCli([
+      'publish',
+      'web',
+      '--handler',
+      `${src}#handler`,
+      '--timeout',
+      '2s',
+      '--admin-url',
+      onebox.adminUrl,
+      '--token',
+      TEST_TOKEN,
+    ]);
+    expect(ok.stdout).toMatch(/published web version 3 -> handler \S+index\.js#handler \(timeout 2000 ms\)/);
+    const bad = await runCli([
+      'publish',
+      'web',
+      '--handler',
+      '/nope/x.js',
+      '--admin-url',
+      onebox.adminUrl,
+      '--token',
+      TEST_TOKEN,
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/cannot publish handler \/nope\/x\.js: handler source \/nope\/x\.js does not exist/);
+  });
+});
