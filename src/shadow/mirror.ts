@@ -135,6 +135,11 @@ export class Mirror {
   }
 
   primaryEnd(latencyUs: number): void {
+    if (!this.sent) {
+      // The live version answered before the request body was in (e.g. a 401 or 413): no copy.
+      this.abandon();
+      return;
+    }
     this.primary = {
       status: this.primaryStatus,
       headers: this.primaryHeaders,
@@ -149,6 +154,18 @@ export class Mirror {
   primaryError(): void {
     if (!this.primaryFailed) this.runtime.report.data.counters.primaryIncomplete++;
     this.primaryFailed = true;
+    // A body that never finished would otherwise hold its in-flight slot for good.
+    if (!this.sent) {
+      this.sent = true;
+      this.release();
+    }
+  }
+
+  private abandon(): void {
+    this.sent = true;
+    if (!this.primaryFailed) this.runtime.report.data.counters.primaryIncomplete++;
+    this.primaryFailed = true;
+    this.release();
   }
 
   private skip(): void {
@@ -193,9 +210,9 @@ export class Mirror {
         method: this.method as Dispatcher.HttpMethod,
         headers: this.headers,
         body,
+        // undici's own timeouts bound the copy (an AbortSignal timer per copy costs more).
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
       });
       const chunks: Buffer[] = [];
       let size = 0;

@@ -165,6 +165,35 @@ describe('shadow traffic', () => {
     expect(runtime.report.data.counters).toMatchObject({ mirrored: 2000, droppedInFlight: 1984, compared: 0 });
   });
 
+  it('frees the in-flight slot when the live version answers before reading the body', async () => {
+    const early = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      if (req.method === 'POST') {
+        res.writeHead(401, { connection: 'close' });
+        res.end('no');
+        return;
+      }
+      api(10)(req, res);
+    };
+    await start(early, api(10));
+    onebox!.plane.shadows.start('web', policy({ noise: false, methods: ['GET', 'POST'], maxInFlight: 2 }));
+    const big = 'x'.repeat(256 * 1024);
+    for (let i = 0; i < 3; i++) {
+      try {
+        const res = await request(`${onebox!.gatewayUrl}/p/${i}`, { method: 'POST', body: big });
+        await res.body.dump();
+      } catch {
+        /* the live version may close before the whole body is sent */
+      }
+    }
+    for (let i = 0; i < 5; i++) {
+      await send(1, () => `/g/${i}`);
+      await settle();
+    }
+    const counters = onebox!.plane.shadows.report('web').counters;
+    expect(counters.compared).toBe(5);
+    expect(onebox!.plane.shadows.runtimes.get('web')!.inFlight).toBe(0);
+  });
+
   it('skips and counts bodies over the cap', async () => {
     await start(api(10), api(10));
     onebox!.plane.shadows.start('web', policy({ bodyCapBytes: 64, noise: false }));
