@@ -6,7 +6,7 @@ import type { ControlPlane } from '../app/control-plane.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Registry } from 'prom-client';
 import { tokenMatches } from './auth.js';
-import { aliasBody, publishBody, publishHandlerBody } from './validation.js';
+import { aliasBody, invokeBody, publishBody, publishHandlerBody } from './validation.js';
 import { releaseBody } from '../app/release-request.js';
 import { shadowPolicyBody } from '../shadow/policy.js';
 
@@ -142,6 +142,14 @@ export class AdminServer {
         method: 'POST',
         pattern: new RegExp(`^/v1/components/${NAME}/deployment/(${COMMANDS.join('|')})$`),
         handler: ([c, command], { by }) => ({ deployment: p.command(c!, command as (typeof COMMANDS)[number], by) }),
+      },
+      {
+        method: 'POST',
+        pattern: new RegExp(`^/v1/components/${NAME}/invoke$`),
+        handler: async ([c], { body }) => {
+          const b = parse(invokeBody, await body());
+          return p.invoke(c!, b.qualifier, b.payload ?? {});
+        },
       },
       {
         method: 'POST',

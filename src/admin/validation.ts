@@ -47,3 +47,14 @@ export const aliasBody = z
   .strict();
 
 export type AliasBody = z.infer<typeof aliasBody>;
+
+/** `aws lambda invoke`'s inputs: a qualifier (version number or `live`) and the event. */
+export const invokeBody = z
+  .object({
+    qualifier: z
+      .string()
+      .regex(/^([1-9]\d*|live)$/, 'expected a version number or "live"')
+      .default('live'),
+    payload: z.unknown().optional(),
+  })
+  .strict();

@@ -1,6 +1,9 @@
 import {
+  chooseVersion,
   defaultSeed,
   handlerTarget,
+  LIVE_ALIAS,
+  parseTarget,
   invalid,
   weightToBasisPoints,
   type Alias,
@@ -13,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { snapshotHandler } from '../runtime/snapshot.js';
+import type { HandlerPool } from '../runtime/handler-pool.js';
 import { unsafeMethods } from '../shadow/policy.js';
 import { conflict, describePlan, holdRemainingMs, type Clock, type GateVerdict } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
@@ -54,6 +58,17 @@ export interface DeploymentView extends DeploymentRecord {
   readonly exposure: Exposure | undefined;
 }
 
+/** What `aws lambda invoke` answers, and the function's payload. */
+export interface InvokeResult {
+  readonly statusCode: number;
+  readonly executedVersion: string;
+  /** "Unhandled" when the function failed (error, timeout, crash), as Lambda says. */
+  readonly functionError: string | undefined;
+  readonly payload: unknown;
+  readonly coldStart: boolean;
+  readonly durationMs: number;
+}
+
 export interface ReleaseHistory {
   readonly id: string;
   readonly createdAt: number;
@@ -75,7 +90,51 @@ export class ControlPlane {
     private readonly clock: Clock,
     private readonly onChange: () => void,
     readonly shadows: Shadows,
+    private readonly handlers: HandlerPool,
   ) {}
+
+  /**
+   * Invokes a handler version directly, as `aws lambda invoke` does: `qualifier` is a
+   * version number or the alias (`live`, default), which picks a version per invocation
+   * by its weights, as Lambda does.
+   */
+  async invoke(component: string, qualifier: string, payload: unknown): Promise<InvokeResult> {
+    let number: number;
+    if (/^[1-9]\d*$/.test(qualifier)) number = Number(qualifier);
+    else if (qualifier === LIVE_ALIAS) {
+      const alias = this.alias(component);
+      if (!alias) throw conflict(`${component} has no live version yet`);
+      number = chooseVersion({ ...alias, mode: 'request' }, undefined, Math.random).version;
+    } else throw invalid(`qualifier must be a version number or "${LIVE_ALIAS}", got "${qualifier}"`);
+    const v = this.store.getVersion(component, number);
+    if (v.retiredAt) throw conflict(`${component} version ${number} is retired`);
+    const target = parseTarget(v.target);
+    if (target.kind !== 'handler') throw conflict(`${component} version ${number} is an HTTP upstream, not a handler`);
+    const r = await this.handlers.invoke(
+      { functionName: component, version: number, handler: target.handler, timeoutMs: target.timeoutMs },
+      payload,
+      { qualifier },
+    );
+    const functionError = r.outcome === 'success' ? undefined : 'Unhandled';
+    const body =
+      r.outcome === 'success'
+        ? r.payload
+        : (r.error ?? {
+            errorType: r.outcome,
+            errorMessage:
+              r.outcome === 'timeout'
+                ? `Task timed out after ${target.timeoutMs} ms`
+                : `the handler's process ${r.outcome}`,
+          });
+    return {
+      statusCode: 200,
+      executedVersion: r.executedVersion,
+      functionError,
+      payload: body,
+      coldStart: r.coldStart,
+      durationMs: r.durationMs,
+    };
+  }
 
   get components(): readonly Component[] {
     return this.config.components;

@@ -98,9 +98,9 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     onEvent: options.onEvent,
     onError: options.onError,
   });
-  const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows);
-
   const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
+  const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows, handlers);
+
   const gateway = new Gateway({
     handlers,
     snapshot: () => snapshot!,

@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve as resolvePath } from 'node:path';
 import { parseDuration, parseTarget, type Alias, type Version } from '../core/index.js';
-import type { ComponentStatus, ReleaseHistory } from '../app/control-plane.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { ComponentStatus, InvokeResult, ReleaseHistory } from '../app/control-plane.js';
 import type { DeploymentRecord } from '../store/deployment-store.js';
 import { ConfigError } from '../config/load.js';
 import { CliError } from './admin-client.js';
@@ -349,6 +350,36 @@ export function buildProgram(): Command {
     .option('--list', 'list the scenarios')
     .option('--json', 'print machine-readable JSON')
     .action(async (opts) => (await import('../sim/cli.js')).simulate(opts));
+
+  withConnection(program.command('invoke <function> [outfile]'))
+    .description(
+      'invoke a handler version like `aws lambda invoke`: function is component[:live|:N]; the payload goes to outfile (default: stdout)',
+    )
+    .option('--payload <file>', 'JSON event file (default: {})')
+    .action(async (fn: string, outfile: string | undefined, opts: CommonOptions & { payload?: string }) => {
+      const [component, qualifier = 'live'] = fn.split(':');
+      let payload: unknown = {};
+      if (opts.payload) {
+        try {
+          payload = JSON.parse(readFileSync(opts.payload.replace(/^file:\/\//, ''), 'utf8'));
+        } catch (err) {
+          throw new CliError(`--payload ${opts.payload}: ${(err as Error).message}`, 2);
+        }
+      }
+      const r = await client(opts).call<InvokeResult>('POST', `/v1/components/${component}/invoke`, {
+        qualifier,
+        payload,
+      });
+      const summary = {
+        StatusCode: r.statusCode,
+        ExecutedVersion: r.executedVersion,
+        ...(r.functionError ? { FunctionError: r.functionError } : {}),
+      };
+      const out = JSON.stringify(r.payload);
+      if (outfile && outfile !== '-') writeFileSync(outfile, out);
+      console.log(JSON.stringify(summary, null, 4));
+      if (!outfile || outfile === '-') console.log(out);
+    });
 
   registerShadowCommands(program);
   return program;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,5 +125,35 @@ describe('handler versions served by the gateway', () => {
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cannot publish handler \/nope\/x\.js: handler source \/nope\/x\.js does not exist/);
+  });
+});
+
+describe('onebox invoke', () => {
+  it('answers like aws lambda invoke, with the executed version, and reports function errors', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'onebox-invoke-'));
+    writeFileSync(
+      join(src, 'fn.mjs'),
+      'export const handler = async (event) => { if (event.fail) throw new Error("nope"); return { got: event.n }; };',
+    );
+    writeFileSync(join(src, 'event.json'), '{"n": 42}');
+    writeFileSync(join(src, 'bad.json'), '{"fail": true}');
+    const onebox = await startTestOnebox({}, { handlerOutput: 'ignore' });
+    try {
+      onebox.plane.publishHandler('web', join(src, 'fn.mjs'), 2000);
+      onebox.plane.setAlias('web', { version: 1 });
+      const cli = (...args: string[]) =>
+        runCli([...args, '--admin-url', onebox.adminUrl, '--token', TEST_TOKEN], { cwd: src });
+      const ok = await cli('invoke', 'web', 'out.json', '--payload', 'file://event.json');
+      expect(JSON.parse(ok.stdout)).toEqual({ StatusCode: 200, ExecutedVersion: '1' });
+      expect(JSON.parse(readFileSync(join(src, 'out.json'), 'utf8'))).toEqual({ got: 42 });
+      const pinned = await cli('invoke', 'web:1', '--payload', 'event.json');
+      expect(pinned.stdout).toContain('"ExecutedVersion": "1"');
+      const failed = await cli('invoke', 'web', 'err.json', '--payload', 'bad.json');
+      expect(JSON.parse(failed.stdout)).toEqual({ StatusCode: 200, ExecutedVersion: '1', FunctionError: 'Unhandled' });
+      expect(JSON.parse(readFileSync(join(src, 'err.json'), 'utf8'))).toMatchObject({ errorMessage: 'nope' });
+    } finally {
+      await onebox.close();
+      rmSync(src, { recursive: true, force: true });
+    }
   });
 });
