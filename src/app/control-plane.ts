@@ -7,7 +7,6 @@ import {
   invalid,
   weightToBasisPoints,
   type Alias,
-  type AliasRouting,
   type Component,
   type RoutingMode,
   type Version,
@@ -306,9 +305,5 @@ export class ControlPlane {
       gate: this.controller.gate(record),
       exposure: this.controller.exposure(record),
     };
-  }
-
-  aliasRoutings(): Map<string, AliasRouting> {
-    return new Map(this.store.listAliases().map((a) => [a.component, a]));
   }
 }

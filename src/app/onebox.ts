@@ -78,7 +78,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const rebuild = (): void => {
     snapshot = buildSnapshot({
       components: config.components,
-      aliases: new Map(store.listAliases().map((a) => [a.component, a])),
+      aliases: store.aliasRoutings(),
       version: (c, n) => store.findVersion(c, n),
       dispatcherFor,
       metrics,
@@ -113,7 +113,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     plane,
     metrics,
     adminToken,
-    prometheusRegistry(metrics, () => plane.aliasRoutings()),
+    prometheusRegistry(metrics, () => store.aliasRoutings()),
   );
   const gatewayAt = splitListen(config.gateway.listen);
   const g = await gateway.listen(gatewayAt.port, gatewayAt.host);

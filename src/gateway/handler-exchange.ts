@@ -60,7 +60,8 @@ export async function serveWithHandler(
   });
   const result = await pool.invokeHttp(fn, event, { qualifier: 'live' });
   const response = httpResponseOf(result);
-  const out = [...response.headers];
+  // A fresh list per invocation: the gateway's headers are added to it in place.
+  const out = response.headers;
   let vary = -1;
   let cacheControl = -1;
   for (let i = 0; i < out.length; i += 2) {

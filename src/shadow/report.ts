@@ -67,13 +67,22 @@ const clip = (v: unknown): string => {
   return s === undefined ? 'undefined' : s.length > SAMPLE_CHARS ? `${s.slice(0, SAMPLE_CHARS)}…` : s;
 };
 
-function parseJson(text: string, contentType: string | undefined): { ok: true; value: unknown } | { ok: false } {
-  if (!contentType?.includes('json') && !/^\s*[[{]/.test(text)) return { ok: false };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
+/** Parsed bodies, so the live answer is parsed once though compared twice (shadow, noise). */
+const parsed = new WeakMap<CapturedResponse, { ok: true; value: unknown } | { ok: false }>();
+
+function parseJson(r: CapturedResponse): { ok: true; value: unknown } | { ok: false } {
+  let result = parsed.get(r);
+  if (result) return result;
+  if (!r.headers['content-type']?.includes('json') && !/^\s*[[{]/.test(r.body)) result = { ok: false };
+  else {
+    try {
+      result = { ok: true, value: JSON.parse(r.body) };
+    } catch {
+      result = { ok: false };
+    }
   }
+  parsed.set(r, result);
+  return result;
 }
 
 interface FieldDiff {
@@ -109,8 +118,8 @@ export function compareResponses(
   }
   // Identical bytes need no parsing: the common case for a shadow that behaves.
   if (a.body === b.body) return out;
-  const ja = parseJson(a.body, a.headers['content-type']);
-  const jb = parseJson(b.body, b.headers['content-type']);
+  const ja = parseJson(a);
+  const jb = parseJson(b);
   if (ja.ok && jb.ok) {
     for (const d of diffJson(ja.value, jb.value, new Set(policy.ignorePaths), MAX_FIELDS)) {
       out.push({ field: groupPath(d.path), kind: d.kind, path: d.path, primary: d.primary, shadow: d.shadow });

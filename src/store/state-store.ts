@@ -1,6 +1,6 @@
 import { conflict, invalid, notFound } from '../core/errors.js';
 import { LIVE_ALIAS, type Alias, type Clock, type Version } from '../core/model.js';
-import { BUCKETS, type RoutingMode } from '../core/index.js';
+import { BUCKETS, type AliasRouting, type RoutingMode } from '../core/index.js';
 import type { Db } from './database.js';
 
 interface VersionRow {
@@ -193,6 +193,11 @@ export class StateStore {
     const row = this.db.prepare('SELECT * FROM aliases WHERE component = ? AND name = ?').get(component, LIVE_ALIAS) as
       AliasRow | undefined;
     return row && toAlias(row);
+  }
+
+  /** Every live alias by component: what the gateway routes with. */
+  aliasRoutings(): Map<string, AliasRouting> {
+    return new Map(this.listAliases().map((a) => [a.component, a]));
   }
 
   listAliases(): Alias[] {
