@@ -87,7 +87,7 @@ export class AdminServer {
           const raw = await body();
           if (raw !== null && typeof raw === 'object' && 'handler' in raw) {
             const h = parse(publishHandlerBody, raw);
-            return { version: p.publishHandler(c!, h.handler, h.timeoutMs, h.description) };
+            return { version: p.publishHandler(c!, h.handler, h.timeoutMs, h.description, h.env) };
           }
           const b = parse(publishBody, raw);
           return { version: p.publish(c!, b.url, b.description) };

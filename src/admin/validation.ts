@@ -24,6 +24,11 @@ export const publishHandlerBody = z
     handler: z.string().min(2).startsWith('/', 'expected an absolute path (the CLI sends one)'),
     /** Per-invocation timeout, ms. Default 3000 (Lambda's). */
     timeoutMs: z.number().int().min(1).max(900_000).default(3000),
+    /** Environment variables of the version's process (Lambda's 4 KB limit applies). Default: none. */
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name: letters, digits, _'), z.string())
+      .refine((e) => JSON.stringify(e).length <= 4096, 'environment variables are limited to 4 KB, as in Lambda')
+      .optional(),
     description: z.string().max(256).optional(),
   })
   .strict();

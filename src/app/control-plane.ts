@@ -110,7 +110,13 @@ export class ControlPlane {
     const target = parseTarget(v.target);
     if (target.kind !== 'handler') throw conflict(`${component} version ${number} is an HTTP upstream, not a handler`);
     const r = await this.handlers.invoke(
-      { functionName: component, version: number, handler: target.handler, timeoutMs: target.timeoutMs },
+      {
+        functionName: component,
+        version: number,
+        handler: target.handler,
+        timeoutMs: target.timeoutMs,
+        env: target.env,
+      },
       payload,
       { qualifier },
     );
@@ -192,7 +198,13 @@ export class ControlPlane {
    * Publishes a handler version: its code is copied into the state folder first (a
    * version is a snapshot), in a folder named by the code's digest.
    */
-  publishHandler(component: string, source: string, timeoutMs: number, description?: string): Version {
+  publishHandler(
+    component: string,
+    source: string,
+    timeoutMs: number,
+    description?: string,
+    env?: Readonly<Record<string, string>>,
+  ): Version {
     this.store.listVersions(component); // validates the component name
     const root = join(this.config.state.dir, 'handlers', component);
     const staging = join(root, `.staging-${randomUUID()}`);
@@ -207,7 +219,7 @@ export class ControlPlane {
     if (existsSync(final)) rmSync(staging, { recursive: true, force: true });
     else renameSync(staging, final);
     const handler = `${join(final, relative(resolve(staging), resolve(snap.file)))}#${snap.exportName}`;
-    return this.publish(component, handlerTarget(handler, timeoutMs), description);
+    return this.publish(component, handlerTarget(handler, timeoutMs, env), description);
   }
 
   publish(component: string, url: string, description?: string): Version {

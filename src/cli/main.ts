@@ -34,6 +34,12 @@ function collectAfter(value: string, acc: [string, string][]): [string, string][
   return [...acc, [m[1]!, m[2]!]];
 }
 
+function collectEnv(value: string, acc: Record<string, string>): Record<string, string> {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected KEY=VALUE with a variable name as KEY, got "${value}"`);
+  return { ...acc, [m[1]!]: m[2]! };
+}
+
 function collectPair(value: string, acc: [string, string][]): [string, string][] {
   const at = value.indexOf('=');
   if (at < 1) throw new InvalidArgumentError(`expected COMPONENT=SPEC, got "${value}"`);
@@ -75,7 +81,9 @@ function describeStarted(d: DeploymentRecord): string {
 export function buildProgram(): Command {
   const program = new Command('onebox')
     .description('Release web apps gradually and safely: sticky one-box, traffic shifting, automatic rollback.')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors (a bad option value, a missing argument) exit 2, like invalid config.
+    .exitOverride((err) => process.exit(err.exitCode === 1 ? 2 : err.exitCode));
 
   program
     .command('serve')
@@ -94,11 +102,23 @@ export function buildProgram(): Command {
       'a Lambda-style handler module; its code is copied now, so the version never changes',
     )
     .option('--timeout <duration>', 'handler invocation timeout (default 3s, as Lambda)')
+    .option(
+      '--env <KEY=VALUE>',
+      "a handler's environment variable, part of the version (repeatable)",
+      collectEnv,
+      {} as Record<string, string>,
+    )
     .option('--description <text>', 'what this version is')
     .action(
       async (
         component: string,
-        opts: CommonOptions & { url?: string; handler?: string; timeout?: string; description?: string },
+        opts: CommonOptions & {
+          url?: string;
+          handler?: string;
+          timeout?: string;
+          env: Record<string, string>;
+          description?: string;
+        },
       ) => {
         if (!opts.url === !opts.handler) throw new CliError('give exactly one of --url or --handler', 2);
         let body: Record<string, unknown>;
@@ -109,8 +129,14 @@ export function buildProgram(): Command {
           const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
           if (timeoutMs === undefined && opts.timeout !== undefined)
             throw new CliError(`--timeout: expected a duration such as 3s, got "${opts.timeout}"`, 2);
-          body = { handler: `${resolvePath(path)}${exportName}`, timeoutMs, description: opts.description };
-        } else body = { url: opts.url, description: opts.description };
+          body = {
+            handler: `${resolvePath(path)}${exportName}`,
+            timeoutMs,
+            env: emptyToUndefined(opts.env),
+            description: opts.description,
+          };
+        } else if (Object.keys(opts.env).length) throw new CliError('--env applies to --handler versions only', 2);
+        else body = { url: opts.url, description: opts.description };
         const { version } = await client(opts).call<{ version: Version }>(
           'POST',
           `/v1/components/${component}/versions`,

@@ -10,16 +10,23 @@ export type VersionTarget =
       readonly handler: string;
       /** Per-invocation timeout, ms (Lambda's default: 3000). */
       readonly timeoutMs: number;
+      /** Environment variables, part of the version as in Lambda. Default: none. */
+      readonly env?: Readonly<Record<string, string>>;
     };
 
 const HANDLER = 'handler:';
 
 export function parseTarget(target: string): VersionTarget {
   if (!target.startsWith(HANDLER)) return { kind: 'url', url: target };
-  const { handler, timeoutMs } = JSON.parse(target.slice(HANDLER.length)) as { handler: string; timeoutMs: number };
-  return { kind: 'handler', handler, timeoutMs };
+  const { handler, timeoutMs, env } = JSON.parse(target.slice(HANDLER.length)) as {
+    handler: string;
+    timeoutMs: number;
+    env?: Record<string, string>;
+  };
+  return env ? { kind: 'handler', handler, timeoutMs, env } : { kind: 'handler', handler, timeoutMs };
 }
 
-export function handlerTarget(handler: string, timeoutMs: number): string {
-  return `${HANDLER}${JSON.stringify({ handler, timeoutMs })}`;
+export function handlerTarget(handler: string, timeoutMs: number, env?: Readonly<Record<string, string>>): string {
+  const withEnv = env && Object.keys(env).length ? { handler, timeoutMs, env } : { handler, timeoutMs };
+  return `${HANDLER}${JSON.stringify(withEnv)}`;
 }

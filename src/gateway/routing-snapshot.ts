@@ -59,7 +59,13 @@ function targetOf(sources: SnapshotSources, v: Version): UpstreamTarget {
   };
   const target = parseTarget(v.target);
   if (target.kind === 'handler') {
-    const fn = { functionName: v.component, version: v.number, handler: target.handler, timeoutMs: target.timeoutMs };
+    const fn = {
+      functionName: v.component,
+      version: v.number,
+      handler: target.handler,
+      timeoutMs: target.timeoutMs,
+      env: target.env,
+    };
     return { ...common, dispatcher: undefined, origin: '', basePath: '', fn };
   }
   const url = new URL(target.url);

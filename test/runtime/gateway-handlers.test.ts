@@ -22,6 +22,7 @@ export async function handler(event, context) {
       query: event.queryStringParameters ?? null,
       baggage: event.headers.baggage,
       body: event.body ?? null,
+      greeting: process.env.GREETING ?? null,
     }),
   };
 }
@@ -107,12 +108,24 @@ describe('handler versions served by the gateway', () => {
       `${src}#handler`,
       '--timeout',
       '2s',
+      '--env',
+      'GREETING=hello=world',
       '--admin-url',
       onebox.adminUrl,
       '--token',
       TEST_TOKEN,
     ]);
     expect(ok.stdout).toMatch(/published web version 3 -> handler \S+index\.js#handler \(timeout 2000 ms\)/);
+    // The environment is part of the version: v3 has it, v1 does not.
+    onebox.plane.setAlias('web', { version: 3 });
+    const res = await request(`${onebox.gatewayUrl}/`);
+    expect(await res.body.json()).toMatchObject({ label: 'second', greeting: 'hello=world' });
+    onebox.plane.setAlias('web', { version: 1 });
+    const old = await request(`${onebox.gatewayUrl}/`);
+    expect(await old.body.json()).toMatchObject({ label: 'first', greeting: null });
+    const badEnv = await runCli(['publish', 'web', '--handler', src, '--env', '1X=y', '--admin-url', onebox.adminUrl]);
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/expected KEY=VALUE with a variable name as KEY, got "1X=y"/);
     const bad = await runCli([
       'publish',
       'web',
