@@ -58,6 +58,7 @@ export const judgeSchema = z
     tailRatio: z.number().gt(1).default(DEFAULT_JUDGE.tailRatio),
     rankAlpha: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.rankAlpha),
     minSuperiority: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.minSuperiority),
+    minMedianRatio: z.number().min(1).default(DEFAULT_JUDGE.minMedianRatio),
   })
   .strict();
 

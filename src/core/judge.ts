@@ -31,8 +31,13 @@ export interface JudgeSettings {
   readonly tailRatio: number;
   /** Rank test: one-sided p below this, and ... Default 0.0001. */
   readonly rankAlpha: number;
-  /** ... P(new slower than stable) at least this. Default 0.6. */
+  /** ... P(new slower than stable) at least this ... Default 0.6. */
   readonly minSuperiority: number;
+  /**
+   * ... and the new median at least this many times the stable one: a shift too small to
+   * matter to a user (say 1.8 ms against 1.7 ms) is not a reason to roll back. Default 1.1.
+   */
+  readonly minMedianRatio: number;
 }
 
 export const DEFAULT_JUDGE: JudgeSettings = {
@@ -46,6 +51,7 @@ export const DEFAULT_JUDGE: JudgeSettings = {
   tailRatio: 3,
   rankAlpha: 0.0001,
   minSuperiority: 0.6,
+  minMedianRatio: 1.1,
 };
 
 export interface JudgeFinding {
@@ -55,6 +61,7 @@ export interface JudgeFinding {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
+const msOf = (us: number): string => `${(us / 1000).toFixed(1)} ms`;
 const count = (n: number): string => n.toLocaleString('en-US');
 const odds = (llr: number): string => `${count(Math.round(Math.exp(Math.min(llr, 50))))}:1`;
 
@@ -156,12 +163,17 @@ export function judgeRank(fresh: Arm, stable: Arm, s: JudgeSettings, label: stri
       sentence: `${label} latency rank test: ${s.minRequests} samples each needed`,
     };
   }
-  const slower = t.pGreater < s.rankAlpha && t.superiority >= s.minSuperiority;
+  const freshMedianUs = bucketUpperUs(quantileBucket(fresh.latency, 0.5));
+  const stableMedianUs = bucketUpperUs(quantileBucket(stable.latency, 0.5));
+  const slower =
+    t.pGreater < s.rankAlpha &&
+    t.superiority >= s.minSuperiority &&
+    freshMedianUs >= stableMedianUs * s.minMedianRatio;
   const p = t.pGreater < 0.001 ? 'p < 0.001' : `p = ${t.pGreater.toFixed(3)}`;
   return {
     check: 'latency-rank',
     result: slower ? 'fail' : 'pass',
-    sentence: `${label} slower than stable in ${pct(t.superiority)} of pairs (Mann-Whitney, ${p})`,
+    sentence: `${label} slower than stable in ${pct(t.superiority)} of pairs (Mann-Whitney, ${p}), median ${msOf(freshMedianUs)} vs ${msOf(stableMedianUs)}`,
   };
 }
 

@@ -43,7 +43,21 @@ describe('judge', () => {
     expect(v.result).toBe('fail');
     const failed = v.findings.filter((f) => f.result === 'fail').map((f) => f.check);
     expect(failed).toEqual(['latency-tail', 'latency-rank']);
-    expect(v.sentence).toMatch(/v7 slower than stable in \d+\.\d% of pairs \(Mann-Whitney, p < 0\.001\)/);
+    expect(v.sentence).toMatch(
+      /v7 slower than stable in \d+\.\d% of pairs \(Mann-Whitney, p < 0\.001\), median 3\d\.\d ms vs 2\d\.\d ms/,
+    );
+  });
+
+  it('lets a shift too small to matter through, however sure the rank test is of it', () => {
+    // 5% slower typical latency over 20,000 requests: significant, above the superiority
+    // floor, but under the median-ratio floor (1.1).
+    const fresh = arm(20_000, 0, 21, 1);
+    const stable = arm(20_000, 0, 20, 2);
+    const rank = judge(fresh, stable, { ...DEFAULT_JUDGE, minSuperiority: 0.51 }).findings[2]!;
+    expect(rank.sentence).toMatch(/p < 0\.001/);
+    expect(rank.result).toBe('pass');
+    const strict = judge(fresh, stable, { ...DEFAULT_JUDGE, minSuperiority: 0.51, minMedianRatio: 1 }).findings[2]!;
+    expect(strict.result).toBe('fail');
   });
 
   it('fails a version whose only problem is its tail', () => {
