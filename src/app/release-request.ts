@@ -33,7 +33,7 @@ export const releaseBody = z
 export type ReleaseBody = z.infer<typeof releaseBody>;
 
 /** Seed 000: backends shift linearly with alarms, then the frontend one-box bakes, then everyone. */
-const PROD_ONE_BOX = {
+export const PROD_ONE_BOX = {
   backend: 'LambdaLinear10PercentEvery1Minute',
   frontend: 'onebox:20%:10m',
 };

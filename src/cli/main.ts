@@ -9,6 +9,7 @@ import { ConfigError } from '../config/load.js';
 import { CliError } from './admin-client.js';
 import { client, positiveInt, print, withConnection, type CommonOptions } from './common.js';
 import { registerShadowCommands } from './shadow-commands.js';
+import { registerDemoCommand } from './demo-command.js';
 import { describeAlias, formatHistory, formatStatus, formatVersions } from './format.js';
 import { serve } from './serve.js';
 
@@ -408,6 +409,7 @@ export function buildProgram(): Command {
     });
 
   registerShadowCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

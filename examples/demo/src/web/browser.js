@@ -1,0 +1,26 @@
+// The shop's browser code: refreshes the price from the API and shows what this release needs.
+/* global RELEASE -- set by the build step */
+
+const main = document.querySelector('main[data-api]');
+
+async function refresh() {
+  const needs = (main.dataset.needs ?? '').split(' ').filter(Boolean);
+  const res = await fetch(main.dataset.api, { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`the API answered ${res.status}`);
+  const data = await res.json();
+  const item = Array.isArray(data.products) ? data.products[0] : data;
+  const missing = needs.filter((field) => item?.[field] === undefined);
+  if (missing.length) throw new Error(`release ${RELEASE} needs ${missing.join(', ')} from the API`);
+  const price = document.querySelector('[data-live-price]');
+  if (price && typeof data.price === 'number') price.textContent = `$${data.price.toFixed(2)}`;
+}
+
+if (main) {
+  refresh().then(
+    () => (main.dataset.state = 'ready'),
+    (err) => {
+      main.dataset.state = 'broken';
+      console.error(err);
+    },
+  );
+}

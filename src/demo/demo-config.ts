@@ -1,0 +1,35 @@
+import type { OneboxConfigInput } from '../config/schema.js';
+
+export interface DemoConfigOptions {
+  readonly stateDir: string;
+  readonly listen?: string | undefined;
+  readonly adminListen?: string | undefined;
+  readonly speed: number;
+}
+
+/**
+ * The demo's embedded config: the shop's two components, with gates sized for its traffic
+ * (about 100 pages a second) rather than production's.
+ */
+export function demoConfig(o: DemoConfigOptions): OneboxConfigInput {
+  const deployment = {
+    alarms: { maxErrorRate: 0.02, minRequests: 50 },
+    // With compressed time a step holds a few seconds: the judge needs fewer requests to
+    // speak, and accepts a wider margin of proof ("not worse than stable + 2%").
+    judge: { minRequests: 50, errorFloor: 0.02, minTailSample: 100 },
+    // A step that ends before its gate has enough data proceeds, as CodeDeploy does (it only
+    // stops on an alarm). A production config would rather wait longer or pause.
+    onInconclusive: 'proceed' as const,
+  };
+  return {
+    state: { dir: o.stateDir },
+    gateway: { listen: o.listen ?? '127.0.0.1:8080' },
+    admin: { listen: o.adminListen ?? '127.0.0.1:8081' },
+    // Ticks often enough for compressed holds: a tenth of a compressed minute's worth.
+    controller: { interval: `${Math.max(50, Math.round(6000 / o.speed))}ms` },
+    components: [
+      { name: 'api', route: '/api', deployment },
+      { name: 'web', route: '/', deployment },
+    ],
+  };
+}
