@@ -315,8 +315,13 @@ function confirmAction(c, action) {
       await call('POST', `/v1/components/${encodeURIComponent(c.name)}/deployment/${action}`);
       notice(`${d.ok}: done for ${c.name}.`);
     } catch (err) {
-      if (!failed(err)) notice(`${d.ok} refused: ${/** @type {Error} */ (err).message}`, 'error');
+      if (failed(err)) return;
+      notice(`${d.ok} refused: ${/** @type {Error} */ (err).message}`, 'error');
     }
+    // The button pressed may be disabled now: the keyboard goes on from the outcome.
+    const active = document.activeElement;
+    if (!active || active === document.body || (active instanceof HTMLButtonElement && active.disabled))
+      el.notice.focus();
     void loadHistory();
   };
   el.dialog.showModal();

@@ -13,12 +13,14 @@ const KEEP = 300;
 const COLORS = { stable: '#1d4ed8', fresh: '#c2410c', other: '#4b5563' };
 
 /**
- * @type {{ key: 'rps' | 'errorRate' | 'p99Ms', title: string, unit: (v: number) => string, needsTraffic: boolean }[]}
+ * Each chart's y axis starts at 0 and shows at least `floor` (a quiet version is not drawn
+ * as a wild line); error rate and p99 are left blank in a window without requests.
+ * @type {{ key: 'rps' | 'errorRate' | 'p99Ms', title: string, unit: (v: number) => string, needsTraffic: boolean, floor: number }[]}
  */
 const METRICS = [
-  { key: 'rps', title: 'Requests per second', unit: (v) => v.toFixed(1), needsTraffic: false },
-  { key: 'errorRate', title: 'Error rate (5xx)', unit: (v) => pct(v, 2), needsTraffic: true },
-  { key: 'p99Ms', title: 'p99 latency (ms)', unit: (v) => `${v.toFixed(1)} ms`, needsTraffic: true },
+  { key: 'rps', title: 'Requests per second', unit: (v) => v.toFixed(0), needsTraffic: false, floor: 1 },
+  { key: 'errorRate', title: 'Error rate (5xx)', unit: (v) => pct(v, 1), needsTraffic: true, floor: 0.05 },
+  { key: 'p99Ms', title: 'p99 latency', unit: (v) => `${v.toFixed(0)} ms`, needsTraffic: true, floor: 10 },
 ];
 
 /**
@@ -58,10 +60,11 @@ export class ComponentCharts {
     new ResizeObserver(() => this.resize()).observe(this.grid);
   }
 
+  /** One grid column's width (three columns, one on a narrow screen: see style.css). */
   chartSize() {
-    const wide = this.grid.clientWidth >= 720;
-    const width = wide ? Math.floor((this.grid.clientWidth - 24) / 3) : this.grid.clientWidth;
-    return { width: Math.max(width, 200), height: 170 };
+    const columns = getComputedStyle(this.grid).gridTemplateColumns.split(' ').length;
+    const width = Math.floor((this.grid.clientWidth - 12 * (columns - 1)) / columns);
+    return { width: Math.max(width, 160), height: 160 };
   }
 
   resize() {
@@ -130,10 +133,10 @@ export class ComponentCharts {
       const opts = {
         ...size,
         title: m.title,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(m.floor, max * 1.1)] } },
         axes: [
           { stroke: '#374151' },
-          { stroke: '#374151', size: 60, values: (_u, splits) => splits.map((v) => m.unit(v)) },
+          { stroke: '#374151', size: 56, values: (_u, splits) => splits.map((v) => m.unit(v)) },
         ],
         series: [
           {},
@@ -145,12 +148,11 @@ export class ComponentCharts {
               width: 2,
               dash: role === 'fresh' ? [8, 4] : undefined,
               spanGaps: false,
-              /** @param {uPlot} _u @param {number | null} value */
-              value: (_u, value) => (value === null || value === undefined ? '–' : m.unit(value)),
             };
           }),
         ],
-        legend: { live: true },
+        // A key only: the numbers are in the sentence under the charts.
+        legend: { live: false },
       };
       return new uPlot(opts, [[], ...versions.map(() => [])], figure);
     });

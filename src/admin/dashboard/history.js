@@ -40,7 +40,8 @@ export function historyList(releases) {
           s.reason && s.status !== 'succeeded'
             ? h('p', { class: `why why-${s.status}` }, h('strong', {}, 'Why: '), s.reason)
             : null,
-          d.exposure
+          // Final once the deployment ended (the overview has the live count while it runs).
+          d.exposure && OUTCOME[s.status]
             ? h(
                 'p',
                 { class: 'muted' },
