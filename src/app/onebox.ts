@@ -26,6 +26,8 @@ export interface RunningOnebox {
   readonly plane: ControlPlane;
   readonly controller: Controller;
   readonly metrics: MetricsRecorder;
+  /** What the dashboard's event stream sends. */
+  readonly feed: LiveFeed;
   close(): Promise<void>;
 }
 
@@ -151,6 +153,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     adminToken: adminTokens[0]!.token,
     plane,
     metrics,
+    feed,
     async close() {
       await controller.stop();
       feed.stop();
