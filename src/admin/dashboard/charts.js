@@ -20,7 +20,7 @@ const COLORS = { stable: '#1d4ed8', fresh: '#c2410c', other: '#4b5563' };
 const METRICS = [
   { key: 'rps', title: 'Requests per second', unit: (v) => v.toFixed(0), needsTraffic: false, floor: 1 },
   { key: 'errorRate', title: 'Error rate (5xx)', unit: (v) => pct(v, 1), needsTraffic: true, floor: 0.05 },
-  { key: 'p99Ms', title: 'p99 latency', unit: (v) => `${v.toFixed(0)} ms`, needsTraffic: true, floor: 10 },
+  { key: 'p99Ms', title: 'p99 latency (ms)', unit: (v) => v.toFixed(v < 10 ? 1 : 0), needsTraffic: true, floor: 10 },
 ];
 
 /**
@@ -136,7 +136,7 @@ export class ComponentCharts {
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(m.floor, max * 1.1)] } },
         axes: [
           { stroke: '#374151' },
-          { stroke: '#374151', size: 56, values: (_u, splits) => splits.map((v) => m.unit(v)) },
+          { stroke: '#374151', size: 64, values: (_u, splits) => splits.map((v) => m.unit(v)) },
         ],
         series: [
           {},

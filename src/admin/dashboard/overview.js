@@ -129,8 +129,9 @@ function gateWords(d) {
         v ? ` — ${v.sentence}` : '',
       ),
     );
-  const judgeOff = !d.gates?.judge ? 'off (alarms only)' : 'compares once both versions serve';
-  return h('dl', { class: 'gate' }, row('Alarms', parts.alarms, ''), row('Judge', parts.judge, judgeOff));
+  // No judge verdict: turned off, or one version serves everyone (nothing to compare with).
+  const judgeIdle = !d.gates?.judge ? 'off (alarms only)' : 'idle: it compares while both versions serve';
+  return h('dl', { class: 'gate' }, row('Alarms', parts.alarms, ''), row('Judge', parts.judge, judgeIdle));
 }
 
 /**
