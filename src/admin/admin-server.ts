@@ -5,7 +5,9 @@ import { OneboxError } from '../core/errors.js';
 import type { ControlPlane } from '../app/control-plane.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Registry } from 'prom-client';
-import { tokenMatches } from './auth.js';
+import { callerOf, type NamedToken } from './auth.js';
+import { dashboardAsset } from './dashboard-assets.js';
+import type { LiveFeed } from './live-feed.js';
 import { aliasBody, invokeBody, publishBody, publishHandlerBody } from './validation.js';
 import { releaseBody } from '../app/release-request.js';
 import { shadowPolicyBody } from '../shadow/policy.js';
@@ -33,7 +35,7 @@ class HttpError extends Error {
 interface RequestContext {
   readonly body: () => Promise<unknown>;
   readonly query: URLSearchParams;
-  /** Who acts, for the history: the client's self-description, else "admin API". */
+  /** Who acts, for the history: the token's name, with the client's self-description if it gave one. */
   readonly by: string;
 }
 
@@ -57,7 +59,13 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new HttpError(400, 'invalid', problems.join('; '));
 }
 
-/** JSON admin API behind a bearer token. Every answer is JSON, every error has a code. */
+/** Past this much unsent event text a dashboard is too slow to follow, and its stream is closed. */
+const MAX_STREAM_BACKLOG = 1 << 20;
+
+/**
+ * JSON admin API behind bearer tokens. Every answer is JSON, every error has a code;
+ * besides, the dashboard's files (public: they hold no data) and its event stream.
+ */
 export class AdminServer {
   readonly server: Server;
   private readonly routes: Route[];
@@ -65,8 +73,9 @@ export class AdminServer {
   constructor(
     private readonly plane: ControlPlane,
     private readonly metrics: MetricsRecorder,
-    private readonly token: string,
+    private readonly tokens: readonly NamedToken[],
     private readonly prometheus: Registry,
+    private readonly feed: LiveFeed,
   ) {
     const p = plane;
     this.routes = [
@@ -202,7 +211,15 @@ export class AdminServer {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
     if (req.method === 'GET' && path === '/healthz') return this.send(res, 200, { ok: true });
-    if (!tokenMatches(req.headers.authorization, this.token)) {
+    if (req.method === 'GET' && (path === '/' || path.startsWith('/assets/'))) {
+      const asset = await dashboardAsset(path);
+      if (asset) {
+        res.writeHead(200, asset.headers);
+        return void res.end(asset.body);
+      }
+    }
+    const caller = callerOf(req.headers.authorization, this.tokens);
+    if (caller === undefined) {
       return this.send(
         res,
         401,
@@ -215,6 +232,8 @@ export class AdminServer {
       res.writeHead(200, { 'content-type': this.prometheus.contentType, 'cache-control': 'no-store' });
       return void res.end(text);
     }
+    if (req.method === 'GET' && path === '/v1/events') return this.stream(req, res);
+    if (req.method === 'GET' && path === '/v1/session') return this.send(res, 200, { name: caller });
     try {
       let pathMatched = false;
       for (const route of this.routes) {
@@ -223,7 +242,7 @@ export class AdminServer {
         pathMatched = true;
         if (route.method !== req.method) continue;
         const actor = req.headers['x-onebox-actor'];
-        const by = typeof actor === 'string' && /^[\w.@:-]{1,64}$/.test(actor) ? actor : 'admin API';
+        const by = typeof actor === 'string' && /^[\w.@:-]{1,64}$/.test(actor) ? `${caller} (${actor})` : caller;
         const result = await route.handler(m.slice(1), { body: () => readJson(req), query: url.searchParams, by });
         return this.send(res, route.method === 'POST' && /\/(versions|releases)$/.test(path) ? 201 : 200, result);
       }
@@ -237,6 +256,20 @@ export class AdminServer {
         return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
       throw err;
     }
+  }
+
+  /** Server-Sent Events from the live feed until the client goes away (or falls too far behind). */
+  private stream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
+    const unsubscribe = this.feed.subscribe((text) => {
+      if (res.writableLength > MAX_STREAM_BACKLOG) return void res.destroy();
+      res.write(text);
+    });
+    res.on('close', unsubscribe);
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {

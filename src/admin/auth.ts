@@ -1,14 +1,24 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
+/** An admin bearer token and who holds it, as the history names them. */
+export interface NamedToken {
+  readonly name: string;
+  readonly token: string;
+}
+
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
- * Constant-time bearer token check. Comparing digests keeps the time independent of
- * where the strings differ and of their lengths.
+ * The name of the token the request carries, else undefined. Compared in constant time:
+ * digests keep it independent of where the strings differ and of their lengths, and every
+ * token is compared (no early exit), so the time does not tell which one nearly matched.
  */
-export function tokenMatches(authorization: string | undefined, token: string): boolean {
-  if (!authorization || !authorization.startsWith('Bearer ')) return false;
-  return timingSafeEqual(digest(authorization.slice(7).trim()), digest(token));
+export function callerOf(authorization: string | undefined, tokens: readonly NamedToken[]): string | undefined {
+  if (!authorization || !authorization.startsWith('Bearer ')) return undefined;
+  const given = digest(authorization.slice(7).trim());
+  let name: string | undefined;
+  for (const t of tokens) if (timingSafeEqual(given, digest(t.token)) && name === undefined) name = t.name;
+  return name;
 }
 
 export function generateToken(): string {

@@ -53,6 +53,8 @@ export interface DeploymentView extends DeploymentRecord {
   readonly holdRemainingMs: number;
   /** The gate on the current step's window, while a step holds. */
   readonly gate: GateVerdict | undefined;
+  /** The gate's parts: alarms, and the judge while both versions serve (absent: off or not applicable). */
+  readonly gateParts: { alarms: GateVerdict; judge: GateVerdict | undefined } | undefined;
   /** Blast radius so far: distinct users the new version served, of all active users. */
   readonly exposure: Exposure | undefined;
 }
@@ -315,6 +317,7 @@ export class ControlPlane {
       plan: describePlan(s.plan),
       holdRemainingMs: holdRemainingMs(s, this.clock.now()),
       gate: this.controller.gate(record),
+      gateParts: this.controller.gateParts(record),
       exposure: this.controller.exposure(record),
     };
   }

@@ -9,7 +9,8 @@ import { MetricsRecorder } from '../metrics/recorder.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
 import { StateStore } from '../store/state-store.js';
-import { resolveAdminToken } from './admin-token.js';
+import { resolveAdminTokens } from './admin-token.js';
+import { LiveFeed } from '../admin/live-feed.js';
 import { ControlPlane } from './control-plane.js';
 import { Controller, type ControllerDeps } from '../controller/controller.js';
 import { runHook, type HookRunner } from '../controller/hook-runner.js';
@@ -25,6 +26,8 @@ export interface RunningOnebox {
   readonly plane: ControlPlane;
   readonly controller: Controller;
   readonly metrics: MetricsRecorder;
+  /** What the dashboard's event stream sends. */
+  readonly feed: LiveFeed;
   close(): Promise<void>;
 }
 
@@ -39,6 +42,8 @@ export interface StartOptions {
   readonly onError?: ControllerDeps['onError'];
   /** Where handler processes' stdout/stderr go. Default: this process's. */
   readonly handlerOutput?: 'inherit' | 'ignore';
+  /** How often the dashboard's live charts get a point, ms. Default 1000. */
+  readonly feedIntervalMs?: number;
 }
 
 function splitListen(listen: string): { host: string; port: number } {
@@ -52,7 +57,7 @@ const urlOf = (host: string, port: number): string => `http://${host.includes(':
 export async function startOnebox(config: OneboxConfig, options: StartOptions = {}): Promise<RunningOnebox> {
   const clock = options.clock ?? systemClock;
   const adminAt = splitListen(config.admin.listen);
-  const adminToken = resolveAdminToken(config.admin.token, adminAt.host, options.tokenDir ?? config.state.dir);
+  const adminTokens = resolveAdminTokens(config.admin, adminAt.host, options.tokenDir ?? config.state.dir);
   const db = openDatabase(join(config.state.dir, 'state.db'));
   const store = new StateStore(db, clock);
   store.ensureComponents(config.components.map((c) => c.name));
@@ -88,6 +93,13 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
   rebuild();
   const deployments = new DeploymentStore(db, store);
+  const feed: LiveFeed = new LiveFeed({
+    metrics,
+    // Called only once the admin server runs, after `plane` exists.
+    status: () => ({ components: plane.status(), fallbacks: metrics.snapshot().fallbacks }),
+    // Wall time even under a test's clock: the charts show real traffic per real second.
+    clock: systemClock,
+  });
   const controller = new Controller({
     deployments,
     state: store,
@@ -95,7 +107,10 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     clock,
     onAliasChange: rebuild,
     runHook: options.runHook ?? runHook,
-    onEvent: options.onEvent,
+    onEvent: (e) => {
+      options.onEvent?.(e);
+      feed.deploymentEvent(e);
+    },
     onError: options.onError,
   });
   const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
@@ -112,8 +127,9 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const admin = new AdminServer(
     plane,
     metrics,
-    adminToken,
+    adminTokens,
     prometheusRegistry(metrics, () => store.aliasRoutings()),
+    feed,
   );
   const gatewayAt = splitListen(config.gateway.listen);
   const g = await gateway.listen(gatewayAt.port, gatewayAt.host);
@@ -126,6 +142,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     throw err;
   }
 
+  feed.start(options.feedIntervalMs ?? 1000);
   if (options.manualTicks) controller.resume();
   else controller.start(config.controller.interval);
 
@@ -133,11 +150,13 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     controller,
     gatewayUrl: urlOf(g.host, g.port),
     adminUrl: urlOf(a.host, a.port),
-    adminToken,
+    adminToken: adminTokens[0]!.token,
     plane,
     metrics,
+    feed,
     async close() {
       await controller.stop();
+      feed.stop();
       shadows.close();
       await Promise.all([gateway.close(), admin.close()]);
       await Promise.all([...pools.values()].map((p) => p.destroy()));

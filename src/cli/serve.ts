@@ -55,6 +55,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   console.log(`onebox gateway  ${running.gatewayUrl}`);
   console.log(`onebox admin    ${running.adminUrl}  (token: ${running.adminToken.slice(0, 4)}…; the CLI finds it)`);
+  console.log(`onebox dashboard ${running.adminUrl}/  (sign in with an admin token)`);
   if (opts.sample) {
     console.log('\nSample: component "web" at /, live alias v1 with v2 at 20% (sticky per user).');
     const check = await checkStickiness(running.gatewayUrl, 1000, 5);

@@ -43,7 +43,9 @@ export function formatIssues(input: unknown, issues: readonly z.core.$ZodIssue[]
       return `${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}: unknown field`;
     }
     const where = pathText(issue.path) || '(top level)';
-    return `${where} = ${describe(valueAt(input, issue.path))}: ${issue.message}`;
+    // A token is a secret: the message names the field, never its value.
+    const value = issue.path.at(-1) === 'token' ? '(hidden)' : describe(valueAt(input, issue.path));
+    return `${where} = ${value}: ${issue.message}`;
   });
 }
 

@@ -93,6 +93,9 @@ export const deploymentDefaults = z
   })
   .strict();
 
+/** The name of the single `admin.token` (or its default) in the history. */
+export const ADMIN_TOKEN_NAME = 'admin';
+
 const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** `host:port`; port 0 picks a free port. */
@@ -156,8 +159,44 @@ export const configSchema = z
          * random token written to <state.dir>/admin-token (loopback only).
          */
         token: z.string().min(16, 'a token needs at least 16 characters').optional(),
+        /**
+         * More bearer tokens, each with a name that the history records as who acted
+         * ("paused by alice"). The single token above (or its default) is named "admin".
+         * Default: none.
+         */
+        tokens: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[\w.@-]{1,64}$/, 'expected 1-64 letters, digits, or . _ @ -'),
+                token: z.string().min(16, 'a token needs at least 16 characters'),
+              })
+              .strict(),
+          )
+          .default([]),
       })
       .strict()
+      .superRefine((admin, ctx) => {
+        const names = new Map<string, number>(admin.token ? [[ADMIN_TOKEN_NAME, -1]] : []);
+        const secrets = new Map<string, number>(admin.token ? [[admin.token, -1]] : []);
+        const where = (i: number | undefined): string => (i === -1 ? 'admin.token' : `admin.tokens[${i}]`);
+        admin.tokens.forEach((t, i) => {
+          if (names.has(t.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['tokens', i, 'name'],
+              message: `same name as ${where(names.get(t.name))}`,
+            });
+          if (secrets.has(t.token))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['tokens', i, 'token'],
+              message: `same token as ${where(secrets.get(t.token))}`,
+            });
+          names.set(t.name, i);
+          secrets.set(t.token, i);
+        });
+      })
       .prefault({}),
     state: z
       .object({

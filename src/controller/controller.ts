@@ -212,6 +212,13 @@ export class Controller {
    * judge comparing it with the stable version in the same window.
    */
   gate(record: DeploymentRecord): GateVerdict | undefined {
+    const parts = this.gateParts(record);
+    if (!parts) return undefined;
+    return parts.judge ? combineVerdicts([parts.alarms, parts.judge]) : parts.alarms;
+  }
+
+  /** The gate's two parts, each with its own verdict (`judge` absent while it does not apply). */
+  gateParts(record: DeploymentRecord): { alarms: GateVerdict; judge: GateVerdict | undefined } | undefined {
     const s = record.state;
     if (!['in-progress', 'baking', 'paused', 'after-hook'].includes(s.status)) return undefined;
     const mark = this.currentMark(record);
@@ -219,9 +226,10 @@ export class Controller {
     const label = `v${s.toVersion}`;
     const alarms = evaluateAlarms(record.gates.alarms, fresh, label);
     const settings = record.gates.judge;
-    if (!settings || s.weightBp <= 0 || s.weightBp >= BUCKETS) return alarms;
+    if (!settings || s.weightBp <= 0 || s.weightBp >= BUCKETS) return { alarms, judge: undefined };
     const stable = this.deps.metrics.forVersion(s.component, s.fromVersion).since(mark?.stable);
-    return combineVerdicts([alarms, judge(fresh, stable, settings, label)]);
+    const { result, sentence } = judge(fresh, stable, settings, label);
+    return { alarms, judge: { result, sentence } };
   }
 
   /**

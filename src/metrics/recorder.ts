@@ -20,6 +20,11 @@ export class MetricsRecorder {
     return m;
   }
 
+  /** Every version seen so far, of every component. */
+  *all(): IterableIterator<VersionMetrics> {
+    for (const byNumber of this.versions.values()) yield* byNumber.values();
+  }
+
   private trackersOf(component: string): ExposureTracker[] {
     let list = this.exposure.get(component);
     if (!list) this.exposure.set(component, (list = []));

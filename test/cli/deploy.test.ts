@@ -102,7 +102,7 @@ describe('onebox deploy / release / status / history / controls', () => {
     expect((await statusOf('backend')).alias).toMatchObject({ version: 2 });
     expect((await statusOf('frontend')).alias).toMatchObject({ version: 2 });
     const history = (await cli('history')).stdout;
-    expect(history).toMatch(/by \S+@cli/);
+    expect(history).toMatch(/by admin \(\S+@cli\)/);
     expect(history).toMatch(/backend v1 -> v2: succeeded/);
     expect(history).toMatch(/frontend v2: 20% of users on v2; baking for 1s while gates watch \(step 1 of 2\)/);
   });
@@ -113,7 +113,7 @@ describe('onebox deploy / release / status / history / controls', () => {
     expect((await cli('resume', 'backend')).stdout).toMatch(/backend: in-progress, v3 at 10%/);
     expect((await cli('promote', 'backend')).stdout).toMatch(/v3 at 50%/);
     expect((await cli('rollback', 'backend')).stdout).toMatch(
-      /backend: rolled-back \(rolled back by \S+@cli\), v3 at 0%/,
+      /backend: rolled-back \(rolled back by admin \(\S+@cli\)\), v3 at 0%/,
     );
     expect((await statusOf('backend')).alias).toMatchObject({ version: 2 });
   });

@@ -32,5 +32,18 @@ describe('onebox serve --sample (the quick start)', () => {
     // The CLI finds the sample's token in .onebox/ without being told.
     const status = await runCli(['status', '--admin-url', serve.adminUrl], { cwd: dir });
     expect(status.stdout).toContain('web (/)  live -> v1 80%, v2 20% (sticky)');
+    // The dashboard, served by the built CLI from dist/ with its vendored chart module.
+    const dashboard = /onebox dashboard (\S+)/.exec(serve.output())![1]!;
+    expect(dashboard).toBe(`${serve.adminUrl}/`);
+    for (const [path, type] of [
+      ['', 'text/html'],
+      ['assets/app.js', 'text/javascript'],
+      ['assets/vendor/uplot.js', 'text/javascript'],
+    ] as const) {
+      const page = await request(`${dashboard}${path}`);
+      expect(page.statusCode, path).toBe(200);
+      expect(String(page.headers['content-type'])).toContain(type);
+      await page.body.dump();
+    }
   });
 });
