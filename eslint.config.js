@@ -15,4 +15,13 @@ export default tseslint.config(
     files: ['src/admin/dashboard/**/*.js'],
     languageOptions: { globals: globals.browser },
   },
+  {
+    // The demo app: browser code, and Lambda handlers on Node (fetch is a global there).
+    files: ['examples/demo/src/web/browser.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ['examples/demo/**/*.{js,mjs}'],
+    languageOptions: { globals: globals.node },
+  },
 );

@@ -59,6 +59,7 @@ export const judgeSchema = z
     rankAlpha: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.rankAlpha),
     minSuperiority: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.minSuperiority),
     minMedianRatio: z.number().min(1).default(DEFAULT_JUDGE.minMedianRatio),
+    minMedianShiftMs: z.number().min(0).default(DEFAULT_JUDGE.minMedianShiftMs),
   })
   .strict();
 

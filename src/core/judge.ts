@@ -35,9 +35,11 @@ export interface JudgeSettings {
   readonly minSuperiority: number;
   /**
    * ... and the new median at least this many times the stable one: a shift too small to
-   * matter to a user (say 1.8 ms against 1.7 ms) is not a reason to roll back. Default 1.1.
+   * matter to a user is not a reason to roll back. Default 1.1 ...
    */
   readonly minMedianRatio: number;
+  /** ... and at least this many ms above it (0.6 ms against 0.5 ms is 20% but nothing to a user). Default 1. */
+  readonly minMedianShiftMs: number;
 }
 
 export const DEFAULT_JUDGE: JudgeSettings = {
@@ -52,6 +54,7 @@ export const DEFAULT_JUDGE: JudgeSettings = {
   rankAlpha: 0.0001,
   minSuperiority: 0.6,
   minMedianRatio: 1.1,
+  minMedianShiftMs: 1,
 };
 
 export interface JudgeFinding {
@@ -168,7 +171,8 @@ export function judgeRank(fresh: Arm, stable: Arm, s: JudgeSettings, label: stri
   const slower =
     t.pGreater < s.rankAlpha &&
     t.superiority >= s.minSuperiority &&
-    freshMedianUs >= stableMedianUs * s.minMedianRatio;
+    freshMedianUs >= stableMedianUs * s.minMedianRatio &&
+    freshMedianUs - stableMedianUs >= s.minMedianShiftMs * 1000;
   const p = t.pGreater < 0.001 ? 'p < 0.001' : `p = ${t.pGreater.toFixed(3)}`;
   return {
     check: 'latency-rank',
