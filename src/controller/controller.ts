@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  isActive,
   BUCKETS,
   combineVerdicts,
   createDeployment,
@@ -175,7 +176,9 @@ export class Controller {
 
   /** One evaluation of every active deployment against its gates and clock. */
   tick(): void {
-    for (const record of this.deps.deployments.active()) {
+    for (const { id } of this.deps.deployments.active()) {
+      // Read afresh: an earlier deployment of this tick may have started this one (`after`).
+      const record = this.deps.deployments.get(id);
       const gate = this.gate(record);
       const windowStartedAt = this.currentMark(record)?.at ?? this.startedAt;
       const after = gate ? this.apply(record, { kind: 'tick', gate, windowStartedAt }) : record;
@@ -200,7 +203,7 @@ export class Controller {
     }
     if (!tracker) return;
     this.deps.deployments.saveExposure(record.id, exposureOf(tracker, this.carried.get(record.id)));
-    if (!flowing) {
+    if (!isActive(s.status)) {
       this.deps.metrics.stopExposure(s.component, record.id);
       this.carried.delete(record.id);
     }

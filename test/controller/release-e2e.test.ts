@@ -113,6 +113,9 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     expect(status.frontend!.alias).toMatchObject({ version: 2, additional: undefined });
     expect(status.backend!.deployment!.state.status).toBe('succeeded');
     expect(status.frontend!.deployment!.state.status).toBe('succeeded');
+    // The frontend started in the tick that ended the backend: its users were counted from then on, exactly.
+    expect(status.frontend!.deployment!.exposure).toMatchObject({ exact: true });
+    expect(status.frontend!.deployment!.exposure!.usersOnNew).toBeGreaterThan(0);
 
     const [release] = onebox.plane.history(1);
     const backendEvents = release!.deployments.find((d) => d.state.component === 'backend')!.events;
