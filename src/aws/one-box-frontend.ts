@@ -179,6 +179,11 @@ function acknowledgeProviderInternals(provider: cr.Provider, handlers: lambda.Fu
   );
   acknowledge(
     provider,
+    'AwsSolutions-IAM5[Resource::*]',
+    "Step Functions' log delivery actions (logs:CreateLogDelivery and the like) take no resource but *",
+  );
+  acknowledge(
+    provider,
     'AwsSolutions-SF2',
     "X-Ray tracing of the Provider framework's waiter is not configurable; it logs ALL events",
   );
