@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -26,6 +28,7 @@ function logicalIdOf(resources: Resources, type: string, pathPart: string, templ
 describe('ProdOneBoxApp (the seed architecture)', () => {
   let template: Template;
   let resources: Resources;
+  let assemblyDir: string;
   const id = (type: string, part: string) => logicalIdOf(resources, type, part, template);
   const dependsOn = (logicalId: string) => resources[logicalId]!.DependsOn ?? [];
 
@@ -39,6 +42,7 @@ describe('ProdOneBoxApp (the seed architecture)', () => {
     });
     template = Template.fromStack(stack);
     resources = template.toJSON().Resources as Resources;
+    assemblyDir = app.synth().directory;
   });
 
   it('backend: a live alias shifted by CodeDeploy (linear 10%/min) with auto-rollback on alarms', () => {
@@ -204,6 +208,12 @@ describe('ProdOneBoxApp (the seed architecture)', () => {
   it('KeyValueStore starts at 20% with the default seed', () => {
     const kvs = resources[id('AWS::CloudFront::KeyValueStore', 'EdgeSplit')]!.Properties!;
     expect(kvs['ImportSource']).toMatchObject({ SourceType: 'S3' });
+    // The imported file is an asset of the cloud assembly.
+    const imports = readdirSync(assemblyDir)
+      .filter((f) => f.startsWith('asset.') && f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(assemblyDir, f), 'utf8')) as { data?: { key: string; value: string }[] })
+      .filter((j) => j.data);
+    expect(imports).toEqual([{ data: [{ key: 'onebox', value: '{"percent":20,"seed":"onebox"}' }] }]);
   });
 
   it('cache key includes the partition header and no cookie; /api goes to the backend uncached', () => {
