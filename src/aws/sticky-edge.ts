@@ -87,7 +87,7 @@ export class StickyEdge extends Construct {
     const identityHeader = props.identityHeader ?? '';
     if (identityHeader !== '') checkHeader(identityHeader, 'identityHeader');
     const kvsKey = props.kvsKey ?? DEFAULT_KVS_KEY;
-    if (!/^[A-Za-z0-9_.\-]{1,512}$/.test(kvsKey))
+    if (!/^[A-Za-z0-9_.-]{1,512}$/.test(kvsKey))
       throw invalid(`kvsKey must be 1 to 512 letters, digits, _ . or -, got "${kvsKey}"`);
     const cookieMaxAge = props.cookieMaxAge?.toSeconds() ?? DEFAULT_COOKIE_MAX_AGE_SECONDS;
     if (!Number.isInteger(cookieMaxAge) || cookieMaxAge < 1) {

@@ -17,6 +17,18 @@ const fnProps = (): lambda.FunctionProps => ({
   code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 })'),
 });
 
+/** The parts of a DistributionConfig these tests read. */
+interface Dist {
+  DefaultCacheBehavior: {
+    FunctionAssociations: unknown[];
+    LambdaFunctionAssociations: { EventType: string; IncludeBody?: boolean; LambdaFunctionARN: { Ref: string } }[];
+    ViewerProtocolPolicy: string;
+    CachePolicyId: unknown;
+  };
+  CacheBehaviors: { PathPattern: string; CachePolicyId: unknown; TargetOriginId: string }[];
+  Origins: { Id: string; DomainName: { 'Fn::Join': [string, unknown[]] }; OriginCustomHeaders?: unknown[] }[];
+}
+
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 
 function logicalIdOf(resources: Resources, type: string, pathPart: string, template: Template): string {
@@ -165,7 +177,7 @@ describe('ProdOneBoxApp (the seed architecture)', () => {
   it('edge: viewer-request and viewer-response CloudFront Functions, origin-response and shadow Lambda@Edge', () => {
     const dist = resources[id('AWS::CloudFront::Distribution', 'EdgeDistribution')]!.Properties![
       'DistributionConfig'
-    ] as Record<string, any>;
+    ] as Dist;
     const behavior = dist['DefaultCacheBehavior'];
     const viewerRequest = id('AWS::CloudFront::Function', 'EdgeViewerRequest');
     const viewerResponse = id('AWS::CloudFront::Function', 'EdgeViewerResponse');
@@ -184,7 +196,7 @@ describe('ProdOneBoxApp (the seed architecture)', () => {
     expect(edge[1]!.IncludeBody).toBe(false); // GET, HEAD and OPTIONS only
     expect(behavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     // The regular partition is the default origin; the one-box is chosen by the function.
-    const origin = dist['Origins'][0];
+    const origin = dist['Origins'][0]!;
     expect(origin.DomainName['Fn::Join'][1][0]).toEqual({
       Ref: id('AWS::ApiGatewayV2::Api', 'FrontendRegularHttpApi'),
     });
@@ -228,22 +240,22 @@ describe('ProdOneBoxApp (the seed architecture)', () => {
     });
     const dist = resources[id('AWS::CloudFront::Distribution', 'EdgeDistribution')]!.Properties![
       'DistributionConfig'
-    ] as Record<string, any>;
+    ] as Dist;
     expect(dist['DefaultCacheBehavior'].CachePolicyId).toEqual({
       Ref: id('AWS::CloudFront::CachePolicy', 'EdgeCachePolicy'),
     });
-    const api = dist['CacheBehaviors'].find((b: { PathPattern: string }) => b.PathPattern === '/api/*');
+    const api = dist['CacheBehaviors'].find((b) => b.PathPattern === '/api/*')!;
     expect(api.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // CachingDisabled
-    const backendOrigin = dist['Origins'].find((o: { Id: string }) => o.Id === api.TargetOriginId);
+    const backendOrigin = dist['Origins'].find((o) => o.Id === api.TargetOriginId)!;
     expect(backendOrigin.DomainName['Fn::Join'][1][0]).toEqual({ Ref: id('AWS::ApiGatewayV2::Api', 'BackendHttpApi') });
   });
 
   it('shadow: every frontend origin names the worker, which drops late copies instead of retrying', () => {
     const dist = resources[id('AWS::CloudFront::Distribution', 'EdgeDistribution')]!.Properties![
       'DistributionConfig'
-    ] as Record<string, any>;
+    ] as Dist;
     const worker = id('AWS::Lambda::Function', 'ShadowWorker');
-    expect(dist['Origins'][0].OriginCustomHeaders).toEqual([
+    expect(dist['Origins'][0]!.OriginCustomHeaders).toEqual([
       { HeaderName: 'x-onebox-shadow-target', HeaderValue: { 'Fn::GetAtt': [worker, 'Arn'] } },
     ]);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {

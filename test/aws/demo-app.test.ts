@@ -22,8 +22,9 @@ describe('examples/demo/cdk', () => {
     const { stderr } = await run('npx', ['cdk', 'synth', '--no-notices', '--quiet', '--output', out], { cwd, env });
     expect(stderr).not.toMatch(/^ERROR/m);
     const report = JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { summary: { status: string }; violations: { ruleName: string; severity: string }[] }[];
+      pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity: string }[] }[];
     };
+    expect(report.pluginReports.map((p) => [p.pluginName, p.conclusion])).toEqual([['AwsSolutions', 'success']]);
     const errors = report.pluginReports.flatMap((p) => p.violations).filter((v) => v.severity === 'error');
     expect(errors).toEqual([]);
     const template = JSON.parse(readFileSync(join(out, 'OneboxDemo.template.json'), 'utf8')) as {
