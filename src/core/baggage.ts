@@ -17,7 +17,10 @@ function keyOf(member: string): string {
 /** The decoded onebox-uid value, or undefined when absent or malformed. */
 export function readBaggageIdentity(header: string | undefined): string | undefined {
   if (!header || header.length > MAX_BAGGAGE_BYTES || header.indexOf(BAGGAGE_KEY) === -1) return undefined;
-  for (const member of header.split(',')) {
+  // An index loop, not for-of: CloudFront Functions run this too and lack for-of.
+  const members = header.split(',');
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i]!;
     if (keyOf(member) !== BAGGAGE_KEY) continue;
     const eq = member.indexOf('=');
     if (eq === -1) return undefined;

@@ -25,5 +25,5 @@ export function privateCacheControl(existing: string | undefined): string {
     .map((d) => d.trim())
     .filter((d) => d !== '' && !SHARED_ONLY.test(d.split('=')[0]!.trim()));
   if (directives.some((d) => /^(private|no-store)$/i.test(d))) return directives.join(', ');
-  return ['private', ...directives].join(', ');
+  return ['private'].concat(directives).join(', '); // no spread: CloudFront Functions run this too
 }

@@ -9,8 +9,9 @@
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
-export function murmur3(text: string, seed = 0): number {
-  let h = seed >>> 0;
+export function murmur3(text: string, seed?: number): number {
+  // No default parameter: CloudFront Functions (ES 5.1 plus a few ES 6 features) lack them.
+  let h = (seed === undefined ? 0 : seed) >>> 0;
   let block = 0; // up to 4 pending bytes, little-endian
   let filled = 0; // bits of `block` already used: 0, 8, 16 or 24
   let length = 0;

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { bucketOf, BUCKETS, normalizeEndpoint } from '../core/index.js';
+import { bucketOf, BUCKETS, normalizeEndpoint, shadowSeed } from '../core/index.js';
 import type { ShadowPolicy } from './policy.js';
 import type { CapturedResponse, ShadowReport } from './report.js';
 
@@ -25,7 +25,7 @@ export class ShadowRuntime {
     readonly report: ShadowReport,
   ) {
     this.shareBp = Math.round(policy.share * BUCKETS);
-    this.seed = `shadow:${component}@${policy.version}`;
+    this.seed = shadowSeed(component, policy.version);
     this.methods = new Set(policy.methods);
     this.dropped = new Set(policy.dropHeaders);
   }

@@ -1,10 +1,7 @@
 import { z } from 'zod';
+import { DEFAULT_DROPPED_HEADERS, DEFAULT_SHADOW_BODY_CAP_BYTES, SAFE_METHODS } from '../core/shadow/defaults.js';
 
-/** Methods mirrored unless others are allowed explicitly: the ones without side effects. */
-export const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
-
-/** Headers never sent to the shadow unless kept explicitly: credentials. */
-export const DEFAULT_DROPPED_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+export { DEFAULT_DROPPED_HEADERS, SAFE_METHODS };
 
 /** Response headers that differ on every answer and are not compared by default. */
 export const DEFAULT_IGNORED_HEADERS = [
@@ -52,7 +49,7 @@ export const shadowPolicyBody = z
       .int()
       .min(0)
       .max(64 * 1024 * 1024)
-      .default(1024 * 1024),
+      .default(DEFAULT_SHADOW_BODY_CAP_BYTES),
     /** Copies in flight at most; more are dropped and counted. Default 64. */
     maxInFlight: z.number().int().min(1).max(10_000).default(64),
     /** Longest wait for the shadow's answer, ms. Default 5000. */

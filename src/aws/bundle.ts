@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync, type BuildOptions } from 'esbuild';
+import { Token } from 'aws-cdk-lib';
+
+/**
+ * esbuild bundles the edge and handler code at synth time from this package's own files
+ * (TypeScript in the repo, the compiled JavaScript once installed), so the edge runs the
+ * same core code as the local gateway.
+ */
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/** Path of a bundle entry under src/aws (or dist/aws), e.g. `edge/viewer-request.cff`. */
+export function entryPath(name: string): string {
+  return join(HERE, name + EXT);
+}
+
+/** CloudFront Functions' size limit for function code. */
+export const CLOUDFRONT_FUNCTION_MAX_BYTES = 10 * 1024;
+
+/** The first line of a function that uses KeyValueStore or origin modification, as AWS requires. */
+export const CLOUDFRONT_IMPORT = "import cf from 'cloudfront';";
+
+/**
+ * JavaScript runtime 2.0 is ES 5.1 plus these (AWS: "JavaScript runtime 2.0 features for
+ * CloudFront Functions"). esbuild lowers what it can (optional chaining, `??`, object
+ * shorthand) and fails the build on what it cannot (for-of, destructuring, classes), so code
+ * the runtime would reject never reaches a template.
+ */
+const CLOUDFRONT_FUNCTIONS_SYNTAX: BuildOptions['supported'] = {
+  arrow: true,
+  'const-and-let': true,
+  'template-literal': true,
+  'rest-argument': true,
+  'async-await': true,
+  'exponent-operator': true,
+};
+
+const bodies = new Map<string, string>();
+
+/**
+ * The bundled body of a CloudFront Function entry: top-level declarations ending in a
+ * `handler` function, with no import or export left (CloudFront runs a script).
+ */
+export function cloudFrontFunctionBody(entry: string): string {
+  let body = bodies.get(entry);
+  if (body !== undefined) return body;
+  const result = buildSync({
+    entryPoints: [entryPath(entry)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es5',
+    supported: CLOUDFRONT_FUNCTIONS_SYNTAX,
+    // Whitespace and syntax only: identifiers keep their names (the runtime calls `handler`),
+    // and the code stays well under the 10 KB limit as core grows.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    charset: 'utf8',
+    logLevel: 'silent',
+  });
+  const text = result.outputFiles[0]!.text;
+  const exported = /export\s*\{\s*handler\s*\};?\s*$/;
+  if (!exported.test(text)) throw new Error(`bundle of ${entry} does not end by exporting handler`);
+  body = text.replace(exported, '\n');
+  if (/^\s*(import|export)\s/m.test(body)) throw new Error(`bundle of ${entry} still imports or exports`);
+  bodies.set(entry, body);
+  return body;
+}
+
+/**
+ * A CloudFront Function's code: the `cloudfront` import, the settings, the body. Settings
+ * may hold CDK tokens (a KeyValueStore id, an origin's domain): CloudFormation fills them in.
+ */
+export function cloudFrontFunctionCode(entry: string, settings: object): string {
+  return `${CLOUDFRONT_IMPORT}\nconst ONEBOX_SETTINGS = ${JSON.stringify(settings)};\n${cloudFrontFunctionBody(entry)}`;
+}
+
+export interface LambdaBundleOptions {
+  /** Directory to write index.mjs to. Default: a folder under the OS temp dir named by content hash. */
+  readonly outDir?: string;
+}
+
+/**
+ * Bundles a Lambda handler entry to a folder with index.mjs (handler `index.handler`).
+ * Settings are written into the code: Lambda@Edge has no environment variables, so they
+ * must be known at synth time (no CDK tokens). The AWS SDK v3 is left to the Node.js
+ * runtime, which ships it.
+ */
+export function bundleLambda(entry: string, settings: object, options: LambdaBundleOptions = {}): string {
+  const json = JSON.stringify(settings);
+  if (Token.isUnresolved(json)) {
+    throw new Error(
+      `settings of ${entry} hold a deploy-time value (${json}); Lambda code needs values known at synth time`,
+    );
+  }
+  const result = buildSync({
+    entryPoints: [entryPath(entry)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['@aws-sdk/*'],
+    banner: { js: `const ONEBOX_SETTINGS = ${json};` },
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]!.text;
+  const dir =
+    options.outDir ??
+    join(
+      tmpdir(),
+      'onebox-bundles',
+      `${entry.replace(/\W+/g, '-')}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}`,
+    );
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.mjs'), code);
+  return dir;
+}

@@ -1,0 +1,48 @@
+/**
+ * The CloudFront Functions event, as AWS documents it ("CloudFront Functions event
+ * structure"): header and cookie names are lowercase, each value is `{ value }` with an
+ * optional `multiValue` list. Only the fields onebox reads or writes are typed.
+ */
+export interface CfValue {
+  value: string;
+  multiValue?: { value: string }[];
+}
+
+export interface CfRequest {
+  method: string;
+  uri: string;
+  querystring: Record<string, CfValue>;
+  headers: Record<string, CfValue>;
+  cookies: Record<string, CfValue>;
+}
+
+export interface CfResponseCookie {
+  value: string;
+  attributes?: string;
+}
+
+export interface CfResponse {
+  statusCode: number;
+  statusDescription?: string;
+  headers: Record<string, CfValue>;
+  cookies: Record<string, CfResponseCookie>;
+}
+
+export interface CfEvent {
+  version: string;
+  context: { eventType: string; requestId?: string; distributionId?: string; distributionDomainName?: string };
+  viewer?: { ip: string };
+  request: CfRequest;
+  response?: CfResponse;
+}
+
+/** A CloudFront KeyValueStore handle: `get` rejects when the key does not exist. */
+export interface CfKeyValueStore {
+  get(key: string): Promise<string>;
+}
+
+/** The parts of the runtime's `cloudfront` module that onebox uses. */
+export interface CfModule {
+  kvs(id: string): CfKeyValueStore;
+  updateRequestOrigin(params: { domainName: string }): void;
+}

@@ -1,0 +1,123 @@
+/**
+ * Per-version metrics from a Lambda handler, in CloudWatch's embedded metric format (EMF):
+ * one JSON log line per invocation that CloudWatch turns into metrics, no API call and no
+ * agent. Each line carries the function's name and **version** as dimensions, so an alarm
+ * can watch the new version's own 5xx rate while a deployment shifts traffic (a handler
+ * that answers 500 is not a Lambda error: Lambda's Errors metric never sees it).
+ *
+ * Import it from `onebox/aws/metrics` in handler code: it needs no AWS SDK and no CDK.
+ *
+ *   export const handler = withVersionMetrics(async (event) => ({ statusCode: 200, body: 'ok' }));
+ */
+
+/** Default CloudWatch namespace of the metrics. */
+export const DEFAULT_METRICS_NAMESPACE = 'onebox';
+
+/** Metric names, as alarms refer to them. */
+export const VERSION_METRIC = {
+  /** Invocations, one per handled event. */
+  requests: 'Requests',
+  /** Invocations that threw or answered with a 5xx status. */
+  errors: 'Errors5xx',
+  /** Handler time in milliseconds. */
+  latency: 'Latency',
+} as const;
+
+/** Dimension names of every metric line. */
+export const VERSION_DIMENSIONS = ['FunctionName', 'Version'] as const;
+
+export interface MetricValue {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: 'Count' | 'Milliseconds' | 'None';
+}
+
+/** One EMF log line. */
+export function emfLine(
+  namespace: string,
+  dimensions: Readonly<Record<string, string>>,
+  metrics: readonly MetricValue[],
+  timestamp: number,
+): string {
+  const document: Record<string, unknown> = {
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: [Object.keys(dimensions)],
+          Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
+        },
+      ],
+    },
+    ...dimensions,
+  };
+  for (const m of metrics) document[m.name] = m.value;
+  return JSON.stringify(document);
+}
+
+export interface VersionMetricsOptions {
+  /** CloudWatch namespace. Default `onebox`. */
+  readonly namespace?: string;
+  /** Default: the AWS_LAMBDA_FUNCTION_NAME environment variable. */
+  readonly functionName?: string;
+  /** Default: AWS_LAMBDA_FUNCTION_VERSION (the number the alias invoked, `$LATEST` otherwise). */
+  readonly version?: string;
+  /** Add `x-onebox-version: <function>:<version>` to structured responses. Default true. */
+  readonly versionHeader?: boolean;
+  /** Where lines go. Default: stdout, which Lambda sends to CloudWatch Logs. */
+  readonly write?: (line: string) => void;
+  /** Epoch milliseconds, for the line's timestamp. Default Date.now. */
+  readonly now?: () => number;
+  /** A monotonic clock in milliseconds, for latency. Default performance.now. */
+  readonly elapsed?: () => number;
+}
+
+type Handler<E, C, R> = (event: E, context: C) => Promise<R>;
+
+function statusOf(result: unknown): number {
+  if (typeof result === 'object' && result !== null && 'statusCode' in result) {
+    const status = Number((result as { statusCode: unknown }).statusCode);
+    return Number.isFinite(status) ? status : 200;
+  }
+  // API Gateway's shorthands (a string, or an object without statusCode) answer 200.
+  return 200;
+}
+
+/** Wraps a handler: one metrics line per invocation, the version header on its answer. */
+export function withVersionMetrics<E, C, R>(
+  handler: Handler<E, C, R>,
+  options: VersionMetricsOptions = {},
+): Handler<E, C, R> {
+  const namespace = options.namespace ?? DEFAULT_METRICS_NAMESPACE;
+  const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const now = options.now ?? Date.now;
+  const elapsed = options.elapsed ?? (() => performance.now());
+  const addHeader = options.versionHeader ?? true;
+  return async (event, context) => {
+    const functionName = options.functionName ?? process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'unknown';
+    const version = options.version ?? process.env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST';
+    const started = elapsed();
+    let failed = true;
+    try {
+      const result = await handler(event, context);
+      failed = statusOf(result) >= 500;
+      if (addHeader && typeof result === 'object' && result !== null && 'statusCode' in result) {
+        const withHeaders = result as { headers?: Record<string, unknown> };
+        withHeaders.headers = { ...withHeaders.headers, 'x-onebox-version': `${functionName}:${version}` };
+      }
+      return result;
+    } finally {
+      const metrics: MetricValue[] = [
+        { name: VERSION_METRIC.requests, value: 1, unit: 'Count' },
+        { name: VERSION_METRIC.errors, value: failed ? 1 : 0, unit: 'Count' },
+        { name: VERSION_METRIC.latency, value: Math.round((elapsed() - started) * 100) / 100, unit: 'Milliseconds' },
+      ];
+      try {
+        write(emfLine(namespace, { FunctionName: functionName, Version: version }, metrics, now()));
+      } catch {
+        // Metrics never fail a request.
+      }
+    }
+  };
+}

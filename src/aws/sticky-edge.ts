@@ -1,0 +1,207 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { DEFAULT_COOKIE_MAX_AGE_SECONDS } from '../core/identity.js';
+import { invalid } from '../core/errors.js';
+import { bundleLambda, cloudFrontFunctionCode } from './bundle.js';
+import type { OriginResponseSettings } from './edge/origin-response.js';
+import { DEFAULT_KVS_KEY, PARTITION_HEADER, parseEdgeSplit } from './edge/partition.js';
+import type { ViewerRequestSettings } from './edge/viewer-request.js';
+import type { ViewerResponseSettings } from './edge/viewer-response.js';
+import { EDGE_RUNTIME } from './runtimes.js';
+import { acknowledge, acknowledgeLogsOnlyRole } from './nag.js';
+import type { ShadowMirror } from './shadow-mirror.js';
+
+export interface StickyEdgeProps {
+  /** Host name of the regular partition's origin (the distribution's default origin). */
+  readonly regularDomainName: string;
+  /** Host name of the one-box partition's origin. */
+  readonly oneBoxDomainName: string;
+  /**
+   * Share of users on the one-box when the KeyValueStore is created, percent. Default 20 (the
+   * seed's). Later changes go to the store (`aws cloudfront-keyvaluestore put-key`), not here:
+   * no code is redeployed.
+   */
+  readonly oneBoxPercent?: number;
+  /** Seed of the users' buckets when the store is created; a new seed reshuffles who comes first. Default `onebox`. */
+  readonly seed?: string;
+  /** A KeyValueStore to read the split from (it must hold `kvsKey`). Default: a new store holding `oneBoxPercent` and `seed`. */
+  readonly keyValueStore?: cloudfront.IKeyValueStore;
+  /** Key of the split, whose value is `{"percent": 20, "seed": "onebox"}`. Default `onebox`. */
+  readonly kvsKey?: string;
+  /** Lowercase header identifying users (e.g. set by your auth layer), before the cookie. Default none: the onebox-uid cookie. */
+  readonly identityHeader?: string;
+  /** Request header carrying the partition. Default `x-onebox-partition`. */
+  readonly partitionHeader?: string;
+  /** Lifetime of the identity cookie. Default 400 days (the longest browsers keep). */
+  readonly cookieMaxAge?: Duration;
+  /** Cache policy of the frontend. Default: a policy keyed on the partition header and the query string, TTLs from the origin's Cache-Control (0 without one). */
+  readonly cachePolicy?: cloudfront.ICachePolicy;
+  /** What reaches the origin. Default ALL_VIEWER_EXCEPT_HOST_HEADER (API Gateway needs its own Host). */
+  readonly originRequestPolicy?: cloudfront.IOriginRequestPolicy;
+  /** More behaviors, e.g. `/api/*` to the backend. Default none. */
+  readonly additionalBehaviors?: Record<string, cloudfront.BehaviorOptions>;
+  /** Mirror the frontend's requests to a shadow. Default none. */
+  readonly shadow?: ShadowMirror;
+  /** Anything else of the distribution (certificate, domain names, logging, web ACL). Default none. */
+  readonly distributionProps?: Omit<Partial<cloudfront.DistributionProps>, 'defaultBehavior' | 'additionalBehaviors'>;
+}
+
+const HEADER = /^[a-z0-9-]+$/;
+
+function checkHeader(name: string, field: string): void {
+  if (!HEADER.test(name)) throw invalid(`${field} must be a lowercase header name, got "${name}"`);
+}
+
+/**
+ * CloudFront in front of a one-box frontend, sticky per user, with the same bucket code and
+ * test vectors as the local gateway. Which function does what, and why:
+ *
+ * - viewer request, **CloudFront Function** (every request, sub-millisecond): identity (the
+ *   onebox-uid cookie, a configured header, or baggage), the partition from core's
+ *   chooseVersion with the split read from a KeyValueStore, the `x-onebox-partition` header
+ *   (always overwritten: a viewer cannot pick), baggage for the hops behind, and the origin:
+ *   CloudFront Functions can now change the origin (`cf.updateRequestOrigin`), so the seed's
+ *   origin-request Lambda@Edge is not needed.
+ * - viewer response, **CloudFront Function**: the cookie for a new viewer (derived from the
+ *   request id both functions see), with `Cache-Control: private` on that response.
+ * - origin response, **Lambda@Edge** (cache misses only, before caching; CloudFront Functions
+ *   do not run there): `Vary` and the `x-onebox-partition` debug header on the stored copy.
+ * - cache policy keyed on the partition header, so the cache never serves one partition's
+ *   page to the other.
+ */
+export class StickyEdge extends Construct {
+  readonly distribution: cloudfront.Distribution;
+  readonly keyValueStore: cloudfront.IKeyValueStore;
+  readonly cachePolicy: cloudfront.ICachePolicy;
+  readonly viewerRequest: cloudfront.Function;
+  readonly viewerResponse: cloudfront.Function;
+  readonly originResponse: cloudfront.experimental.EdgeFunction;
+
+  constructor(scope: Construct, id: string, props: StickyEdgeProps) {
+    super(scope, id);
+    const partitionHeader = props.partitionHeader ?? PARTITION_HEADER;
+    checkHeader(partitionHeader, 'partitionHeader');
+    const identityHeader = props.identityHeader ?? '';
+    if (identityHeader !== '') checkHeader(identityHeader, 'identityHeader');
+    const kvsKey = props.kvsKey ?? DEFAULT_KVS_KEY;
+    if (!/^[A-Za-z0-9_.-]{1,512}$/.test(kvsKey))
+      throw invalid(`kvsKey must be 1 to 512 letters, digits, _ . or -, got "${kvsKey}"`);
+    const cookieMaxAge = props.cookieMaxAge?.toSeconds() ?? DEFAULT_COOKIE_MAX_AGE_SECONDS;
+    if (!Number.isInteger(cookieMaxAge) || cookieMaxAge < 1) {
+      throw invalid(`cookieMaxAge must be a whole number of seconds above 0, got ${cookieMaxAge}`);
+    }
+
+    if (props.keyValueStore) {
+      if (props.oneBoxPercent !== undefined || props.seed !== undefined) {
+        throw invalid(
+          'oneBoxPercent and seed initialise a new KeyValueStore; with keyValueStore, put them in that store',
+        );
+      }
+      this.keyValueStore = props.keyValueStore;
+    } else {
+      const split = { percent: props.oneBoxPercent ?? 20, seed: props.seed ?? 'onebox' };
+      const problem = parseEdgeSplit(JSON.stringify(split));
+      if (typeof problem === 'string') throw invalid(`oneBoxPercent/seed ${JSON.stringify(split)}: ${problem}`);
+      this.keyValueStore = new cloudfront.KeyValueStore(this, 'Split', {
+        comment: 'onebox: share of users on the one-box, and their seed',
+        source: cloudfront.ImportSource.fromInline(
+          JSON.stringify({ data: [{ key: kvsKey, value: JSON.stringify(split) }] }),
+        ),
+      });
+    }
+
+    const viewerRequestSettings: ViewerRequestSettings = {
+      kvsId: this.keyValueStore.keyValueStoreId,
+      kvsKey,
+      oneBoxDomain: props.oneBoxDomainName,
+      partitionHeader,
+      identityHeader,
+    };
+    this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      keyValueStore: this.keyValueStore,
+      comment: 'onebox: identity, partition, origin',
+      code: cloudfront.FunctionCode.fromInline(
+        cloudFrontFunctionCode('edge/viewer-request.cff', viewerRequestSettings),
+      ),
+    });
+    const viewerResponseSettings: ViewerResponseSettings = { identityHeader, cookieMaxAgeSeconds: cookieMaxAge };
+    this.viewerResponse = new cloudfront.Function(this, 'ViewerResponse', {
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      comment: 'onebox: the identity cookie for new viewers',
+      code: cloudfront.FunctionCode.fromInline(
+        cloudFrontFunctionCode('edge/viewer-response.cff', viewerResponseSettings),
+      ),
+    });
+    const originResponseSettings: OriginResponseSettings = {
+      partitionHeader,
+      vary: identityHeader ? [partitionHeader, 'Cookie', identityHeader] : [partitionHeader, 'Cookie'],
+    };
+    this.originResponse = new cloudfront.experimental.EdgeFunction(this, 'OriginResponse', {
+      runtime: EDGE_RUNTIME,
+      code: lambda.Code.fromAsset(bundleLambda('edge/origin-response.lambda', originResponseSettings)),
+      handler: 'index.handler',
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      description: 'onebox: Vary and the partition header on stored responses',
+    });
+
+    this.cachePolicy =
+      props.cachePolicy ??
+      new cloudfront.CachePolicy(this, 'CachePolicy', {
+        comment: 'onebox: one cache entry per partition',
+        headerBehavior: cloudfront.CacheHeaderBehavior.allowList(partitionHeader),
+        queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
+        cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+        defaultTtl: Duration.seconds(0),
+        minTtl: Duration.seconds(0),
+        maxTtl: Duration.days(365),
+        enableAcceptEncodingGzip: true,
+        enableAcceptEncodingBrotli: true,
+      });
+
+    const shadow = props.shadow;
+    const originProps: origins.HttpOriginProps = {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      customHeaders: shadow?.originCustomHeaders,
+    };
+    for (const [name, value] of [
+      ['regularDomainName', props.regularDomainName],
+      ['oneBoxDomainName', props.oneBoxDomainName],
+    ] as const) {
+      if (!Token.isUnresolved(value) && !/^[a-z0-9.-]+$/i.test(value)) {
+        throw invalid(`${name} must be a host name (no scheme, no path), got "${value}"`);
+      }
+    }
+    const edgeLambdas: cloudfront.EdgeLambda[] = [
+      {
+        functionVersion: this.originResponse.currentVersion,
+        eventType: cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
+      },
+    ];
+    if (shadow) edgeLambdas.push(shadow.edgeLambda);
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'onebox: sticky one-box frontend',
+      ...props.distributionProps,
+      defaultBehavior: {
+        origin: new origins.HttpOrigin(props.regularDomainName, originProps),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        cachePolicy: this.cachePolicy,
+        originRequestPolicy: props.originRequestPolicy ?? cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        functionAssociations: [
+          { function: this.viewerRequest, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+          { function: this.viewerResponse, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE },
+        ],
+        edgeLambdas,
+      },
+      additionalBehaviors: props.additionalBehaviors,
+    });
+    acknowledgeLogsOnlyRole(this.originResponse);
+    acknowledge(this.originResponse, 'AwsSolutions-L1', 'Node.js 22 is the newest runtime Lambda@Edge runs');
+  }
+}

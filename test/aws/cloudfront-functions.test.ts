@@ -1,0 +1,279 @@
+import { runInNewContext } from 'node:vm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  chooseVersion,
+  IDENTITY_COOKIE,
+  readBaggageIdentity,
+  resolveIdentity,
+  type AliasRouting,
+} from '../../src/core/index.js';
+import { CLOUDFRONT_FUNCTION_MAX_BYTES, CLOUDFRONT_IMPORT, cloudFrontFunctionCode } from '../../src/aws/bundle.js';
+import { loadSpec } from '../core/spec-vectors.js';
+
+/**
+ * The CloudFront Function bundles run as CloudFront runs them: a script in a bare context
+ * (no require, no process, no module system), `cf` the runtime's module, the KeyValueStore
+ * a map. Events are shaped as AWS documents them ("CloudFront Functions event structure").
+ */
+const KVS_ID = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
+const ONE_BOX_DOMAIN = 'onebox123.execute-api.us-east-1.amazonaws.com';
+// AWS's example request id: letters, digits, _ - and base64 padding.
+const DOC_REQUEST_ID = 'EXAMPLEntjQpEXAMPLE_SG5Z-EXAMPLEPmPfEXAMPLEu3EqEXAMPLE==';
+
+type Handler = (event: unknown) => unknown;
+
+interface Loaded {
+  handler: Handler;
+  store: Map<string, string>;
+  origins: { domainName: string }[];
+  logs: string[];
+}
+
+function load(entry: string, settings: object): Loaded & { code: string } {
+  const code = cloudFrontFunctionCode(entry, settings);
+  const [first, ...rest] = code.split('\n');
+  // The one line a bare vm script cannot run; CloudFront requires it first.
+  expect(first).toBe(CLOUDFRONT_IMPORT);
+  const store = new Map<string, string>();
+  const origins: { domainName: string }[] = [];
+  const logs: string[] = [];
+  const cf = {
+    kvs: (id: string) => {
+      if (id !== KVS_ID) throw new Error(`unknown store ${id}`);
+      return {
+        get: async (key: string) => {
+          const value = store.get(key);
+          if (value === undefined) throw new Error(`key ${key} not found`);
+          return value;
+        },
+      };
+    },
+    updateRequestOrigin: (params: { domainName: string }) => origins.push(params),
+  };
+  const context: Record<string, unknown> = { cf, console: { log: (line: string) => logs.push(line) } };
+  runInNewContext(rest.join('\n'), context);
+  expect(typeof context['handler']).toBe('function');
+  expect(context['require']).toBeUndefined();
+  return { code, handler: context['handler'] as Handler, store, origins, logs };
+}
+
+const viewerRequestSettings = (identityHeader = '') => ({
+  kvsId: KVS_ID,
+  kvsKey: 'onebox',
+  oneBoxDomain: ONE_BOX_DOMAIN,
+  partitionHeader: 'x-onebox-partition',
+  identityHeader,
+});
+
+/** AWS's example viewer-request event, with the cookies and headers a test sets. */
+function viewerRequestEvent(opts: {
+  cookies?: Record<string, string>;
+  headers?: Record<string, string>;
+  requestId?: string;
+}) {
+  const headers: Record<string, { value: string }> = {
+    host: { value: 'video.example.com' },
+    'user-agent': { value: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)' },
+    accept: { value: 'text/html' },
+  };
+  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k] = { value: v };
+  const cookies: Record<string, { value: string }> = { loggedIn: { value: 'false' } };
+  for (const [k, v] of Object.entries(opts.cookies ?? {})) cookies[k] = { value: v };
+  return {
+    version: '1.0',
+    context: {
+      distributionDomainName: 'd111111abcdef8.cloudfront.net',
+      distributionId: 'EDFDVBD6EXAMPLE',
+      eventType: 'viewer-request',
+      requestId: opts.requestId ?? DOC_REQUEST_ID,
+    },
+    viewer: { ip: '198.51.100.11' },
+    request: {
+      method: 'GET',
+      uri: '/media/index.html',
+      querystring: {
+        ID: { value: '42' },
+        querymv: { value: 'val1', multiValue: [{ value: 'val1' }, { value: 'val2' }] },
+      },
+      headers,
+      cookies,
+    },
+  };
+}
+
+interface Req {
+  headers: Record<string, { value: string }>;
+  uri: string;
+}
+
+describe('viewer-request CloudFront Function', () => {
+  let fn: Loaded & { code: string };
+  beforeAll(() => {
+    fn = load('edge/viewer-request.cff', viewerRequestSettings('x-user-id'));
+  });
+  const setSplit = (percent: number, seed: string) => fn.store.set('onebox', JSON.stringify({ percent, seed }));
+
+  it('fits CloudFront Functions size limit and uses no syntax the runtime lacks', () => {
+    const bytes = Buffer.byteLength(fn.code);
+    expect(bytes).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
+    expect(fn.code).not.toMatch(/\?\.|\?\?|\bclass\s|for\s*\([^)]*\bof\b/);
+  });
+
+  it('sends a new viewer by the id derived from the request id, and sets baggage', async () => {
+    setSplit(100, 's');
+    fn.origins.length = 0;
+    const out = (await fn.handler(viewerRequestEvent({}))) as Req;
+    expect(out.headers['x-onebox-partition']!.value).toBe('one-box');
+    expect(readBaggageIdentity(out.headers['baggage']!.value)).toBe(
+      'EXAMPLEntjQpEXAMPLE_SG5Z-EXAMPLEPmPfEXAMPLEu3EqEXAMPLE',
+    );
+    expect(fn.origins).toEqual([{ domainName: ONE_BOX_DOMAIN }]);
+    expect(out.uri).toBe('/media/index.html');
+  });
+
+  it('keeps the regular origin at 0% and never trusts a partition header from the viewer', async () => {
+    setSplit(0, 's');
+    fn.origins.length = 0;
+    const event = viewerRequestEvent({ headers: { 'x-onebox-partition': 'one-box' } });
+    const out = (await fn.handler(event)) as Req;
+    expect(out.headers['x-onebox-partition']!.value).toBe('regular');
+    expect(fn.origins).toEqual([]);
+  });
+
+  it('keeps other baggage members', async () => {
+    setSplit(0, 's');
+    const out = (await fn.handler(
+      viewerRequestEvent({
+        cookies: { [IDENTITY_COOKIE]: 'q3Vb0-xJ2mT_kLp9ZrWc4A' },
+        headers: { baggage: 'tenant=7' },
+      }),
+    )) as Req;
+    expect(out.headers['baggage']!.value).toBe('tenant=7,onebox-uid=q3Vb0-xJ2mT_kLp9ZrWc4A');
+  });
+
+  it('fails safe to regular when the store has no split, a bad one, or the store throws', async () => {
+    for (const value of [undefined, 'not json', '{"percent":140,"seed":"s"}', '{"percent":20}']) {
+      fn.store.clear();
+      if (value !== undefined) fn.store.set('onebox', value);
+      fn.logs.length = 0;
+      fn.origins.length = 0;
+      const out = (await fn.handler(viewerRequestEvent({}))) as Req;
+      expect(out.headers['x-onebox-partition']!.value).toBe('regular');
+      expect(fn.origins).toEqual([]);
+      expect(fn.logs.length).toBe(1);
+    }
+  });
+
+  it('routes every spec vector exactly as the local gateway does (core resolveIdentity + chooseVersion)', async () => {
+    const spec = loadSpec();
+    let compared = 0;
+    for (const v of spec.buckets) {
+      for (const weightBp of [0, v.bucket, v.bucket + 1, 2000, 10_000]) {
+        if (weightBp > 10_000) continue;
+        const alias: AliasRouting = {
+          version: 1,
+          additional: { version: 2, weightBp },
+          mode: 'sticky',
+          seed: v.seed,
+        };
+        // The identity as each channel would carry it; the gateway's rules decide which one counts.
+        for (const channel of ['cookie', 'header', 'baggage'] as const) {
+          const inputs =
+            channel === 'cookie'
+              ? { cookie: `${IDENTITY_COOKIE}=${v.identity}` }
+              : channel === 'header'
+                ? { header: v.identity }
+                : { baggage: readBaggageIdentity(`onebox-uid=${encodeURIComponent(v.identity)}`) };
+          const local = resolveIdentity(inputs);
+          fn.store.set('onebox', JSON.stringify({ percent: weightBp / 100, seed: v.seed }));
+          const event = viewerRequestEvent(
+            channel === 'cookie'
+              ? { cookies: { [IDENTITY_COOKIE]: v.identity } }
+              : channel === 'header'
+                ? { headers: { 'x-user-id': v.identity } }
+                : { headers: { baggage: `onebox-uid=${encodeURIComponent(v.identity)}` } },
+          );
+          const out = (await fn.handler(event)) as Req;
+          const edgeId = readBaggageIdentity(out.headers['baggage']!.value);
+          if (local) {
+            expect(edgeId).toBe(local.id);
+            const gateway = chooseVersion(alias, local.id, () => 0).additional ? 'one-box' : 'regular';
+            expect(out.headers['x-onebox-partition']!.value, `${v.seed}:${v.identity} at ${weightBp}`).toBe(gateway);
+            compared++;
+          } else {
+            // Both engines treat the viewer as new: the edge by its request id, as the gateway by a random id.
+            expect(edgeId).toBe('EXAMPLEntjQpEXAMPLE_SG5Z-EXAMPLEPmPfEXAMPLEu3EqEXAMPLE');
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(200);
+  });
+});
+
+describe('viewer-response CloudFront Function', () => {
+  let fn: Loaded & { code: string };
+  beforeAll(() => {
+    fn = load('edge/viewer-response.cff', { identityHeader: '', cookieMaxAgeSeconds: 34_560_000 });
+  });
+
+  /** AWS's example viewer-response event. */
+  const event = (cookies: Record<string, { value: string }>, cacheControl?: string) => ({
+    version: '1.0',
+    context: {
+      distributionDomainName: 'd111111abcdef8.cloudfront.net',
+      distributionId: 'EDFDVBD6EXAMPLE',
+      eventType: 'viewer-response',
+      requestId: DOC_REQUEST_ID,
+    },
+    viewer: { ip: '198.51.100.11' },
+    request: {
+      method: 'GET',
+      uri: '/media/index.html',
+      querystring: {},
+      headers: { host: { value: 'video.example.com' } },
+      cookies,
+    },
+    response: {
+      statusCode: 200,
+      statusDescription: 'OK',
+      headers: {
+        'content-type': { value: 'text/html' },
+        ...(cacheControl ? { 'cache-control': { value: cacheControl } } : {}),
+      },
+      cookies: {},
+    },
+  });
+
+  it('fits the size limit', () => {
+    expect(Buffer.byteLength(fn.code)).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
+  });
+
+  it('gives a new viewer the id the viewer-request function routed them with, on a private response', () => {
+    const out = fn.handler(event({}, 'public, max-age=60')) as {
+      cookies: Record<string, { value: string; attributes: string }>;
+      headers: Record<string, { value: string }>;
+    };
+    expect(out.cookies[IDENTITY_COOKIE]).toEqual({
+      value: 'EXAMPLEntjQpEXAMPLE_SG5Z-EXAMPLEPmPfEXAMPLEu3EqEXAMPLE',
+      attributes: 'Path=/; Max-Age=34560000; HttpOnly; SameSite=Lax; Secure',
+    });
+    expect(out.headers['cache-control']!.value).toBe('private, max-age=60');
+  });
+
+  it('leaves a known viewer alone', () => {
+    const out = fn.handler(event({ [IDENTITY_COOKIE]: { value: 'q3Vb0-xJ2mT_kLp9ZrWc4A' } }, 'public, max-age=60')) as {
+      cookies: Record<string, unknown>;
+      headers: Record<string, { value: string }>;
+    };
+    expect(out.cookies).toEqual({});
+    expect(out.headers['cache-control']!.value).toBe('public, max-age=60');
+  });
+
+  it('replaces a malformed cookie with a new id', () => {
+    const out = fn.handler(event({ [IDENTITY_COOKIE]: { value: 'bad value!' } })) as {
+      cookies: Record<string, { value: string }>;
+    };
+    expect(out.cookies[IDENTITY_COOKIE]!.value).toBe('EXAMPLEntjQpEXAMPLE_SG5Z-EXAMPLEPmPfEXAMPLEu3EqEXAMPLE');
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { withVersionMetrics } from '../../src/aws/metrics.js';
+
+describe('withVersionMetrics (CloudWatch embedded metric format)', () => {
+  const setup = () => {
+    const lines: Record<string, unknown>[] = [];
+    let t = 0;
+    const options = {
+      functionName: 'frontend',
+      version: '7',
+      write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>),
+      now: () => 1_700_000_000_000,
+      elapsed: () => (t += 12.5),
+    };
+    return { lines, options };
+  };
+
+  it('writes one EMF line per invocation with the version as a dimension', async () => {
+    const { lines, options } = setup();
+    const handler = withVersionMetrics(async () => ({ statusCode: 200, headers: { a: 'b' }, body: 'ok' }), options);
+    const result = await handler({}, {});
+    expect(result.headers).toEqual({ a: 'b', 'x-onebox-version': 'frontend:7' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toEqual({
+      _aws: {
+        Timestamp: 1_700_000_000_000,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'onebox',
+            Dimensions: [['FunctionName', 'Version']],
+            Metrics: [
+              { Name: 'Requests', Unit: 'Count' },
+              { Name: 'Errors5xx', Unit: 'Count' },
+              { Name: 'Latency', Unit: 'Milliseconds' },
+            ],
+          },
+        ],
+      },
+      FunctionName: 'frontend',
+      Version: '7',
+      Requests: 1,
+      Errors5xx: 0,
+      Latency: 12.5,
+    });
+  });
+
+  it('counts a 5xx answer and a thrown error, and rethrows', async () => {
+    const { lines, options } = setup();
+    await withVersionMetrics(async () => ({ statusCode: 502 }), options)({}, {});
+    await expect(withVersionMetrics(async () => Promise.reject(new Error('boom')), options)({}, {})).rejects.toThrow(
+      'boom',
+    );
+    await withVersionMetrics(async () => 'plain string answers 200', options)({}, {});
+    expect(lines.map((l) => l['Errors5xx'])).toEqual([1, 1, 0]);
+  });
+
+  it('reads the function and version Lambda sets in the environment', async () => {
+    const lines: string[] = [];
+    process.env['AWS_LAMBDA_FUNCTION_NAME'] = 'api';
+    process.env['AWS_LAMBDA_FUNCTION_VERSION'] = '12';
+    await withVersionMetrics(async () => ({ statusCode: 204 }), { write: (l) => lines.push(l) })({}, {});
+    expect(JSON.parse(lines[0]!)).toMatchObject({ FunctionName: 'api', Version: '12', Requests: 1 });
+  });
+});
