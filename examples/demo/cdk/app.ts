@@ -4,8 +4,9 @@
  *
  *   cd examples/demo/cdk && npx cdk synth      # offline; `npx cdk deploy` with credentials
  *
- * Handlers come from examples/demo/dist/{frontend,backend} (entry index.handler) when the
- * demo has been built, else from the small inline handlers below, so the app always synthesizes.
+ * Handlers come from the demo shop's build, examples/demo/dist/<release>/{web,api} (run
+ * `node examples/demo/build.mjs` first; pick the release with `-c release=v2`, default v1),
+ * else from the small inline handlers below, so the app always synthesizes.
  * In your own project, import from 'onebox/aws' instead of the relative path.
  */
 import { existsSync } from 'node:fs';
@@ -35,8 +36,8 @@ const INLINE_BACKEND = `exports.handler = async (event) => ({
   body: JSON.stringify({ path: event.rawPath, version: process.env.AWS_LAMBDA_FUNCTION_VERSION, baggage: (event.headers || {}).baggage || null }),
 });`;
 
-function handlerCode(name: 'frontend' | 'backend'): lambda.Code {
-  const built = join(HERE, '..', 'dist', name);
+function handlerCode(name: 'frontend' | 'backend', release: string): lambda.Code {
+  const built = join(HERE, '..', 'dist', release, name === 'frontend' ? 'web' : 'api');
   if (existsSync(join(built, 'index.js')) || existsSync(join(built, 'index.mjs'))) return lambda.Code.fromAsset(built);
   return lambda.Code.fromInline(name === 'frontend' ? INLINE_FRONTEND : INLINE_BACKEND);
 }
@@ -49,11 +50,14 @@ export class DemoStack extends Stack {
     const fn = (name: 'frontend' | 'backend'): lambda.FunctionProps => ({
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
-      code: handlerCode(name),
+      code: handlerCode(name, String(this.node.tryGetContext('release') ?? 'v1')),
       memorySize: 512,
       description: `onebox demo ${name}`,
     });
     this.app = new ProdOneBoxApp(this, 'Demo', { backend: fn('backend'), frontend: fn('frontend') });
+    // The shop's server-side render calls the API (examples/demo/src/web/handler.js).
+    for (const partition of [this.app.frontend.oneBox, this.app.frontend.regular])
+      partition.function.addEnvironment('DEMO_API_ORIGIN', this.app.backendApi.api.apiEndpoint);
 
     // What cdk-nag flags that this demo accepts, each with its reason (the constructs
     // acknowledge their own internals).
