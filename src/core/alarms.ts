@@ -1,4 +1,5 @@
 import type { GateVerdict, WindowStats } from './gate.js';
+import { binomialLowerBound, binomialUpperTail } from './stats/binomial.js';
 
 /** Absolute thresholds on the new version's own metrics (CodeDeploy-style alarms). */
 export interface AlarmThresholds {
@@ -12,7 +13,7 @@ export interface AlarmThresholds {
   readonly minRequests: number;
   /**
    * How the error rate fires. `confident` (default): only when the rate is above the
-   * threshold with 99.9% confidence (Wilson bound), so a 1% version does not trip a 2%
+   * threshold with 99.9% confidence (an exact binomial test), so a 1% version does not trip a 2%
    * alarm by luck early in a step, while a clearly bad one fires within a few dozen
    * requests. `observed`: the observed rate, as a CloudWatch alarm on one period does.
    */
@@ -21,18 +22,8 @@ export interface AlarmThresholds {
 
 export const DEFAULT_ALARMS: AlarmThresholds = { maxErrorRate: 0.02, minRequests: 100 };
 
-/** One-sided 99.9% normal quantile. */
-const Z = 3.090232306167813;
-
-/** Wilson score lower bound of a binomial proportion. */
-export function wilsonLower(successes: number, trials: number, z = Z): number {
-  if (trials === 0) return 0;
-  const p = successes / trials;
-  const z2 = z * z;
-  const centre = p + z2 / (2 * trials);
-  const margin = z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
-  return Math.max(0, (centre - margin) / (1 + z2 / trials));
-}
+/** The alarm's confidence: it fires when errors this many or more had 0.1% chance at the threshold. */
+const ALPHA = 0.001;
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 
@@ -48,8 +39,8 @@ export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new 
       };
     }
   } else {
-    const lower = wilsonLower(s.errors, s.requests);
-    if (lower > t.maxErrorRate) {
+    if (binomialUpperTail(s.errors, s.requests, t.maxErrorRate) < ALPHA) {
+      const lower = binomialLowerBound(s.errors, s.requests, ALPHA);
       return {
         result: 'fail',
         sentence: `${label}: error rate ${pct(rate)} ${over}, above ${pct(t.maxErrorRate)} with 99.9% confidence (at least ${pct(lower)})`,

@@ -130,7 +130,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   let population: Population | undefined;
   try {
     out.say(`2. Start. onebox gateway ${onebox.gatewayUrl}, admin API ${onebox.adminUrl}`);
-    out.say(`     open ${onebox.gatewayUrl}/ to browse the shop; \`npx onebox status\` works meanwhile.`);
+    out.say(`     the shop:      ${onebox.gatewayUrl}/  (reload: you stay on one version)`);
+    out.say(`     the dashboard: ${onebox.adminUrl}/  (token ${onebox.adminToken})`);
+    out.say('     and in another terminal: npx onebox status --watch');
     const byRelease = new Map(built.map((b) => [b.release, b]));
     const publish = (release: string, component: string): number => {
       const b = byRelease.get(release)!;

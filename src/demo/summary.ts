@@ -42,8 +42,9 @@ export function formatSummary(s: DemoSummary): string {
     `Pages: ${n(p.pages)} page views by ${n(p.users)} users; ${perVersion}.`,
     `Broken pages (an asset missing, or an API answer the page cannot use): ${n(p.broken)}.` +
       (p.brokenSamples.length ? ` e.g. ${p.brokenSamples.map((x) => `${x.path}: ${x.reason}`).join('; ')}` : ''),
-    `Blast radius of v${b.version}: ${n(b.usersExposed)} users saw it, ${n(b.outsidePartition)} of them outside its ` +
-      `one-box partition (${basisPointsToPercent(b.oneBoxShareBp)} of users: ${n(b.partitionUsers)} of ${n(p.users)} here).`,
+    `Blast radius of v${b.version}: ${n(b.usersExposed)} of ${n(p.users)} users saw it ` +
+      `(${((b.usersExposed / p.users) * 100).toFixed(1)}%), ${n(b.outsidePartition)} of them outside its one-box ` +
+      `partition (${basisPointsToPercent(b.oneBoxShareBp)} of users: ${n(b.partitionUsers)} here).`,
     `Took ${formatDuration(s.elapsedMs)} at ${s.speed}x.`,
   ];
   return lines.join('\n');

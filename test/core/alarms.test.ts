@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_ALARMS,
   evaluateAlarms as evaluate,
-  wilsonLower,
   type AlarmThresholds,
 } from '../../src/core/alarms.js';
+import { binomialLowerBound, binomialUpperTail, logGamma } from '../../src/core/stats/binomial.js';
 import { combineVerdicts, type GateVerdict, type WindowStats } from '../../src/core/gate.js';
 
 const stats = (
@@ -229,10 +229,37 @@ describe('evaluateAlarms (confident rule, the default)', () => {
     expect(evaluate(t, stats(10_000, 300)).result).toBe('fail');
   });
 
-  it('uses the Wilson score bound (reference: scipy binomtest(...).proportion_ci(0.998, "wilson"))', () => {
-    // A two-sided 99.8% interval's lower end is the one-sided 99.9% bound.
-    expect(wilsonLower(30, 1000)).toBeCloseTo(0.017269440461914795, 9);
-    expect(wilsonLower(8, 40)).toBeCloseTo(0.07294177203946992, 9);
-    expect(wilsonLower(0, 100)).toBe(0);
+  it('does not fire on one error in the first request, nor on two in the first ten', () => {
+    // At a true 2% rate these happen by luck 2% and 1.6% of the time: far from 99.9% sure.
+    expect(evaluate(DEFAULT_ALARMS, stats(1, 1)).result).toBe('inconclusive');
+    expect(evaluate(DEFAULT_ALARMS, stats(10, 2)).result).toBe('inconclusive');
+    // Three of the first five is (P = 0.00008 at 2%).
+    expect(evaluate(DEFAULT_ALARMS, stats(5, 3)).sentence).toBe(
+      'new version: error rate 60.0% over 5 requests, above 2.00% with 99.9% confidence (at least 4.76%)',
+    );
+  });
+
+  it('uses exact binomial tails (reference: scipy.stats.binom.sf and beta.ppf)', () => {
+    const cases: [number, number, number, number][] = [
+      [1, 1, 0.02, 0.02],
+      [3, 5, 0.02, 7.761920000000002e-5],
+      [30, 1000, 0.02, 0.02069651867323949],
+      [8, 40, 0.02, 1.111252918016837e-6],
+      [25, 1000, 0.02, 0.15451540540056827],
+      [300, 10_000, 0.02, 1.617878396726813e-11],
+      [5, 100_000, 0.00001, 0.0036596169050561334],
+      [2100, 100_000, 0.02, 0.012768717508373975],
+    ];
+    for (const [k, n, p, expected] of cases) {
+      expect(binomialUpperTail(k, n, p) / expected).toBeCloseTo(1, 8);
+    }
+    expect(binomialUpperTail(0, 10, 0.1)).toBe(1);
+    expect(binomialUpperTail(11, 10, 0.1)).toBe(0);
+    expect(binomialLowerBound(1, 1, 0.001)).toBeCloseTo(0.001, 9);
+    expect(binomialLowerBound(3, 5, 0.001)).toBeCloseTo(0.04755189817545767, 9);
+    expect(binomialLowerBound(30, 1000, 0.001)).toBeCloseTo(0.015974628726883884, 9);
+    expect(binomialLowerBound(0, 100, 0.001)).toBe(0);
+    expect(logGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 12);
+    expect(logGamma(101)).toBeCloseTo(363.73937555556347, 9);
   });
 });
