@@ -14,9 +14,11 @@ export interface DemoConfigOptions {
 export function demoConfig(o: DemoConfigOptions): OneboxConfigInput {
   const deployment = {
     alarms: { maxErrorRate: 0.02, minRequests: 50 },
-    // With compressed time a step holds a few seconds: the judge needs fewer requests to
-    // speak, and accepts a wider margin of proof ("not worse than stable + 2%").
-    judge: { minRequests: 50, errorFloor: 0.02, minTailSample: 100 },
+    // With compressed time a step holds a few seconds, so a window has hundreds of requests,
+    // not thousands: the judge speaks on fewer, accepts a wider margin of proof ("not worse
+    // than stable + 2%"), and compares the p90 tail (beyond p99, a few hundred requests hold
+    // too few to tell anything).
+    judge: { minRequests: 50, errorFloor: 0.02, minTailSample: 100, tailQuantile: 0.9 },
     // A step that ends before its gate has enough data proceeds, as CodeDeploy does (it only
     // stops on an alarm). A production config would rather wait longer or pause.
     onInconclusive: 'proceed' as const,

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_ALARMS,
-  evaluateAlarms as evaluate,
-  type AlarmThresholds,
-} from '../../src/core/alarms.js';
+import { DEFAULT_ALARMS, evaluateAlarms as evaluate, type AlarmThresholds } from '../../src/core/alarms.js';
 import { binomialLowerBound, binomialUpperTail, logGamma } from '../../src/core/stats/binomial.js';
 import { combineVerdicts, type GateVerdict, type WindowStats } from '../../src/core/gate.js';
 
