@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.onebox/', 'coverage/', '**/cdk.out/'] },
+  { ignores: ['dist/', 'node_modules/', '.onebox/', 'coverage/', '**/cdk.out/', 'examples/demo/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

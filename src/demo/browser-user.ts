@@ -8,14 +8,17 @@ export interface PageView {
   readonly version: number | undefined;
   /** ok; error: the page itself failed (5xx); broken: it rendered but could not complete. */
   readonly outcome: 'ok' | 'error' | 'broken';
-  /** Why, for error and broken pages. */
+  /** Why, for error and broken pages, and for a reload. */
   readonly reason?: string;
+  /** The page reloaded itself once because an asset was gone (its skew guard). */
+  readonly reloaded?: boolean;
   readonly ms: number;
 }
 
 const ASSET_REF = /(?:src|href)="(\/assets\/[^"]+)"/g;
 const API_REF = /data-api="([^"]+)"/;
 const NEEDS_REF = /data-needs="([^"]*)"/;
+const SKEW_GUARD = 'data-skew-guard="reload-once"';
 
 /** The component:version pair the gateway reports, as a number for `component`. */
 function versionOf(header: string | string[] | undefined, component: string): number | undefined {
@@ -54,17 +57,27 @@ export class BrowserUser {
     return { status: res.statusCode, body, version: versionOf(res.headers['x-onebox-version'], this.frontend) };
   }
 
+  /**
+   * Loads a page. When an asset is gone and the page has a skew guard (an inline script that
+   * reloads once on an asset error), the page is loaded again, as the browser would.
+   */
   async view(path: string): Promise<PageView> {
+    const first = await this.load(path);
+    if (first.view.outcome !== 'broken' || !first.guarded) return first.view;
+    const again = await this.load(path);
+    return { ...again.view, reloaded: true, reason: again.view.reason ?? `reloaded: ${first.view.reason}` };
+  }
+
+  private async load(path: string): Promise<{ view: PageView; guarded: boolean }> {
     const started = performance.now();
-    const done = (outcome: PageView['outcome'], version: number | undefined, reason?: string): PageView => ({
-      path,
-      version,
-      outcome,
-      ...(reason ? { reason } : {}),
-      ms: performance.now() - started,
+    let guarded = false;
+    const done = (outcome: PageView['outcome'], version: number | undefined, reason?: string) => ({
+      view: { path, version, outcome, ...(reason ? { reason } : {}), ms: performance.now() - started },
+      guarded,
     });
     const page = await this.get(path, 'text/html');
     if (page.status >= 500) return done('error', page.version, `the page answered ${page.status}`);
+    guarded = page.body.includes(SKEW_GUARD);
     const assets = [...page.body.matchAll(ASSET_REF)].map((m) => m[1]!).filter((a) => !this.cachedAssets.has(a));
     const fetched = await Promise.all(assets.map(async (a) => ({ a, r: await this.get(a, '*/*') })));
     for (const { a, r } of fetched) {

@@ -26,6 +26,8 @@ export interface PopulationReport {
   readonly byVersion: ReadonlyMap<number, VersionPages>;
   readonly broken: number;
   readonly errors: number;
+  /** Pages that reloaded once (skew guard) because an asset vanished mid-load, with why. */
+  readonly reloads: readonly PageView[];
   /** A few broken pages, with why. */
   readonly brokenSamples: readonly PageView[];
   /** Identities of the users who got at least one page from each version. */
@@ -43,6 +45,7 @@ export class Population {
   private readonly byVersion = new Map<number, VersionPages>();
   private readonly usersByVersion = new Map<number, Set<string>>();
   private readonly brokenSamples: PageView[] = [];
+  private readonly reloads: PageView[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
   private pages = 0;
@@ -96,6 +99,7 @@ export class Population {
   private record(user: BrowserUser, view: PageView): void {
     this.pages++;
     if (view.outcome === 'error') this.errors++;
+    if (view.reloaded) this.reloads.push(view);
     if (view.outcome === 'broken') {
       this.broken++;
       if (this.brokenSamples.length < 5) this.brokenSamples.push(view);
@@ -118,6 +122,7 @@ export class Population {
       byVersion: this.byVersion,
       broken: this.broken,
       errors: this.errors,
+      reloads: this.reloads,
       brokenSamples: this.brokenSamples,
       usersByVersion: this.usersByVersion,
       identities: this.users.flatMap((u) => (u.id ? [u.id] : [])),

@@ -41,7 +41,10 @@ export function formatSummary(s: DemoSummary): string {
     '',
     `Pages: ${n(p.pages)} page views by ${n(p.users)} users; ${perVersion}.`,
     `Broken pages (an asset missing, or an API answer the page cannot use): ${n(p.broken)}.` +
-      (p.brokenSamples.length ? ` e.g. ${p.brokenSamples.map((x) => `${x.path}: ${x.reason}`).join('; ')}` : ''),
+      (p.brokenSamples.length ? ` e.g. ${p.brokenSamples.map((x) => `${x.path}: ${x.reason}`).join('; ')}` : '') +
+      (p.reloads.length
+        ? ` ${n(p.reloads.length)} reloaded once by their skew guard (the user's version changed between HTML and asset).`
+        : ''),
     `Blast radius of v${b.version}: ${n(b.usersExposed)} of ${n(p.users)} users saw it ` +
       `(${((b.usersExposed / p.users) * 100).toFixed(1)}%), ${n(b.outsidePartition)} of them outside its one-box ` +
       `partition (${basisPointsToPercent(b.oneBoxShareBp)} of users: ${n(b.partitionUsers)} here).`,

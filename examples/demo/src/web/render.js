@@ -8,14 +8,29 @@ const money = (n) => `$${n.toFixed(2)}`;
 /** The fields this release's browser code needs from the API: a page breaks without them. */
 export const NEEDS = FEATURES.rating ? ['rating'] : [];
 
+/**
+ * A page whose hashed asset is gone (its user was moved to another version between the HTML
+ * and the asset, e.g. by a rollback) reloads once, as Vite and Next.js apps do on a chunk
+ * load error: the reload gets HTML and assets from the user's new version.
+ */
+const SKEW_GUARD = `addEventListener('error', (e) => {
+  const t = e.target;
+  if ((t.tagName === 'SCRIPT' || t.tagName === 'LINK') && !sessionStorage.getItem('skew-reload')) {
+    sessionStorage.setItem('skew-reload', '1');
+    location.reload();
+  }
+}, true);
+addEventListener('load', () => sessionStorage.removeItem('skew-reload'));`;
+
 function layout(title, main, attrs) {
   const data = Object.entries(attrs)
     .map(([k, v]) => ` data-${k}="${escape(v)}"`)
     .join('');
   return `<!doctype html>
-<html lang="en">
+<html lang="en" data-skew-guard="reload-once">
 <head>
 <meta charset="utf-8">
+<script>${SKEW_GUARD}</script>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="release" content="${RELEASE}">
 <title>${escape(title)} · Trailhead shop</title>
