@@ -208,7 +208,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const pages = await population.stop();
     population = undefined;
 
-    const oneBoxShareBp = 2000;
+    const oneBoxShareBp = bad[0]!.state.plan[0]!.weightBp;
     const exposed = [...(pages.usersByVersion.get(web3) ?? [])];
     const summary: DemoSummary = {
       speed,
