@@ -14,11 +14,13 @@ const app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
 // Request bodies go upstream as streams, unparsed.
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-await app.register(replyFrom, { base: stable });
+// No `base`: with one, reply-from's undici client sends every request to the base's origin
+// whatever getUpstream returns (only the Host header follows it).
+await app.register(replyFrom);
 const options = {
-  getUpstream(req, base) {
+  getUpstream(req) {
     const id = UID.exec(req.headers.cookie ?? '')?.[1];
-    return id !== undefined && bucketOf(seed, id) < weightBp ? additional : base;
+    return id !== undefined && bucketOf(seed, id) < weightBp ? additional : stable;
   },
 };
 app.all('/*', (req, reply) => reply.from(req.url, options));
