@@ -83,7 +83,7 @@ const upstream = (v) => `http://127.0.0.1:9/v${v}`;
  * The state to measure, written with the product's own stores and controller but without a
  * gateway: through the running engine every alias change rebuilds the routing snapshot of
  * all components, which makes setting up 1,000 of them one by one take minutes (see
- * docs/bench-controller.md). The engine started afterwards resumes every deployment.
+ * bench/README.md). The engine started afterwards resumes every deployment.
  */
 function prepareState(config, withReleases) {
   const db = openDatabase(join(config.state.dir, 'state.db'));
