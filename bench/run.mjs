@@ -116,7 +116,7 @@ for (const b of chosen) {
   if (code !== 0) failed++;
   const goals = out
     .split('\n')
-    .filter((l) => /goal/i.test(l))
+    .filter((l) => /goal/i.test(l) || l.startsWith('- result:'))
     .map((l) => l.replace(/^\s*-?\s*/, ''));
   summary.push({ b, seconds: (Date.now() - t) / 1000, code, goals });
 }
