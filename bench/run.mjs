@@ -128,6 +128,9 @@ const lines = [
   `- machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Linux ${release()}; load average before the run ${load}`,
   `- onebox: ${measuredCommit()}; node ${process.version}`,
   `- command: \`${command}\` (${Math.round((Date.now() - started) / 1000)} s in all)`,
+  `- load average after the run: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ')} (the load benchmarks' "other cores" column shows what else ran during each run)`,
   '',
   'Each benchmark compares onebox with its peers in the same run, as medians of several rounds; the full reports, with',
   'every round, are linked. Goals are reported, not enforced: a goal not met does not fail the run.',
