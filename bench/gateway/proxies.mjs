@@ -1,4 +1,4 @@
-// Starts the upstreams and the three proxies as child processes on 127.0.0.1, so each
+// Starts the upstreams and the proxies as child processes on 127.0.0.1, so each
 // one's CPU time can be read from /proc/<pid>/stat on its own.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -113,11 +113,24 @@ export async function startOnebox(dir, upstreams, weightBp, nodeArgs = []) {
   return { ...proc, seed: alias.seed };
 }
 
-/** plain-proxy.mjs with the same seed and weight as onebox's alias. */
-export async function startPlain(upstreams, seed, weightBp, nodeArgs = []) {
-  const args = [...nodeArgs, join(here, 'plain-proxy.mjs'), upstreams.v1, upstreams.v2, seed, String(weightBp)];
-  const proc = await spawnReady('plain proxy', process.execPath, args, jsonLine);
+/**
+ * A node peer script of this folder (plain-proxy.mjs, http-proxy-peer.mjs, fastify-peer.mjs)
+ * with the same seed and weight as onebox's alias.
+ */
+export async function startNodePeer(name, script, upstreams, seed, weightBp, nodeArgs = []) {
+  const args = [...nodeArgs, join(here, script), upstreams.v1, upstreams.v2, seed, String(weightBp)];
+  const proc = await spawnReady(name, process.execPath, args, jsonLine);
   return { ...proc, url: `http://127.0.0.1:${proc.port}` };
+}
+
+export const startPlain = (upstreams, seed, weightBp, nodeArgs = []) =>
+  startNodePeer('plain proxy', 'plain-proxy.mjs', upstreams, seed, weightBp, nodeArgs);
+
+/** Resolves once something answers HTTP at url (nginx and HAProxy print nothing when ready). */
+async function answers(url) {
+  const res = await request(url).catch(() => undefined);
+  await res?.body.dump();
+  return res && { url };
 }
 
 function freePort() {
@@ -172,11 +185,43 @@ http {
   writeFileSync(join(prefix, 'nginx.conf'), conf);
   const url = `http://127.0.0.1:${port}`;
   const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr'];
-  // nginx prints nothing when it is ready: probe the port.
-  const probe = async () => {
-    const res = await request(url).catch(() => undefined);
-    await res?.body.dump();
-    return res && { url };
-  };
-  return spawnReady('nginx', 'nginx', args, probe);
+  return spawnReady('nginx', 'nginx', args, () => answers(url));
+}
+
+/**
+ * HAProxy in the foreground (-db), one thread (as nginx has one worker), server-side
+ * keep-alive with connection reuse, and its own cookie hashing: `balance hash` on the
+ * onebox-uid cookie over two servers weighted 80/20 (map-based, so the weights are the
+ * shares of the hash space).
+ */
+export async function startHaproxy(dir, upstreams, weightBp) {
+  const prefix = join(dir, 'haproxy');
+  mkdirSync(prefix, { recursive: true });
+  const port = await freePort();
+  const host = (origin) => origin.replace('http://', '');
+  const conf = `
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 65s
+  timeout server 65s
+  timeout http-keep-alive 65s
+  option http-keep-alive
+  option forwardfor
+frontend bench
+  bind 127.0.0.1:${port}
+  default_backend split
+backend split
+  balance hash req.cook(onebox-uid)
+  hash-type map-based
+  http-reuse always
+  server v1 ${host(upstreams.v1)} weight ${(10_000 - weightBp) / 100}
+  server v2 ${host(upstreams.v2)} weight ${weightBp / 100}
+`;
+  writeFileSync(join(prefix, 'haproxy.cfg'), conf);
+  const url = `http://127.0.0.1:${port}`;
+  return spawnReady('haproxy', 'haproxy', ['-db', '-f', join(prefix, 'haproxy.cfg')], () => answers(url));
 }

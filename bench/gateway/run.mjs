@@ -1,6 +1,7 @@
-// npm run bench: onebox's gateway vs a plain node:http + undici proxy vs nginx, each a
-// child process doing the same 20% sticky split over the same two upstreams, loaded in
-// alternating rounds by one load generator. See bench/README.md.
+// npm run bench:gateway: onebox's gateway vs node peers (a plain node:http + undici proxy,
+// node-http-proxy, fastify + @fastify/reply-from) and native ones (nginx split_clients,
+// HAProxy cookie hashing), each a child process doing the same 20% sticky split over the
+// same two upstreams, loaded in alternating rounds by one load generator. See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,10 +10,22 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { bucketOf } from '../../dist/core/index.js';
+import { createRequire } from 'node:module';
+import { commandLine, measuredCommit, median, row } from '../common.mjs';
 import { cpuSnapshot } from './cpu.mjs';
 import { loadGenerator } from './load.mjs';
 import { summariseProfile } from './profile.mjs';
-import { killAll, startNginx, startOnebox, startPlain, startUpstreams } from './proxies.mjs';
+import {
+  killAll,
+  startHaproxy,
+  startNginx,
+  startNodePeer,
+  startOnebox,
+  startPlain,
+  startUpstreams,
+} from './proxies.mjs';
+
+const require = createRequire(import.meta.url);
 
 const { values: opts } = parseArgs({
   options: {
@@ -36,6 +49,19 @@ const WEIGHT_BP = 2000; // v2 gets 20% of users
 const USERS = 1000;
 const STICKY_RECHECKS = 300;
 const GOAL_US = 30;
+/** Goal: onebox's CPU per request at most this many times nginx's. */
+const GOAL_NGINX_RATIO = 2.5;
+/** Node peers: onebox's goal is to use less CPU per request than each of them. */
+const NODE_PEERS = [
+  { name: 'plain proxy', script: 'plain-proxy.mjs' },
+  { name: 'http-proxy', script: 'http-proxy-peer.mjs' },
+  { name: 'fastify', script: 'fastify-peer.mjs' },
+];
+/** Native peers, from Debian packages; each is skipped (and said so) when it cannot run. */
+const NATIVE_PEERS = [
+  { name: 'nginx', bin: 'nginx', pkg: 'nginx-light', start: startNginx },
+  { name: 'haproxy', bin: 'haproxy', pkg: 'haproxy', start: startHaproxy },
+];
 /** A run during which other work used more CPU than this (cores) is repeated once. */
 const NOISY_CORES = 0.25;
 
@@ -49,11 +75,6 @@ const log = (line = '') => {
   console.log(line);
   lines.push(line);
 };
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const row = (cells) => `| ${cells.join(' | ')} |`;
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
 
 const dir = mkdtempSync(join(tmpdir(), 'onebox-bench-'));
@@ -66,9 +87,10 @@ process.on('SIGTERM', () => process.exit(143));
 
 const has = (cmd, arg) => !spawnSync(cmd, [arg]).error;
 
-/** Installs wrk and nginx-light from Debian when missing (as root, unless --no-install). */
+/** Installs wrk, nginx-light and haproxy from Debian when missing (as root, unless --no-install). */
 function ensureTools() {
-  const missing = [has('wrk', '-v') ? [] : ['wrk'], has('nginx', '-v') ? [] : ['nginx-light']].flat();
+  const tools = [{ bin: 'wrk', pkg: 'wrk' }, ...NATIVE_PEERS];
+  const missing = tools.filter((t) => !has(t.bin, '-v')).map((t) => t.pkg);
   if (!missing.length || opts['no-install'] || process.getuid?.() !== 0 || !has('apt-get', '-v')) return;
   console.log(`installing ${missing.join(' ')} with apt-get ...`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -168,21 +190,16 @@ async function profileRun(load, upstreams, name, start) {
   log();
 }
 
-/** The commit measured, and whether the work tree differed from it. */
-function measuredCommit() {
-  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trim();
-  const commit = git('rev-parse', '--short', 'HEAD');
-  if (!commit) return 'not a git checkout';
-  return git('status', '--porcelain', '--', 'src') ? `${commit} with uncommitted changes in src/` : commit;
-}
+const pkgVersion = (name) => require(`${name}/package.json`).version;
 
 async function main() {
   ensureTools();
   const load = await loadGenerator({ dir, cookies, connections, threads });
   const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+  const haproxyVersion = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
   const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
 
-  log('# Gateway benchmark: onebox vs plain undici proxy vs nginx');
+  log('# Gateway benchmark: onebox vs node and native proxies');
   log();
   log(`- date: ${new Date().toISOString()}`);
   log(`- machine: nproc ${nproc}, ${cpus()[0]?.model ?? 'unknown CPU'}, Linux ${release()}`);
@@ -190,31 +207,46 @@ async function main() {
   log(`- node: ${process.version}`);
   log(`- nginx: ${nginxVersion.error ? 'not installed' : nginxVersion.stderr.trim().replace('nginx version: ', '')}`);
   log(
+    `- haproxy: ${haproxyVersion.error ? 'not installed' : haproxyVersion.stdout.split('\n')[0].replace('HAProxy version ', '')}`,
+  );
+  log(
+    `- node peers: ${NODE_PEERS.map((p) => p.name).join(', ')} (http-proxy ${pkgVersion('http-proxy')}, fastify ${pkgVersion('fastify')}, @fastify/reply-from ${pkgVersion('@fastify/reply-from')})`,
+  );
+  log(
     `- load: ${load.version}, ${threads} thread(s), ${connections} connections, ${USERS} distinct cookies round-robin`,
   );
   log(
     `- rounds: ${rounds} × ${duration} s per proxy (after ${warmup} s warm-up each), proxies alternating and restarted each round`,
   );
-  log(`- command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
+  log(`- command: \`${commandLine('bench:gateway')}\``);
   log();
 
   const upstreams = await startUpstreams();
-  let nginxSkipped = nginxVersion.error !== undefined;
-  if (nginxSkipped) log('nginx: skipped (not installed; `apt-get install -y nginx-light`)');
+  const skipped = new Set();
+  for (const peer of NATIVE_PEERS) {
+    if (!has(peer.bin, '-v')) {
+      skipped.add(peer.name);
+      log(`${peer.name}: skipped (not installed; \`apt-get install -y ${peer.pkg}\`)`);
+    }
+  }
   /** Fresh proxy processes for each round, so rounds also differ in JIT state and placement. */
   const startProxies = async (round) => {
     const at = join(dir, `round-${round}`);
     const onebox = await startOnebox(join(at, 'onebox'), upstreams, WEIGHT_BP);
-    const proxies = [
-      { name: 'onebox', ...onebox },
-      { name: 'plain proxy', ...(await startPlain(upstreams, onebox.seed, WEIGHT_BP)) },
-    ];
-    if (!nginxSkipped) {
+    const proxies = [{ name: 'onebox', ...onebox }];
+    for (const peer of NODE_PEERS) {
+      proxies.push({
+        name: peer.name,
+        ...(await startNodePeer(peer.name, peer.script, upstreams, onebox.seed, WEIGHT_BP)),
+      });
+    }
+    for (const peer of NATIVE_PEERS) {
+      if (skipped.has(peer.name)) continue;
       try {
-        proxies.push({ name: 'nginx', ...(await startNginx(at, upstreams, WEIGHT_BP)) });
+        proxies.push({ name: peer.name, ...(await peer.start(at, upstreams, WEIGHT_BP)) });
       } catch (err) {
-        nginxSkipped = true;
-        log(`nginx: skipped (${err.message.split('\n').join(' ')})`);
+        skipped.add(peer.name);
+        log(`${peer.name}: skipped (${err.message.split('\n').join(' ')})`);
       }
     }
     return { seed: onebox.seed, proxies };
@@ -233,7 +265,8 @@ async function main() {
   log(row(['---', '---:', '---:', '---:', '---:']));
   for (const p of first.proxies) {
     const c = await checkSplit(p.url, seed);
-    const agree = p.name === 'nginx' ? 'n/a (own hash)' : `${c.agree}/${USERS}`;
+    const native = NATIVE_PEERS.some((n) => n.name === p.name);
+    const agree = native ? 'n/a (own hash)' : `${c.agree}/${USERS}`;
     log(row([p.name, pct(c.share), `${c.switched}/${STICKY_RECHECKS}`, agree, String(c.bad)]));
   }
   log();
@@ -246,7 +279,9 @@ async function main() {
   const runs = Object.fromEntries(first.proxies.map((p) => [p.name, []]));
   let retries = rounds; // keeps a noisy machine from stretching the run much
   for (let r = 0; r < rounds; r++) {
-    const { proxies } = r === 0 ? first : await startProxies(r + 1);
+    const started = r === 0 ? first : await startProxies(r + 1);
+    // A native peer that failed to start in a later round is left out of all rounds' figures.
+    const proxies = started.proxies.filter((p) => runs[p.name]);
     for (let i = 0; i < proxies.length; i++) {
       const p = proxies[(i + r) % proxies.length];
       let m = await measure(load, p, upstreams);
@@ -280,13 +315,27 @@ async function main() {
   }
   log();
   const ob = med.onebox;
-  const vs = (name) => (med[name] ? `${(ob.cpuUs / med[name].cpuUs).toFixed(2)}× ${name}` : `${name} not measured`);
-  log(`- onebox CPU per request: ${vs('plain proxy')}, ${vs('nginx')} (run-to-run noise here is about ±10%)`);
-  log(`- onebox throughput: ${(ob.rps / med['plain proxy'].rps).toFixed(2)}× plain proxy`);
+  const others = Object.keys(med).filter((n) => n !== 'onebox');
+  const cpuRatio = (name) => ob.cpuUs / med[name].cpuUs;
+  log(
+    `- onebox CPU per request: ${others.map((n) => `${cpuRatio(n).toFixed(2)}× ${n}`).join(', ')} (run-to-run noise here is about ±10%)`,
+  );
+  log(`- onebox throughput: ${others.map((n) => `${(ob.rps / med[n].rps).toFixed(2)}× ${n}`).join(', ')}`);
   log(`- goal ≤ ${GOAL_US} µs CPU/request: ${ob.cpuUs <= GOAL_US ? 'met' : 'not met'} (${ob.cpuUs.toFixed(1)} µs)`);
-  const ratio = ob.cpuUs / med['plain proxy'].cpuUs;
-  const ahead = ratio < 0.9 ? 'met' : ratio > 1.1 ? 'not met' : 'not shown (within the noise)';
-  log(`- goal ahead of the plain proxy: ${ahead}`);
+  // Called met or not met only outside the ±10% run-to-run noise.
+  const verdict = (ratio) => (ratio < 0.9 ? 'met' : ratio > 1.1 ? 'not met' : 'not shown (within the noise)');
+  for (const peer of NODE_PEERS) {
+    if (med[peer.name])
+      log(
+        `- goal less CPU per request than ${peer.name}: ${verdict(cpuRatio(peer.name))} (${cpuRatio(peer.name).toFixed(2)}×)`,
+      );
+  }
+  if (med.nginx) {
+    const r = cpuRatio('nginx');
+    log(
+      `- goal CPU per request ≤ ${GOAL_NGINX_RATIO}× nginx's: ${r <= GOAL_NGINX_RATIO ? 'met' : 'not met'} (${r.toFixed(2)}×)`,
+    );
+  } else log(`- goal CPU per request ≤ ${GOAL_NGINX_RATIO}× nginx's: not measured (nginx skipped)`);
   const floor = median([...runs.onebox, ...runs['plain proxy']].map((m) => m.upstreamUs));
   log(`- for scale: the node:http upstreams (fixed body, no proxying) used ${floor.toFixed(1)} µs CPU/request`);
   const busy = median(Object.values(runs).flatMap((list) => list.map((m) => m.other)));

@@ -20,14 +20,25 @@ function cpuMicros(fn) {
 function onebox() {
   const m = new VersionMetrics('web', 2, [new ExposureTracker('d1', 2)]);
   return cpuMicros(() => {
-    for (let i = 0; i < RECORDS; i++) m.record(i % 97 === 0 ? 500 : 200, latencies[i & 4095], 'response', users[i % users.length]);
+    for (let i = 0; i < RECORDS; i++)
+      m.record(i % 97 === 0 ? 500 : 200, latencies[i & 4095], 'response', users[i % users.length]);
   });
 }
 
 function promClient() {
   const registry = new Registry();
-  const requests = new Counter({ name: 'requests_total', help: 'x', labelNames: ['component', 'version', 'status'], registers: [registry] });
-  const latency = new Histogram({ name: 'latency_seconds', help: 'x', labelNames: ['component', 'version'], registers: [registry] });
+  const requests = new Counter({
+    name: 'requests_total',
+    help: 'x',
+    labelNames: ['component', 'version', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'latency_seconds',
+    help: 'x',
+    labelNames: ['component', 'version'],
+    registers: [registry],
+  });
   return cpuMicros(() => {
     for (let i = 0; i < RECORDS; i++) {
       requests.inc({ component: 'web', version: '2', status: i % 97 === 0 ? '500' : '200' });
@@ -47,6 +58,12 @@ for (let r = 0; r < ROUNDS; r++) {
 const ob = median(results.onebox);
 const pc = median(results['prom-client']);
 console.log(`metrics recording, CPU per request (median of ${ROUNDS} rounds of ${RECORDS.toLocaleString('en-US')}):`);
-console.log(`  onebox VersionMetrics.record (counters, HdrHistogram, log buckets, distinct users, 1 exposure tracker): ${ob.toFixed(3)} µs`);
-console.log(`  prom-client labelled Counter.inc + Histogram.observe (no user counting):                            ${pc.toFixed(3)} µs`);
-console.log(`  ratio onebox / prom-client: ${(ob / pc).toFixed(2)}   goal: onebox <= 2 µs -> ${ob <= 2 ? 'met' : 'MISSED'}`);
+console.log(
+  `  onebox VersionMetrics.record (counters, HdrHistogram, log buckets, distinct users, 1 exposure tracker): ${ob.toFixed(3)} µs`,
+);
+console.log(
+  `  prom-client labelled Counter.inc + Histogram.observe (no user counting):                            ${pc.toFixed(3)} µs`,
+);
+console.log(
+  `  ratio onebox / prom-client: ${(ob / pc).toFixed(2)}   goal: onebox <= 2 µs -> ${ob <= 2 ? 'met' : 'MISSED'}`,
+);

@@ -16,6 +16,7 @@ import { cpuSnapshot } from '../gateway/cpu.mjs';
 import { loadGenerator } from '../gateway/load.mjs';
 import { summariseProfile } from '../gateway/profile.mjs';
 import { killAll, startOnebox } from '../gateway/proxies.mjs';
+import { commandLine } from '../common.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -386,7 +387,7 @@ async function main() {
       'the first run of a process); each round starts one onebox ' +
       'for the no-shadow and never-answering runs (paired, order alternating) and one for each slow scenario',
   );
-  log(`- command: \`npm run bench:shadow${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
+  log(`- command: \`${commandLine('bench:shadow')}\``);
   log();
   log('Shadow policies (POST /v1/components/web/shadow):');
   log();
