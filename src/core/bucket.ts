@@ -1,4 +1,4 @@
-import { murmur3 } from './murmur3.js';
+import { murmur3Concat } from './murmur3.js';
 
 /** Buckets run 0..BUCKETS-1; weights are expressed in the same unit (basis points). */
 export const BUCKETS = 10_000;
@@ -8,5 +8,5 @@ export const BUCKETS = 10_000;
  * The product is below 2^53 and the divisor a power of two, so float math is exact.
  */
 export function bucketOf(seed: string, identity: string): number {
-  return Math.floor((murmur3(`${seed}:${identity}`) * BUCKETS) / 4294967296);
+  return Math.floor((murmur3Concat(`${seed}:`, identity) * BUCKETS) / 4294967296);
 }

@@ -38,6 +38,8 @@ export function isValidHeaderId(value: string): boolean {
  * Finds a cookie's value in a Cookie header without parsing the whole header.
  * Returns undefined when absent; the caller validates the value.
  */
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x09;
+
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   let from = 0;
@@ -46,11 +48,16 @@ export function readCookie(header: string | undefined, name: string): string | u
     if (at === -1) return undefined;
     // The name must start a cookie-pair: at the start, or after ";" and optional spaces.
     let back = at - 1;
-    while (back >= 0 && header[back] === ' ') back--;
+    while (back >= 0 && header.charCodeAt(back) === 0x20) back--;
     const eq = at + name.length;
-    if ((back < 0 || header[back] === ';') && header[eq] === '=') {
-      const end = header.indexOf(';', eq);
-      return header.slice(eq + 1, end === -1 ? header.length : end).trim();
+    if ((back < 0 || header.charCodeAt(back) === 0x3b) && header.charCodeAt(eq) === 0x3d) {
+      let end = header.indexOf(';', eq);
+      if (end === -1) end = header.length;
+      let start = eq + 1;
+      // Optional whitespace around the value (RFC 6265's cookie-pair allows none; browsers may).
+      while (start < end && isSpace(header.charCodeAt(start))) start++;
+      while (end > start && isSpace(header.charCodeAt(end - 1))) end--;
+      return header.slice(start, end);
     }
     from = at + name.length;
   }
