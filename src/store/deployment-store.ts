@@ -8,7 +8,7 @@ import type {
   DeploymentState,
 } from '../core/index.js';
 import type { Exposure } from '../metrics/exposure.js';
-import type { Db } from './database.js';
+import { prepare, type Db } from './database.js';
 import type { StateStore } from './state-store.js';
 
 export interface DeploymentGates {
@@ -73,10 +73,13 @@ export class DeploymentStore {
 
   createRelease(release: ReleaseRecord, deployments: readonly DeploymentRecord[]): void {
     this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO releases (id, created_at, spec) VALUES (?, ?, ?)')
-        .run(release.id, release.createdAt, JSON.stringify(release.spec));
-      const insert = this.db.prepare(
+      prepare(this.db, 'INSERT INTO releases (id, created_at, spec) VALUES (?, ?, ?)').run(
+        release.id,
+        release.createdAt,
+        JSON.stringify(release.spec),
+      );
+      const insert = prepare(
+        this.db,
         `INSERT INTO deployments (id, release_id, component, after, status, state, gates, hooks, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -111,10 +114,14 @@ export class DeploymentStore {
     now: number,
   ): void {
     this.db.transaction(() => {
-      this.db
-        .prepare('UPDATE deployments SET status = ?, state = ?, updated_at = ? WHERE id = ?')
-        .run(state.status, JSON.stringify(state), now, state.id);
-      const insert = this.db.prepare(
+      prepare(this.db, 'UPDATE deployments SET status = ?, state = ?, updated_at = ? WHERE id = ?').run(
+        state.status,
+        JSON.stringify(state),
+        now,
+        state.id,
+      );
+      const insert = prepare(
+        this.db,
         'INSERT INTO deployment_events (deployment_id, at, type, sentence, status, weight_bp) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const e of events) insert.run(state.id, e.at, e.type, e.sentence, e.status, e.weightBp);
@@ -132,46 +139,50 @@ export class DeploymentStore {
   }
 
   saveExposure(id: string, exposure: Exposure): void {
-    this.db.prepare('UPDATE deployments SET exposure = ? WHERE id = ?').run(JSON.stringify(exposure), id);
+    prepare(this.db, 'UPDATE deployments SET exposure = ? WHERE id = ?').run(JSON.stringify(exposure), id);
   }
 
   activeFor(component: string): DeploymentRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT * FROM deployments WHERE component = ? AND status IN ${ACTIVE}`)
-      .get(component) as DeploymentRow | undefined;
+    const row = prepare(this.db, `SELECT * FROM deployments WHERE component = ? AND status IN ${ACTIVE}`).get(
+      component,
+    ) as DeploymentRow | undefined;
     return row && toRecord(row);
   }
 
   active(): DeploymentRecord[] {
     return (
-      this.db
-        .prepare(`SELECT * FROM deployments WHERE status IN ${ACTIVE} ORDER BY created_at, id`)
-        .all() as DeploymentRow[]
+      prepare(
+        this.db,
+        `SELECT * FROM deployments WHERE status IN ${ACTIVE} ORDER BY created_at, id`,
+      ).all() as DeploymentRow[]
     ).map(toRecord);
   }
 
   get(id: string): DeploymentRecord {
-    const row = this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as DeploymentRow | undefined;
+    const row = prepare(this.db, 'SELECT * FROM deployments WHERE id = ?').get(id) as DeploymentRow | undefined;
     if (!row) throw notFound(`no deployment ${id}`);
     return toRecord(row);
   }
 
   /** The component's newest deployment, active or not. */
   latestFor(component: string): DeploymentRecord | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM deployments WHERE component = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
-      .get(component) as DeploymentRow | undefined;
+    const row = prepare(
+      this.db,
+      'SELECT * FROM deployments WHERE component = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
+    ).get(component) as DeploymentRow | undefined;
     return row && toRecord(row);
   }
 
   ofRelease(releaseId: string): DeploymentRecord[] {
     return (
-      this.db.prepare('SELECT * FROM deployments WHERE release_id = ? ORDER BY rowid').all(releaseId) as DeploymentRow[]
+      prepare(this.db, 'SELECT * FROM deployments WHERE release_id = ? ORDER BY rowid').all(
+        releaseId,
+      ) as DeploymentRow[]
     ).map(toRecord);
   }
 
   releases(limit: number): ReleaseRecord[] {
-    const rows = this.db.prepare('SELECT * FROM releases ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as {
+    const rows = prepare(this.db, 'SELECT * FROM releases ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as {
       id: string;
       created_at: number;
       spec: string;
@@ -184,9 +195,9 @@ export class DeploymentStore {
   }
 
   events(deploymentId: string): StoredEvent[] {
-    const rows = this.db
-      .prepare('SELECT * FROM deployment_events WHERE deployment_id = ? ORDER BY seq')
-      .all(deploymentId) as {
+    const rows = prepare(this.db, 'SELECT * FROM deployment_events WHERE deployment_id = ? ORDER BY seq').all(
+      deploymentId,
+    ) as {
       seq: number;
       deployment_id: string;
       at: number;

@@ -1,25 +1,24 @@
 import type { ShadowPolicy } from '../shadow/policy.js';
 import type { ShadowReportData } from '../shadow/report.js';
-import type { Db } from './database.js';
+import { prepare, type Db } from './database.js';
 
 /** Running shadows and their comparison reports, so a report survives a restart. */
 export class ShadowStore {
   constructor(private readonly db: Db) {}
 
   start(component: string, policy: ShadowPolicy, now: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO shadows (component, policy, started_at) VALUES (?, ?, ?) ON CONFLICT (component) DO UPDATE SET policy = excluded.policy, started_at = excluded.started_at',
-      )
-      .run(component, JSON.stringify(policy), now);
+    prepare(
+      this.db,
+      'INSERT INTO shadows (component, policy, started_at) VALUES (?, ?, ?) ON CONFLICT (component) DO UPDATE SET policy = excluded.policy, started_at = excluded.started_at',
+    ).run(component, JSON.stringify(policy), now);
   }
 
   stop(component: string): boolean {
-    return this.db.prepare('DELETE FROM shadows WHERE component = ?').run(component).changes > 0;
+    return prepare(this.db, 'DELETE FROM shadows WHERE component = ?').run(component).changes > 0;
   }
 
   running(): { component: string; policy: ShadowPolicy; startedAt: number }[] {
-    const rows = this.db.prepare('SELECT * FROM shadows ORDER BY component').all() as {
+    const rows = prepare(this.db, 'SELECT * FROM shadows ORDER BY component').all() as {
       component: string;
       policy: string;
       started_at: number;
@@ -32,25 +31,26 @@ export class ShadowStore {
   }
 
   saveReport(data: ShadowReportData, now: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO shadow_reports (component, version, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (component, version) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
-      )
-      .run(data.component, data.version, JSON.stringify(data), now);
+    prepare(
+      this.db,
+      'INSERT INTO shadow_reports (component, version, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (component, version) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
+    ).run(data.component, data.version, JSON.stringify(data), now);
   }
 
   report(component: string, version: number): ShadowReportData | undefined {
-    const row = this.db
-      .prepare('SELECT data FROM shadow_reports WHERE component = ? AND version = ?')
-      .get(component, version) as { data: string } | undefined;
+    const row = prepare(this.db, 'SELECT data FROM shadow_reports WHERE component = ? AND version = ?').get(
+      component,
+      version,
+    ) as { data: string } | undefined;
     return row && (JSON.parse(row.data) as ShadowReportData);
   }
 
   /** The newest report of a component (its latest shadow run). */
   latestReport(component: string): ShadowReportData | undefined {
-    const row = this.db
-      .prepare('SELECT data FROM shadow_reports WHERE component = ? ORDER BY updated_at DESC, version DESC LIMIT 1')
-      .get(component) as { data: string } | undefined;
+    const row = prepare(
+      this.db,
+      'SELECT data FROM shadow_reports WHERE component = ? ORDER BY updated_at DESC, version DESC LIMIT 1',
+    ).get(component) as { data: string } | undefined;
     return row && (JSON.parse(row.data) as ShadowReportData);
   }
 }

@@ -1,7 +1,7 @@
 import { conflict, invalid, notFound } from '../core/errors.js';
 import { LIVE_ALIAS, type Alias, type Clock, type Version } from '../core/model.js';
 import { BUCKETS, type AliasRouting, type RoutingMode } from '../core/index.js';
-import type { Db } from './database.js';
+import { prepare, type Db } from './database.js';
 
 interface VersionRow {
   component: string;
@@ -67,14 +67,14 @@ export class StateStore {
 
   /** Registers the components named in config; existing ones keep their counters. */
   ensureComponents(names: readonly string[]): void {
-    const insert = this.db.prepare('INSERT OR IGNORE INTO components (name) VALUES (?)');
+    const insert = prepare(this.db, 'INSERT OR IGNORE INTO components (name) VALUES (?)');
     this.db.transaction(() => names.forEach((n) => insert.run(n)))();
   }
 
   private requireComponent(component: string): void {
-    const row = this.db.prepare('SELECT name FROM components WHERE name = ?').get(component);
+    const row = prepare(this.db, 'SELECT name FROM components WHERE name = ?').get(component);
     if (!row) {
-      const known = (this.db.prepare('SELECT name FROM components ORDER BY name').all() as { name: string }[])
+      const known = (prepare(this.db, 'SELECT name FROM components ORDER BY name').all() as { name: string }[])
         .map((r) => r.name)
         .join(', ');
       throw notFound(`unknown component "${component}" (known: ${known || 'none'})`);
@@ -84,28 +84,28 @@ export class StateStore {
   publish(component: string, target: string, description?: string): Version {
     return this.db.transaction(() => {
       this.requireComponent(component);
-      const { next_version: number } = this.db
-        .prepare(
-          'UPDATE components SET next_version = next_version + 1 WHERE name = ? RETURNING next_version - 1 AS next_version',
-        )
-        .get(component) as { next_version: number };
-      this.db
-        .prepare('INSERT INTO versions (component, number, target, description, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(component, number, target, description ?? null, this.isoNow());
+      const { next_version: number } = prepare(
+        this.db,
+        'UPDATE components SET next_version = next_version + 1 WHERE name = ? RETURNING next_version - 1 AS next_version',
+      ).get(component) as { next_version: number };
+      prepare(
+        this.db,
+        'INSERT INTO versions (component, number, target, description, created_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(component, number, target, description ?? null, this.isoNow());
       return this.getVersion(component, number);
     })();
   }
 
   listVersions(component: string): Version[] {
     this.requireComponent(component);
-    const rows = this.db
-      .prepare('SELECT * FROM versions WHERE component = ? ORDER BY number')
-      .all(component) as VersionRow[];
+    const rows = prepare(this.db, 'SELECT * FROM versions WHERE component = ? ORDER BY number').all(
+      component,
+    ) as VersionRow[];
     return rows.map(toVersion);
   }
 
   findVersion(component: string, number: number): Version | undefined {
-    const row = this.db.prepare('SELECT * FROM versions WHERE component = ? AND number = ?').get(component, number) as
+    const row = prepare(this.db, 'SELECT * FROM versions WHERE component = ? AND number = ?').get(component, number) as
       VersionRow | undefined;
     return row && toVersion(row);
   }
@@ -118,9 +118,10 @@ export class StateStore {
   }
 
   private versionInUse(component: string, number: number): boolean {
-    return !!this.db
-      .prepare('SELECT 1 FROM aliases WHERE component = ? AND (version = ? OR additional_version = ?)')
-      .get(component, number, number);
+    return !!prepare(
+      this.db,
+      'SELECT 1 FROM aliases WHERE component = ? AND (version = ? OR additional_version = ?)',
+    ).get(component, number, number);
   }
 
   retire(component: string, number: number): Version {
@@ -130,9 +131,11 @@ export class StateStore {
       if (this.versionInUse(component, number)) {
         throw conflict(`${component} version ${number} is in the live alias; move the alias off it before retiring it`);
       }
-      this.db
-        .prepare('UPDATE versions SET retired_at = ? WHERE component = ? AND number = ?')
-        .run(this.isoNow(), component, number);
+      prepare(this.db, 'UPDATE versions SET retired_at = ? WHERE component = ? AND number = ?').run(
+        this.isoNow(),
+        component,
+        number,
+      );
       return this.getVersion(component, number);
     })();
   }
@@ -143,7 +146,7 @@ export class StateStore {
       if (this.versionInUse(component, number)) {
         throw conflict(`${component} version ${number} is in the live alias; move the alias off it before deleting it`);
       }
-      this.db.prepare('DELETE FROM versions WHERE component = ? AND number = ?').run(component, number);
+      prepare(this.db, 'DELETE FROM versions WHERE component = ? AND number = ?').run(component, number);
     })();
   }
 
@@ -168,30 +171,31 @@ export class StateStore {
           throw invalid(`weight must be from 0 to 1, got ${extra.weightBp / BUCKETS}`);
         }
       }
-      this.db
-        .prepare(
-          `INSERT INTO aliases (component, name, version, additional_version, additional_weight_bp, mode, seed, updated_at)
+      prepare(
+        this.db,
+        `INSERT INTO aliases (component, name, version, additional_version, additional_weight_bp, mode, seed, updated_at)
            VALUES (@component, @name, @version, @av, @aw, @mode, @seed, @now)
            ON CONFLICT (component, name) DO UPDATE SET version = @version, additional_version = @av,
              additional_weight_bp = @aw, mode = @mode, seed = @seed, updated_at = @now`,
-        )
-        .run({
-          component,
-          name: LIVE_ALIAS,
-          version: update.version,
-          av: extra?.version ?? null,
-          aw: extra?.weightBp ?? 0,
-          mode: update.mode,
-          seed: update.seed,
-          now: this.isoNow(),
-        });
+      ).run({
+        component,
+        name: LIVE_ALIAS,
+        version: update.version,
+        av: extra?.version ?? null,
+        aw: extra?.weightBp ?? 0,
+        mode: update.mode,
+        seed: update.seed,
+        now: this.isoNow(),
+      });
       return this.getAlias(component)!;
     })();
   }
 
   getAlias(component: string): Alias | undefined {
-    const row = this.db.prepare('SELECT * FROM aliases WHERE component = ? AND name = ?').get(component, LIVE_ALIAS) as
-      AliasRow | undefined;
+    const row = prepare(this.db, 'SELECT * FROM aliases WHERE component = ? AND name = ?').get(
+      component,
+      LIVE_ALIAS,
+    ) as AliasRow | undefined;
     return row && toAlias(row);
   }
 
@@ -202,7 +206,7 @@ export class StateStore {
 
   listAliases(): Alias[] {
     return (
-      this.db.prepare('SELECT * FROM aliases WHERE name = ? ORDER BY component').all(LIVE_ALIAS) as AliasRow[]
+      prepare(this.db, 'SELECT * FROM aliases WHERE name = ? ORDER BY component').all(LIVE_ALIAS) as AliasRow[]
     ).map(toAlias);
   }
 }

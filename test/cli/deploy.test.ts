@@ -168,5 +168,6 @@ describe('onebox deploy / release / status / history / controls', () => {
     }
     expect(JSON.stringify(await json('history'))).toBe(before);
     expect((await cli('stop', 'frontend')).stdout).toMatch(/frontend: stopped/);
-  });
+    // Twenty CLI processes: slow on a loaded two-core machine.
+  }, 60_000);
 });
