@@ -251,7 +251,13 @@ export class AdminServer {
         : new HttpError(404, 'not_found', `no admin endpoint ${path}`);
     } catch (err) {
       if (err instanceof HttpError)
-        return this.send(res, err.status, { error: { code: err.code, message: err.message } });
+        return this.send(
+          res,
+          err.status,
+          { error: { code: err.code, message: err.message } },
+          // The body was not read to its end: this connection cannot carry another request.
+          err.status === 413 ? { connection: 'close' } : {},
+        );
       if (err instanceof OneboxError)
         return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
       throw err;
@@ -284,11 +290,20 @@ export class AdminServer {
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      // Not destroyed (a keep-alive connection then hung on its next request): the rest is
+      // read and discarded, and the 413 closes the connection (see `handle`).
+      req.off('data', onData);
+      req.resume();
+      reject(new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`));
+    };
+    req.on('data', onData);
+    req.once('end', resolve);
+    req.once('error', reject);
+  });
   if (size === 0) return {};
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
