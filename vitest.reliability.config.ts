@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/reliability/**/*.test.ts'],
+    // The state-file faults also run in `npm test` (a few seconds).
+    include: ['test/reliability/**/*.test.ts', 'test/controller/state-file-faults.test.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } },
     fileParallelism: false,

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -260,6 +261,12 @@ export class AdminServer {
         );
       if (err instanceof OneboxError)
         return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
+      if (err instanceof Database.SqliteError) {
+        // The state file failed (read-only, full, I/O): nothing was changed, and the caller is told why.
+        return this.send(res, 503, {
+          error: { code: 'state_unavailable', message: `the state file failed: ${err.message} (${err.code})` },
+        });
+      }
       throw err;
     }
   }
