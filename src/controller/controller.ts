@@ -310,7 +310,9 @@ export class Controller {
     const updated = { ...record, state };
     // Then traffic.
     if (alias) this.deps.onAliasChange();
-    if (state.step !== record.state.step) {
+    // A step mark holds copies of two histograms: an ended deployment's are let go.
+    if (!isActive(state.status)) this.marks.delete(state.id);
+    else if (state.step !== record.state.step) {
       const metrics = this.deps.metrics;
       this.marks.set(state.id, {
         step: state.step,
