@@ -253,6 +253,14 @@ export class Run {
     while (this.on) {
       if (this.serve) {
         try {
+          // History first: once it shows the end, the aliases read next are the final ones
+          // (both are written in one transaction), so the last weight seen is the final weight.
+          if (this.released && !this.done) {
+            const { releases } = await this.admin<{ releases: ApiRelease[] }>('GET', '/v1/history?limit=1');
+            const r = releases[0];
+            this.latest = r;
+            if (r && r.deployments.every((d) => TERMINAL.includes(d.state.status))) this.done = r;
+          }
           for (const c of COMPONENTS) {
             const { alias } = await this.admin<{ alias: ApiAlias | null }>('GET', `/v1/components/${c}/alias`);
             if (!alias) continue;
@@ -261,12 +269,6 @@ export class Run {
             const last = seen[seen.length - 1];
             if (last !== undefined && w < last) this.weightDrops.push(`${c}: ${last} -> ${w}`);
             if (w !== last) seen.push(w);
-          }
-          if (this.released && !this.done) {
-            const { releases } = await this.admin<{ releases: ApiRelease[] }>('GET', '/v1/history?limit=1');
-            const r = releases[0];
-            this.latest = r;
-            if (r && r.deployments.every((d) => TERMINAL.includes(d.state.status))) this.done = r;
           }
         } catch {
           // Down or restarting: try again.
