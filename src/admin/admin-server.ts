@@ -252,13 +252,7 @@ export class AdminServer {
         : new HttpError(404, 'not_found', `no admin endpoint ${path}`);
     } catch (err) {
       if (err instanceof HttpError)
-        return this.send(
-          res,
-          err.status,
-          { error: { code: err.code, message: err.message } },
-          // The body was not read to its end: this connection cannot carry another request.
-          err.status === 413 ? { connection: 'close' } : {},
-        );
+        return this.send(res, err.status, { error: { code: err.code, message: err.message } });
       if (err instanceof OneboxError)
         return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
       if (err instanceof Database.SqliteError) {
@@ -297,20 +291,13 @@ export class AdminServer {
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
-      // Not destroyed (a keep-alive connection then hung on its next request): the rest is
-      // read and discarded, and the 413 closes the connection (see `handle`).
-      req.off('data', onData);
-      req.resume();
-      reject(new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`));
-    };
-    req.on('data', onData);
-    req.once('end', resolve);
-    req.once('error', reject);
-  });
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Past the limit the rest is read and dropped, not cut off: leaving the loop early would
+    // destroy the request, and the keep-alive connection's next request then hung.
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  }
+  if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
   if (size === 0) return {};
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
