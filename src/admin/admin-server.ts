@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -254,6 +255,12 @@ export class AdminServer {
         return this.send(res, err.status, { error: { code: err.code, message: err.message } });
       if (err instanceof OneboxError)
         return this.send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
+      if (err instanceof Database.SqliteError) {
+        // The state file failed (read-only, full, I/O): nothing was changed, and the caller is told why.
+        return this.send(res, 503, {
+          error: { code: 'state_unavailable', message: `the state file failed: ${err.message} (${err.code})` },
+        });
+      }
       throw err;
     }
   }
@@ -286,9 +293,11 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
+    // Past the limit the rest is read and dropped, not cut off: leaving the loop early would
+    // destroy the request, and the keep-alive connection's next request then hung.
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
   if (size === 0) return {};
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));

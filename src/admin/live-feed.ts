@@ -80,8 +80,10 @@ export class LiveFeed {
     const at = this.deps.clock.now();
     const seconds = Math.max(at - this.lastAt, 1) / 1000;
     const versions: VersionRate[] = [];
+    const seen = new Set<string>();
     for (const m of this.deps.metrics.all()) {
       const key = `${m.component}:${m.version}`;
+      seen.add(key);
       const w = m.since(this.marks.get(key));
       this.marks.set(key, m.mark());
       versions.push({
@@ -93,6 +95,8 @@ export class LiveFeed {
         p99Ms: w.p99Ms,
       });
     }
+    // A forgotten (retired) version's mark holds a histogram copy: let it go too.
+    for (const key of this.marks.keys()) if (!seen.has(key)) this.marks.delete(key);
     this.lastAt = at;
     const sample = { at, versions };
     this.recent.push(sample);

@@ -241,12 +241,14 @@ export class ControlPlane {
   retire(component: string, number: number): Version {
     const v = this.store.retire(component, number);
     this.onChange();
+    this.metrics.forget(component, number);
     return v;
   }
 
   deleteVersion(component: string, number: number): void {
     this.store.deleteVersion(component, number);
     this.onChange();
+    this.metrics.forget(component, number);
   }
 
   alias(component: string): Alias | undefined {

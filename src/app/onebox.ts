@@ -40,6 +40,9 @@ export interface StartOptions {
   readonly runHook?: HookRunner;
   readonly onEvent?: ControllerDeps['onEvent'];
   readonly onError?: ControllerDeps['onError'];
+  readonly onRecover?: ControllerDeps['onRecover'];
+  /** A running shadow's report could not be saved (kept in memory, tried again later). */
+  readonly onShadowError?: (err: Error) => void;
   /** Where handler processes' stdout/stderr go. Default: this process's. */
   readonly handlerOutput?: 'inherit' | 'ignore';
   /** How often the dashboard's live charts get a point, ms. Default 1000. */
@@ -79,7 +82,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   };
 
   let snapshot: RoutingSnapshot | undefined;
-  const shadows = new Shadows(new ShadowStore(db), store, clock, () => rebuild());
+  const shadows = new Shadows(new ShadowStore(db), store, clock, () => rebuild(), options.onShadowError);
   const rebuild = (): void => {
     snapshot = buildSnapshot({
       components: config.components,
@@ -112,6 +115,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       feed.deploymentEvent(e);
     },
     onError: options.onError,
+    onRecover: options.onRecover,
   });
   const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
   const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows, handlers);

@@ -18,9 +18,18 @@ export class Shadows {
     private readonly state: StateStore,
     private readonly clock: Clock,
     private readonly onChange: () => void,
+    /** A periodic save failed (e.g. the state file is read-only): the report stays in memory. */
+    private readonly onError: (err: Error) => void = () => undefined,
   ) {
     for (const { component, policy } of store.running()) this.runtimes.set(component, this.runtime(component, policy));
-    this.timer = setInterval(() => this.flush(), FLUSH_MS);
+    this.timer = setInterval(() => {
+      // A throw here would be uncaught and end the process, gateway included.
+      try {
+        this.flush();
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    }, FLUSH_MS);
     this.timer.unref();
   }
 

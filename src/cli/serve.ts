@@ -49,7 +49,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
     }
     running = await startOnebox(withOverrides(readConfigInput(file), opts, file), {
       onEvent: (e) => console.log(`${new Date(e.at).toISOString().slice(11, 19)}  ${e.sentence}`),
-      onError: (err) => console.error(`onebox: controller: ${err.message} (will retry)`),
+      onError: (err) =>
+        console.error(`onebox: controller: ${err.message}; no deployment moves until this is fixed (retrying)`),
+      onRecover: () => console.error('onebox: controller: the state file is writable again; deployments carry on'),
+      onShadowError: (err) =>
+        console.error(`onebox: shadow report not saved: ${err.message} (kept in memory, retrying)`),
     });
   }
 

@@ -66,8 +66,13 @@ export interface ControllerDeps {
   readonly runHook: HookRunner;
   /** Every event, after it is stored (logs, streams). */
   readonly onEvent?: (event: DeploymentEvent & { deploymentId: string }) => void;
-  /** A tick that failed (nothing changed; the next tick tries again). */
+  /**
+   * A tick failed (e.g. the state file cannot be written): nothing moved, the next tick tries
+   * again. Called once per distinct cause while it lasts, not on every tick.
+   */
   readonly onError?: (err: Error) => void;
+  /** Ticks succeed again after `onError`: deployments carry on from where they were. */
+  readonly onRecover?: () => void;
   readonly newId?: () => string;
 }
 
@@ -86,6 +91,8 @@ export class Controller {
   private readonly startedAt: number;
   private readonly newId: () => string;
   private timer: NodeJS.Timeout | undefined;
+  /** The message of the failure the last tick ended with, if it failed. */
+  private failing: string | undefined;
   private readonly hooksInFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: ControllerDeps) {
@@ -255,8 +262,16 @@ export class Controller {
       try {
         this.tick();
       } catch (err) {
-        // A failed tick (e.g. the disk is full) changes nothing; the next one tries again.
-        this.deps.onError?.(err as Error);
+        // A failed tick (e.g. the disk is full) moves no traffic: every transition is written
+        // before its alias moves. The next tick tries again; the cause is said once.
+        const message = (err as Error).message;
+        if (message !== this.failing) this.deps.onError?.(err as Error);
+        this.failing = message;
+        return;
+      }
+      if (this.failing !== undefined) {
+        this.failing = undefined;
+        this.deps.onRecover?.();
       }
     }, intervalMs);
     this.timer.unref();
@@ -295,7 +310,9 @@ export class Controller {
     const updated = { ...record, state };
     // Then traffic.
     if (alias) this.deps.onAliasChange();
-    if (state.step !== record.state.step) {
+    // A step mark holds copies of two histograms: an ended deployment's are let go.
+    if (!isActive(state.status)) this.marks.delete(state.id);
+    else if (state.step !== record.state.step) {
       const metrics = this.deps.metrics;
       this.marks.set(state.id, {
         step: state.step,

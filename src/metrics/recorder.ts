@@ -20,6 +20,14 @@ export class MetricsRecorder {
     return m;
   }
 
+  /**
+   * Drops a version's metrics (it was retired or deleted: it can never serve again). Without
+   * this, every release would leave its histograms and user counters in memory for good.
+   */
+  forget(component: string, version: number): void {
+    this.versions.get(component)?.delete(version);
+  }
+
   /** Every version seen so far, of every component. */
   *all(): IterableIterator<VersionMetrics> {
     for (const byNumber of this.versions.values()) yield* byNumber.values();

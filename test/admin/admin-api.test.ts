@@ -80,4 +80,23 @@ describe('admin API', () => {
     );
     expect(huge.status).toBe(413);
   });
+
+  it('keeps answering after oversized bodies, also those a route never reads', async () => {
+    // Found by the bad-input fuzzer: a 413 destroyed the request mid-body and the next
+    // request on the keep-alive connection hung until the client's timeout.
+    const big = JSON.stringify({ d: 'x'.repeat(3 << 20) });
+    const statuses: number[] = [];
+    for (const path of ['/v1/components/web/versions/9/retire', ...Array(4).fill('/v1/components/web/versions')]) {
+      const res = await request(`${onebox.adminUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        body: big,
+        headersTimeout: 3_000,
+      });
+      await res.body.dump();
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([404, 413, 413, 413, 413]);
+    expect((await call('GET', '/v1/status')).status).toBe(200);
+  });
 });

@@ -81,4 +81,19 @@ describe('LiveFeed', () => {
     expect(got[3]).toBe(sseEvent('status', { n: 2 }));
     expect(statusCalls()).toBe(2);
   });
+
+  it('lets go of a forgotten version, and measures one seen again from zero', () => {
+    const { clock, metrics, feed } = setup();
+    metrics.forVersion('web', 1).record(200, 1000, 'response', undefined);
+    for (let i = 0; i < 10; i++) metrics.forVersion('web', 2).record(200, 1000, 'response', undefined);
+    clock.advance(1000);
+    feed.sample();
+    metrics.forget('web', 2);
+    clock.advance(1000);
+    expect(feed.sample().versions.map((v) => v.version)).toEqual([1]);
+    // Had the old mark (10 requests) been kept, this window would count 3 - 10.
+    for (let i = 0; i < 3; i++) metrics.forVersion('web', 2).record(200, 1000, 'response', undefined);
+    clock.advance(1000);
+    expect(feed.sample().versions.find((v) => v.version === 2)).toMatchObject({ requests: 3, rps: 3 });
+  });
 });
