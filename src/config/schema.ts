@@ -56,6 +56,7 @@ export const judgeSchema = z
     minTailSample: z.number().int().min(100).default(DEFAULT_JUDGE.minTailSample),
     tailQuantile: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.tailQuantile),
     tailRatio: z.number().gt(1).default(DEFAULT_JUDGE.tailRatio),
+    minTailMs: z.number().min(0).default(DEFAULT_JUDGE.minTailMs),
     rankAlpha: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.rankAlpha),
     minSuperiority: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.minSuperiority),
     minMedianRatio: z.number().min(1).default(DEFAULT_JUDGE.minMedianRatio),

@@ -1,5 +1,5 @@
 import { combineVerdicts, type GateVerdict } from './gate.js';
-import { bucketUpperUs, quantileBucket } from './latency-buckets.js';
+import { bucketUpperUs, latencyBucket, quantileBucket } from './latency-buckets.js';
 import { mannWhitney } from './stats/mann-whitney.js';
 import { sprtBernoulli, type SprtResult } from './stats/sprt.js';
 
@@ -29,6 +29,11 @@ export interface JudgeSettings {
   readonly tailQuantile: number;
   /** "Worse" tail: this many times the stable share of requests beyond its tail. Default 3. */
   readonly tailRatio: number;
+  /**
+   * A request faster than this is never "slow": the tail compared starts here at the
+   * lowest (a p99 of 3 ms against 2.8 ms means nothing to a user). Default 10 ms.
+   */
+  readonly minTailMs: number;
   /** Rank test: one-sided p below this, and ... Default 0.0001. */
   readonly rankAlpha: number;
   /** ... P(new slower than stable) at least this ... Default 0.6. */
@@ -55,6 +60,7 @@ export const DEFAULT_JUDGE: JudgeSettings = {
   minSuperiority: 0.6,
   minMedianRatio: 1.1,
   minMedianShiftMs: 1,
+  minTailMs: 10,
 };
 
 export interface JudgeFinding {
@@ -139,20 +145,26 @@ export function judgeTail(fresh: Arm, stable: Arm, s: JudgeSettings, label: stri
   // The edge is the quantile of both versions pooled: the same for both when they are alike.
   const pooled = new Float64Array(fresh.latency.length);
   for (let i = 0; i < pooled.length; i++) pooled[i] = fresh.latency[i]! + (stable.latency[i] ?? 0);
-  const edge = quantileBucket(pooled, s.tailQuantile);
+  const quantileEdge = quantileBucket(pooled, s.tailQuantile);
+  const floorEdge = latencyBucket(s.minTailMs * 1000);
+  const edge = Math.max(quantileEdge, floorEdge);
   let beyondNew = 0;
   let beyondStable = 0;
   for (let i = edge + 1; i < pooled.length; i++) {
     beyondNew += fresh.latency[i]!;
     beyondStable += stable.latency[i] ?? 0;
   }
+  const ms = (bucketUpperUs(edge) / 1000).toFixed(1);
+  const where = edge === quantileEdge ? `the ${q} of both versions (${ms} ms)` : `${ms} ms (both ${q}s are faster)`;
+  const head = `${label} ${pct(beyondNew / freshTotal)} of requests slower than ${where}, stable ${pct(beyondStable / stableTotal)}`;
+  // Nothing slow on either side: no tail to compare, and none to fear.
+  if (beyondNew + beyondStable === 0) return { check: 'latency-tail', result: 'pass', sentence: head };
   const r = conditionalSprt(beyondNew, beyondStable, freshTotal, stableTotal, s.tailRatio, s);
   const result = fromSprt(r);
-  const ms = (bucketUpperUs(edge) / 1000).toFixed(1);
   return {
     check: 'latency-tail',
     result,
-    sentence: `${label} ${pct(beyondNew / freshTotal)} of requests slower than the ${q} of both versions (${ms} ms), stable ${pct(beyondStable / stableTotal)}${result === 'fail' ? `; likelihood ratio ${odds(r.llr)}` : ''}`,
+    sentence: `${head}${result === 'fail' ? `; likelihood ratio ${odds(r.llr)}` : ''}`,
   };
 }
 

@@ -74,4 +74,18 @@ describe('judge', () => {
     expect(v.findings.find((f) => f.check === 'latency-tail')!.result).toBe('fail');
     expect(v.findings.find((f) => f.check === 'latency-rank')!.result).toBe('pass');
   });
+
+  it('never calls requests faster than minTailMs slow, but still sees slow ones beyond it', () => {
+    // Both well under 10 ms: the new tail is wider (1.5 ms median vs 1 ms), yet nothing is slow.
+    const fast = judge(arm(2000, 0, 1.5, 1), arm(20_000, 0, 1, 2), { ...DEFAULT_JUDGE, tailQuantile: 0.9 });
+    const tail = fast.findings.find((f) => f.check === 'latency-tail')!;
+    expect(tail.result).toBe('pass');
+    expect(tail.sentence).toMatch(/slower than 10\.\d ms \(both p90s are faster\)/);
+    // 5% of the new version's requests at 200 ms: beyond the floor, and caught.
+    const fresh = arm(2000, 0, 2, 3);
+    const slow = arm(100, 0, 200, 4);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) fresh.latency[i] = fresh.latency[i]! * 0.95 + slow.latency[i]!;
+    const caught = judge(fresh, arm(20_000, 0, 2, 5)).findings.find((f) => f.check === 'latency-tail')!;
+    expect(caught.result).toBe('fail');
+  });
 });
