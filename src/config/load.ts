@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type OneboxConfig } from './schema.js';
 
@@ -68,11 +68,14 @@ export function readConfigInput(file: string): unknown {
   } catch (err) {
     throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
-  let input: unknown;
+  const notYaml = (message: string) => new ConfigError(file, [`not valid YAML or JSON: ${message.split('\n')[0]}`]);
+  // Warnings too (an unknown tag, say) are the file's problems: said here, not printed by the parser.
+  const doc = parseDocument(text, { logLevel: 'silent' });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw notYaml(problem.message);
   try {
-    input = parseYaml(text);
+    return doc.toJS();
   } catch (err) {
-    throw new ConfigError(file, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
+    throw notYaml((err as Error).message);
   }
-  return input;
 }

@@ -327,6 +327,13 @@ describe('loadConfigFile', () => {
     expect(err.problems[0]).not.toContain('\n');
   });
 
+  it('reports what the YAML parser would only warn about (an unknown tag), and prints nothing', () => {
+    const file = write('tagged.yaml', 'components:\n  - name: !secret api\n    route: /api\n');
+    expect(loadError(file).problems).toEqual([
+      expect.stringMatching(/^not valid YAML or JSON: Unresolved tag: !secret/),
+    ]);
+  });
+
   it('an empty file is a config with no components', () => {
     const err = loadError(write('empty.yaml', ''));
     expect(err.problems).toHaveLength(1);

@@ -230,11 +230,17 @@ export function jsonValue(r: Rnd, depth = 3): unknown {
 export function mutate(r: Rnd, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || chance(r, 0.15)) return jsonValue(r, 2);
   const copy: Record<string, unknown> | unknown[] = Array.isArray(value)
-    ? [...(value as unknown[])]
+    ? Array.prototype.slice.call(value)
     : { ...(value as object) };
   const keys = Object.keys(copy);
   if (keys.length === 0 || chance(r, 0.1)) {
-    (copy as Record<string, unknown>)[pick(r, ['extra', '__proto__', 'name', '0'])] = jsonValue(r, 1);
+    // An own property, as JSON.parse makes it: assigning `__proto__` would swap the prototype.
+    Object.defineProperty(copy, pick(r, ['extra', '__proto__', 'name', '0']), {
+      value: jsonValue(r, 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     return copy;
   }
   const key = pick(r, keys);
