@@ -1,5 +1,7 @@
 // Small helpers shared by the benchmarks' run.mjs files.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,4 +36,12 @@ export function commandLine(script) {
   if (process.env.ONEBOX_BENCH_COMMAND) return process.env.ONEBOX_BENCH_COMMAND;
   const args = process.argv.slice(2);
   return `npm run ${script}${args.length ? ` -- ${args.join(' ')}` : ''}`;
+}
+
+/** Writes a bench's printed lines to its docs file (`--out`), when one is given. */
+export function writeReport(out, lines) {
+  if (!out) return;
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${lines.join('\n')}\n`);
+  console.log(`(written to ${out})`);
 }

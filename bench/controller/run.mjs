@@ -5,9 +5,9 @@
 // the gateway would (latency, status, users), so every tick evaluates real alarms and the
 // judge over real histograms and stores every deployment's exposure. Baseline: the same
 // process's tick before the release, when no deployment is active. See bench/README.md.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../../dist/config/load.js';
 import { startOnebox } from '../../dist/app/onebox.js';
@@ -17,7 +17,7 @@ import { MetricsRecorder } from '../../dist/metrics/recorder.js';
 import { openDatabase } from '../../dist/store/database.js';
 import { DeploymentStore } from '../../dist/store/deployment-store.js';
 import { StateStore } from '../../dist/store/state-store.js';
-import { median, positiveInt, row, measuredCommit, commandLine } from '../common.mjs';
+import { median, positiveInt, row, measuredCommit, commandLine, writeReport } from '../common.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -230,8 +230,4 @@ log(
 );
 log(`- share of the ${TICK_MS} ms interval one tick keeps a core busy: ${((cpu / TICK_MS) * 100).toFixed(1)}%`);
 
-if (opts.out) {
-  mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, `${lines.join('\n')}\n`);
-  console.log(`(written to ${opts.out})`);
-}
+writeReport(opts.out, lines);

@@ -5,13 +5,11 @@
 // measured rounds alternating between the contenders, medians; every result goes into a
 // sink that is checked at the end, so the JIT cannot drop the work. See bench/README.md.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, release } from 'node:os';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bucketOf, chooseVersion, readCookie, resolveIdentity, IDENTITY_COOKIE } from '../../dist/core/index.js';
-import { median, positiveInt, row, measuredCommit, commandLine } from '../common.mjs';
+import { median, positiveInt, row, measuredCommit, commandLine, writeReport } from '../common.mjs';
 
 const require = createRequire(import.meta.url);
 const FlexibleRolloutStrategy = require('unleash-client/lib/strategy/flexible-rollout-strategy.js').default;
@@ -139,8 +137,4 @@ log(
   `- goal routing decision ≥ ${GOAL_RATIO}× as fast as unleash-client's: ${vsCookie >= GOAL_RATIO ? 'met' : 'not met'} (${vsCookie.toFixed(2)}×)`,
 );
 
-if (opts.out) {
-  mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, `${lines.join('\n')}\n`);
-  console.log(`(written to ${opts.out})`);
-}
+writeReport(opts.out, lines);

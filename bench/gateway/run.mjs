@@ -4,14 +4,14 @@
 // same two upstreams, loaded in alternating rounds by one load generator. See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { bucketOf } from '../../dist/core/index.js';
 import { createRequire } from 'node:module';
-import { commandLine, measuredCommit, median, row } from '../common.mjs';
+import { commandLine, measuredCommit, median, row, writeReport } from '../common.mjs';
 import { cpuSnapshot } from './cpu.mjs';
 import { loadGenerator } from './load.mjs';
 import { summariseProfile } from './profile.mjs';
@@ -352,11 +352,7 @@ async function main() {
   }
 
   await upstreams.stop();
-  if (opts.out) {
-    mkdirSync(dirname(opts.out), { recursive: true });
-    writeFileSync(opts.out, `${lines.join('\n')}\n`);
-    console.log(`(written to ${opts.out})`);
-  }
+  writeReport(opts.out, lines);
 }
 
 main().then(

@@ -6,9 +6,9 @@
 // See bench/README.md.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
@@ -16,7 +16,7 @@ import { cpuSnapshot } from '../gateway/cpu.mjs';
 import { loadGenerator } from '../gateway/load.mjs';
 import { summariseProfile } from '../gateway/profile.mjs';
 import { killAll, startOnebox } from '../gateway/proxies.mjs';
-import { commandLine } from '../common.mjs';
+import { commandLine, writeReport } from '../common.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -521,11 +521,7 @@ async function main() {
   log(`(took ${Math.round((Date.now() - started) / 1000)} s)`);
 
   upstreamChild.kill('SIGTERM');
-  if (opts.out) {
-    mkdirSync(dirname(opts.out), { recursive: true });
-    writeFileSync(opts.out, `${lines.join('\n')}\n`);
-    console.log(`(written to ${opts.out})`);
-  }
+  writeReport(opts.out, lines);
 }
 
 main().then(

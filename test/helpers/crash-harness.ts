@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { request, type Agent } from 'undici';
-import { expect } from 'vitest';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startServe } from './cli.js';
-import type { TestUpstream } from './upstream.js';
+import { labelled, startUpstream, type TestUpstream } from './upstream.js';
 import { prng } from './random.js';
 
 /**
@@ -574,4 +574,39 @@ export async function runCrashScenario(
     `requests=${crashed.requests} (${crashed.connectionErrors} refused while down), delays=${delays.join(',')}ms, ` +
     `duration=${((Date.now() - testStart) / 1000).toFixed(1)}s`
   );
+}
+
+/** What every crash test needs: the four upstreams, one agent, and the runs to clean up. */
+export interface CrashFixture {
+  readonly agent: Agent;
+  readonly ups: { backend: TestUpstream[]; frontend: TestUpstream[] };
+  readonly runs: Run[];
+  /** Stops, kills and deletes the runs so far (between rounds, and after all). */
+  clearRuns(): Promise<void>;
+}
+
+/** Registers the fixture's beforeAll and afterAll in the calling describe block. */
+export function useCrashFixture(): CrashFixture {
+  const fixture: CrashFixture = {
+    agent: new Agent({ connections: 8 }),
+    ups: { backend: [], frontend: [] },
+    runs: [],
+    async clearRuns() {
+      for (const r of fixture.runs.splice(0)) {
+        await r.stopLoops();
+        r.kill();
+        rmSync(r.dir, { recursive: true, force: true });
+      }
+    },
+  };
+  beforeAll(async () => {
+    fixture.ups.backend.push(await startUpstream(labelled('api v1')), await startUpstream(labelled('api v2')));
+    fixture.ups.frontend.push(await startUpstream(labelled('web v1')), await startUpstream(labelled('web v2')));
+  });
+  afterAll(async () => {
+    await fixture.clearRuns();
+    await Promise.all([...fixture.ups.backend, ...fixture.ups.frontend].map((u) => u.close()));
+    await fixture.agent.close();
+  });
+  return fixture;
 }

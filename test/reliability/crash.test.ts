@@ -1,8 +1,5 @@
-import { rmSync } from 'node:fs';
-import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noCrashFigures, runCrashScenario, type Run } from '../helpers/crash-harness.js';
-import { labelled, startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { describe, expect, it } from 'vitest';
+import { noCrashFigures, runCrashScenario, useCrashFixture } from '../helpers/crash-harness.js';
 import { envInt, report } from './figures.js';
 
 /**
@@ -15,24 +12,7 @@ const KILLS = envInt('ONEBOX_CRASH_KILLS', 20);
 const SEED = envInt('ONEBOX_CRASH_SEED', Date.now() % 1_000_000_007);
 
 describe(`crash (seed ${SEED}, ${ROUNDS} rounds of ${KILLS} kills)`, () => {
-  const agent = new Agent({ connections: 8 });
-  const ups: { backend: TestUpstream[]; frontend: TestUpstream[] } = { backend: [], frontend: [] };
-  const runs: Run[] = [];
-
-  beforeAll(async () => {
-    ups.backend.push(await startUpstream(labelled('api v1')), await startUpstream(labelled('api v2')));
-    ups.frontend.push(await startUpstream(labelled('web v1')), await startUpstream(labelled('web v2')));
-  });
-
-  afterAll(async () => {
-    for (const r of runs) {
-      await r.stopLoops();
-      r.kill();
-    }
-    await Promise.all([...ups.backend, ...ups.frontend].map((u) => u.close()));
-    await agent.close();
-    for (const r of runs) rmSync(r.dir, { recursive: true, force: true });
-  });
+  const { agent, ups, runs, clearRuns } = useCrashFixture();
 
   it(
     'every round ends like the uninterrupted run, with no event lost',
@@ -46,11 +26,7 @@ describe(`crash (seed ${SEED}, ${ROUNDS} rounds of ${KILLS} kills)`, () => {
         } catch (err) {
           failures.push(`round ${round} (ONEBOX_CRASH_SEED=${seed} ONEBOX_CRASH_ROUNDS=1): ${(err as Error).message}`);
         }
-        for (const r of runs.splice(0)) {
-          await r.stopLoops();
-          r.kill();
-          rmSync(r.dir, { recursive: true, force: true });
-        }
+        await clearRuns();
       }
       report(
         'crash',
