@@ -1,9 +1,12 @@
 import { join } from 'node:path';
-import { Pool, type Dispatcher } from 'undici';
-import { systemClock, type Clock } from '../core/index.js';
+import { systemClock, type Clock, type Version } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import { AdminServer } from '../admin/admin-server.js';
 import { Gateway } from '../gateway/gateway.js';
+import { GatewayWorkers } from '../cluster/gateway-workers.js';
+import { routingStateOf } from '../cluster/routing-state.js';
+import { UpstreamPools } from '../gateway/upstream-pools.js';
+import { splitListen, urlOf } from '../util/server-lifecycle.js';
 import { buildSnapshot, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
@@ -28,6 +31,8 @@ export interface RunningOnebox {
   readonly metrics: MetricsRecorder;
   /** What the dashboard's event stream sends. */
   readonly feed: LiveFeed;
+  /** The gateway's worker processes, when it runs in workers. */
+  readonly workers: GatewayWorkers | undefined;
   close(): Promise<void>;
 }
 
@@ -47,14 +52,13 @@ export interface StartOptions {
   readonly handlerOutput?: 'inherit' | 'ignore';
   /** How often the dashboard's live charts get a point, ms. Default 1000. */
   readonly feedIntervalMs?: number;
+  /** Gateway worker processes; 0 serves the gateway in this process. Default: config.gateway.workers. */
+  readonly workers?: number;
+  /** How often each gateway worker reports its metrics, ms. Default 100. */
+  readonly workerReportMs?: number;
+  /** A gateway worker died and is being replaced. */
+  readonly onWorkerExit?: (description: string) => void;
 }
-
-function splitListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
-}
-
-const urlOf = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** Starts the whole local engine in this process: state, gateway and admin API. */
 export async function startOnebox(config: OneboxConfig, options: StartOptions = {}): Promise<RunningOnebox> {
@@ -66,32 +70,25 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   store.ensureComponents(config.components.map((c) => c.name));
   const metrics = new MetricsRecorder();
 
-  const pools = new Map<string, Pool>();
-  const dispatcherFor = (origin: string): Dispatcher => {
-    let pool = pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connectTimeout: config.gateway.connectTimeoutMs,
-        headersTimeout: config.gateway.headersTimeoutMs,
-        bodyTimeout: config.gateway.bodyTimeoutMs,
-        keepAliveTimeout: 30_000,
-      });
-      pools.set(origin, pool);
-    }
-    return pool;
-  };
+  const pools = new UpstreamPools(config.gateway);
 
   let snapshot: RoutingSnapshot | undefined;
   const shadows = new Shadows(new ShadowStore(db), store, clock, () => rebuild(), options.onShadowError);
+  let workers: GatewayWorkers | undefined;
+  const version = (c: string, n: number): Version | undefined => store.findVersion(c, n);
   const rebuild = (): void => {
+    const aliases = store.aliasRoutings();
+    // Built with workers too: it keeps a metrics entry for every routed version, which the
+    // workers' reports add to.
     snapshot = buildSnapshot({
       components: config.components,
-      aliases: store.aliasRoutings(),
-      version: (c, n) => store.findVersion(c, n),
-      dispatcherFor,
+      aliases,
+      version,
+      dispatcherFor: pools.dispatcherFor,
       metrics,
       shadows: shadows.runtimes,
     });
+    workers?.broadcast(routingStateOf(aliases, version, shadows.runtimes));
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
   rebuild();
@@ -120,14 +117,35 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
   const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows, handlers);
 
-  const gateway = new Gateway({
-    handlers,
-    snapshot: () => snapshot!,
-    metrics,
-    identityHeader: config.gateway.identityHeader,
-    trustProxy: config.gateway.trustProxy,
-    cookieMaxAgeSeconds: Math.round(config.gateway.cookieMaxAgeDays * 86_400),
-  });
+  const workerCount = options.workers ?? config.gateway.workers;
+  let gateway: { listen(): Promise<{ host: string; port: number }>; close(): Promise<void> };
+  if (workerCount > 0) {
+    const w = new GatewayWorkers({
+      count: workerCount,
+      config,
+      state: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
+      onReport: (report) => {
+        if (report.metrics) metrics.absorb(report.metrics);
+        for (const shadow of report.shadows) shadows.absorb(shadow);
+      },
+      reportMs: options.workerReportMs,
+      handlerOutput: options.handlerOutput,
+      onWorkerExit: options.onWorkerExit,
+    });
+    workers = w;
+    gateway = { listen: () => w.start(), close: () => w.stop() };
+  } else {
+    const g = new Gateway({
+      handlers,
+      snapshot: () => snapshot!,
+      metrics,
+      identityHeader: config.gateway.identityHeader,
+      trustProxy: config.gateway.trustProxy,
+      cookieMaxAgeSeconds: Math.round(config.gateway.cookieMaxAgeDays * 86_400),
+    });
+    const at = splitListen(config.gateway.listen);
+    gateway = { listen: () => g.listen(at.port, at.host), close: () => g.close() };
+  }
   const admin = new AdminServer(
     plane,
     metrics,
@@ -135,8 +153,15 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     prometheusRegistry(metrics, () => store.aliasRoutings()),
     feed,
   );
-  const gatewayAt = splitListen(config.gateway.listen);
-  const g = await gateway.listen(gatewayAt.port, gatewayAt.host);
+  let g: { port: number; host: string };
+  try {
+    g = await gateway.listen();
+  } catch (err) {
+    shadows.close();
+    await Promise.all([pools.destroy(), handlers.close()]);
+    db.close();
+    throw err;
+  }
   let a: { port: number; host: string };
   try {
     a = await admin.listen(adminAt.port, adminAt.host);
@@ -158,12 +183,13 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     plane,
     metrics,
     feed,
+    workers,
     async close() {
       await controller.stop();
       feed.stop();
       shadows.close();
       await Promise.all([gateway.close(), admin.close()]);
-      await Promise.all([...pools.values()].map((p) => p.destroy()));
+      await pools.destroy();
       await handlers.close();
       db.close();
     },

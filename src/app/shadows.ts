@@ -1,7 +1,7 @@
 import { conflict, notFound, type Clock } from '../core/index.js';
 import { DEFAULT_IGNORED_HEADERS, shadowPolicyBody, type ShadowPolicy } from '../shadow/policy.js';
 import { ShadowRuntime } from '../shadow/mirror.js';
-import { ShadowReport, type ShadowSummary } from '../shadow/report.js';
+import { ShadowReport, type ShadowReportData, type ShadowSummary } from '../shadow/report.js';
 import type { ShadowStore } from '../store/shadow-store.js';
 import type { StateStore } from '../store/state-store.js';
 
@@ -72,6 +72,12 @@ export class Shadows {
     if (!stored) throw notFound(`${component} has no shadow report${version === undefined ? '' : ` for v${version}`}`);
     const policy = shadowPolicyBody.parse({ version: stored.version });
     return new ShadowReport(component, stored.version, policy, DEFAULT_IGNORED_HEADERS, stored).summary();
+  }
+
+  /** Adds a gateway worker's report of the running shadow (a stopped one's is dropped). */
+  absorb(delta: ShadowReportData): void {
+    const running = this.runtimes.get(delta.component);
+    if (running?.policy.version === delta.version) running.report.absorb(delta);
   }
 
   flush(): void {

@@ -13,6 +13,13 @@ export const positiveInt =
     return Number(value);
   };
 
+export const wholeNumber =
+  (name: string) =>
+  (value: string): number => {
+    if (!/^(0|[1-9]\d*)$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+
 /** The options every command that talks to the admin API takes. */
 export function withConnection(cmd: Command): Command {
   return cmd

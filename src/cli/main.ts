@@ -7,7 +7,7 @@ import type { ComponentStatus, InvokeResult, ReleaseHistory } from '../app/contr
 import type { DeploymentRecord } from '../store/deployment-store.js';
 import { ConfigError } from '../config/load.js';
 import { CliError } from './admin-client.js';
-import { client, positiveInt, print, withConnection, type CommonOptions } from './common.js';
+import { client, positiveInt, print, wholeNumber, withConnection, type CommonOptions } from './common.js';
 import { registerShadowCommands } from './shadow-commands.js';
 import { registerDemoCommand } from './demo-command.js';
 import { describeAlias, formatHistory, formatStatus, formatVersions } from './format.js';
@@ -93,6 +93,11 @@ export function buildProgram(): Command {
     .option('--sample', 'start two sample versions of a site and split them 80/20, sticky per user')
     .option('--listen <host:port>', 'gateway address (overrides gateway.listen)')
     .option('--admin-listen <host:port>', 'admin API address (overrides admin.listen)')
+    .option(
+      '--workers <n>',
+      'gateway worker processes sharing its port, for more cores (overrides gateway.workers; default 0: in this process)',
+      wholeNumber('--workers'),
+    )
     .action(async (opts) => serve(opts));
 
   withConnection(program.command('publish <component>'))

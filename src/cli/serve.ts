@@ -12,6 +12,7 @@ export interface ServeOptions {
   readonly sample?: boolean;
   readonly listen?: string;
   readonly adminListen?: string;
+  readonly workers?: number;
 }
 
 /** Applies the command line's address overrides to a config document, then validates it. */
@@ -20,7 +21,11 @@ function withOverrides(input: unknown, opts: ServeOptions, source: string): Oneb
   return parseConfig(
     {
       ...doc,
-      gateway: { ...doc.gateway, ...(opts.listen ? { listen: opts.listen } : {}) },
+      gateway: {
+        ...doc.gateway,
+        ...(opts.listen ? { listen: opts.listen } : {}),
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      },
       admin: { ...doc.admin, ...(opts.adminListen ? { listen: opts.adminListen } : {}) },
     },
     source,
@@ -52,12 +57,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
       onError: (err) =>
         console.error(`onebox: controller: ${err.message}; no deployment moves until this is fixed (retrying)`),
       onRecover: () => console.error('onebox: controller: the state file is writable again; deployments carry on'),
+      onWorkerExit: (description) => console.error(`onebox: ${description}`),
       onShadowError: (err) =>
         console.error(`onebox: shadow report not saved: ${err.message} (kept in memory, retrying)`),
     });
   }
 
-  console.log(`onebox gateway  ${running.gatewayUrl}`);
+  const inWorkers = running.workers ? `  (${running.workers.size} worker processes)` : '';
+  console.log(`onebox gateway  ${running.gatewayUrl}${inWorkers}`);
   console.log(`onebox admin    ${running.adminUrl}  (token: ${running.adminToken.slice(0, 4)}…; the CLI finds it)`);
   console.log(`onebox dashboard ${running.adminUrl}/  (sign in with an admin token)`);
   if (opts.sample) {

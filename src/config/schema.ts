@@ -149,6 +149,12 @@ export const configSchema = z
         bodyTimeoutMs: z.number().int().positive().default(30_000),
         /** Lifetime of the identity cookie, days. Default 400 (browsers' maximum). */
         cookieMaxAgeDays: z.number().positive().max(400).default(400),
+        /**
+         * Gateway worker processes sharing the gateway's port, for hosts with more cores. The
+         * controller, admin API and state file stay in the main process; workers report their
+         * metrics to it every 100 ms. Default 0: the gateway runs in the main process.
+         */
+        workers: z.number().int().min(0).max(256).default(0),
       })
       .strict()
       .prefault({}),

@@ -10,7 +10,7 @@ import {
   writeBaggageIdentity,
   IDENTITY_COOKIE,
 } from '../core/index.js';
-import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { FallbackCounter } from '../metrics/recorder.js';
 import { HOP_BY_HOP, connectionTokens } from './headers.js';
 import { Exchange, sendJson } from './exchange.js';
 import { isHttpTarget, type RoutingSnapshot } from './routing-snapshot.js';
@@ -20,7 +20,7 @@ import type { HandlerPool } from '../runtime/handler-pool.js';
 export interface GatewayOptions {
   /** Current routing state; read once per request. */
   readonly snapshot: () => RoutingSnapshot;
-  readonly metrics: MetricsRecorder;
+  readonly metrics: FallbackCounter;
   /** Lowercased name of a trusted identity header; undefined to use the cookie only. */
   readonly identityHeader?: string | undefined;
   /** Trust X-Forwarded-For/Proto from the client. */

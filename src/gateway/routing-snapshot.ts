@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { parseTarget, RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
 import type { FunctionVersion } from '../runtime/handler-pool.js';
-import type { MetricsRecorder } from '../metrics/recorder.js';
-import type { VersionMetrics } from '../metrics/version-metrics.js';
+import type { VersionRecorders } from '../metrics/recorder.js';
+import type { VersionRecorder } from '../metrics/version-metrics.js';
 import type { ShadowRuntime } from '../shadow/mirror.js';
 
 /** A routable version: where to send requests and where to count them. */
@@ -16,7 +16,7 @@ export interface UpstreamTarget {
   readonly basePath: string;
   /** A handler version's function, run by the gateway's handler pool. */
   readonly fn: FunctionVersion | undefined;
-  readonly metrics: VersionMetrics;
+  readonly metrics: VersionRecorder;
   /** Value of the x-onebox-version response header: `<component>:<n>`. */
   readonly debugHeader: string;
 }
@@ -47,7 +47,7 @@ export interface SnapshotSources {
   /** Looks a version up; only published versions exist. */
   readonly version: (component: string, number: number) => Version | undefined;
   readonly dispatcherFor: (origin: string) => Dispatcher;
-  readonly metrics: MetricsRecorder;
+  readonly metrics: VersionRecorders;
   readonly shadows?: ReadonlyMap<string, ShadowRuntime>;
 }
 

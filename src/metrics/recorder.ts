@@ -1,11 +1,22 @@
 import { ExposureTracker } from './exposure.js';
-import { VersionMetrics, type VersionMetricsSnapshot } from './version-metrics.js';
+import { VersionMetrics, type VersionMetricsSnapshot, type VersionRecorder } from './version-metrics.js';
+import type { MetricsDelta } from './worker-metrics.js';
+
+/** Where the routing snapshot finds each version's recorder. */
+export interface VersionRecorders {
+  forVersion(component: string, version: number): VersionRecorder;
+}
+
+/** Where the gateway counts what it absorbed instead of failing. */
+export interface FallbackCounter {
+  countFallback(reason: string): void;
+}
 
 /**
  * Per-version metrics for every component, plus counters of what the gateway absorbed
  * instead of failing (fallbacks to stable, unknown routes, client errors).
  */
-export class MetricsRecorder {
+export class MetricsRecorder implements VersionRecorders, FallbackCounter {
   private readonly versions = new Map<string, Map<number, VersionMetrics>>();
   /** Per component, the exposure trackers of its running deployments. */
   private readonly exposure = new Map<string, ExposureTracker[]>();
@@ -57,8 +68,17 @@ export class MetricsRecorder {
     if (at !== -1) list.splice(at, 1);
   }
 
-  countFallback(reason: string): void {
-    this.fallbacks.set(reason, (this.fallbacks.get(reason) ?? 0) + 1);
+  countFallback(reason: string, n = 1): void {
+    this.fallbacks.set(reason, (this.fallbacks.get(reason) ?? 0) + n);
+  }
+
+  /**
+   * Adds a gateway worker's report. A version whose metrics were already forgotten (it was
+   * retired while the report was on its way) stays forgotten.
+   */
+  absorb(delta: MetricsDelta): void {
+    for (const v of delta.versions) this.versions.get(v.component)?.get(v.version)?.absorb(v);
+    for (const [reason, n] of delta.fallbacks) this.countFallback(reason, n);
   }
 
   snapshot(): { versions: VersionMetricsSnapshot[]; fallbacks: Record<string, number> } {

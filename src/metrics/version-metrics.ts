@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import { latencyBucket, LATENCY_BUCKETS, type Arm, type WindowStats } from '../core/index.js';
 import { DistinctCounter } from './distinct-counter.js';
 import type { ExposureTracker } from './exposure.js';
+import type { VersionDelta } from './version-delta.js';
 
 /** Latencies are recorded in microseconds, from 1 µs to 10 minutes, 2 significant digits. */
 const HIGHEST_LATENCY_US = 600_000_000;
@@ -27,7 +28,7 @@ export interface VersionMetricsSnapshot {
   readonly usersExact: boolean;
 }
 
-function newHistogram(): hdr.Histogram {
+export function newHistogram(): hdr.Histogram {
   return hdr.build({
     bitBucketSize: 32,
     lowestDiscernibleValue: 1,
@@ -50,35 +51,63 @@ export type VersionWindow = WindowStats & Arm;
 
 export type Outcome = 'response' | 'upstream-error' | 'upstream-timeout';
 
-/** Counters and a latency histogram for one version of one component. */
-export class VersionMetrics {
+/** What the gateway records one answer into: a version's metrics, or a worker's buffer of them. */
+export interface VersionRecorder {
+  record(status: number, latencyUs: number, outcome: Outcome, userId: string | undefined): void;
+}
+
+/** A version's request counts and latencies, without its users. */
+export class VersionCounts {
   requests = 0;
   errors5xx = 0;
   upstreamErrors = 0;
   upstreamTimeouts = 0;
-  readonly users = new DistinctCounter();
-  private readonly latency = newHistogram();
+  protected readonly latency = newHistogram();
   /** Coarse log buckets, comparable across versions, for the judge's rank and tail tests. */
-  private readonly buckets = new Float64Array(LATENCY_BUCKETS);
+  protected readonly buckets = new Float64Array(LATENCY_BUCKETS);
 
-  constructor(
-    readonly component: string,
-    readonly version: number,
-    /** The component's running deployments' trackers, shared by all its versions. */
-    private readonly exposure: ExposureTracker[] = [],
-  ) {}
-
-  record(status: number, latencyUs: number, outcome: Outcome, userId: string | undefined): void {
+  protected count(status: number, latencyUs: number, outcome: Outcome): void {
     this.requests++;
     if (status >= 500) this.errors5xx++;
     if (outcome === 'upstream-error') this.upstreamErrors++;
     else if (outcome === 'upstream-timeout') this.upstreamTimeouts++;
     this.latency.recordValue(Math.min(Math.max(1, Math.round(latencyUs)), HIGHEST_LATENCY_US));
     this.buckets[latencyBucket(latencyUs)]!++;
-    if (userId !== undefined) {
-      this.users.add(userId);
-      for (const tracker of this.exposure) tracker.see(this.version, userId);
-    }
+  }
+}
+
+/** Counters, a latency histogram and distinct users for one version of one component. */
+export class VersionMetrics extends VersionCounts implements VersionRecorder {
+  readonly users = new DistinctCounter();
+
+  constructor(
+    readonly component: string,
+    readonly version: number,
+    /** The component's running deployments' trackers, shared by all its versions. */
+    private readonly exposure: ExposureTracker[] = [],
+  ) {
+    super();
+  }
+
+  record(status: number, latencyUs: number, outcome: Outcome, userId: string | undefined): void {
+    this.count(status, latencyUs, outcome);
+    if (userId !== undefined) this.see(userId);
+  }
+
+  private see(userId: string): void {
+    this.users.add(userId);
+    for (const tracker of this.exposure) tracker.see(this.version, userId);
+  }
+
+  /** Adds what a gateway worker recorded since its last report. */
+  absorb(delta: VersionDelta): void {
+    this.requests += delta.requests;
+    this.errors5xx += delta.errors5xx;
+    this.upstreamErrors += delta.upstreamErrors;
+    this.upstreamTimeouts += delta.upstreamTimeouts;
+    this.latency.add(hdr.decodeFromCompressedBase64(delta.latency, 32, false));
+    for (const [i, n] of delta.buckets) this.buckets[i]! += n;
+    for (const id of delta.users) this.see(id);
   }
 
   mark(): MetricsMark {

@@ -1,8 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { builtScript } from '../util/built-script.js';
 import {
   fromHandlerResult,
   internalServerError,
@@ -148,13 +147,6 @@ export function httpResponseOf(result: InvocationResult): HandlerHttpResponse {
   }
 }
 
-function defaultWorkerPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  const beside = join(dirname(here), 'worker.js');
-  if (here.endsWith('.js') || existsSync(beside)) return beside;
-  // Running from the TypeScript sources (tests): node cannot fork a .ts file, use the build.
-  return resolve(dirname(here), '../../dist/runtime/worker.js');
-}
 
 const globalTimers: Timers = {
   setTimeout: (fn, ms) => {
@@ -218,7 +210,7 @@ export class HandlerPool {
     this.timers = options.timers ?? globalTimers;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
-    this.workerPath = options.workerPath ?? defaultWorkerPath();
+    this.workerPath = options.workerPath ?? builtScript(import.meta.url, 'runtime/worker.js');
   }
 
   /** Invokes a version with any event, as `aws lambda invoke` does. Never rejects. */

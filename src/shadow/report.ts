@@ -67,6 +67,20 @@ const clip = (v: unknown): string => {
   return s === undefined ? 'undefined' : s.length > SAMPLE_CHARS ? `${s.slice(0, SAMPLE_CHARS)}…` : s;
 };
 
+const zeroCounters = (): ShadowCounters => ({
+  mirrored: 0,
+  compared: 0,
+  droppedInFlight: 0,
+  skippedBodyCap: 0,
+  shadowErrors: 0,
+  shadowTimeouts: 0,
+  primaryIncomplete: 0,
+});
+
+function addCounts<K extends string | number>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>): void {
+  for (const key of Object.keys(from) as K[]) into[key] = (into[key] ?? 0) + (from[key] ?? 0);
+}
+
 /** Parsed bodies, so the live answer is parsed once though compared twice (shadow, noise). */
 const parsed = new WeakMap<CapturedResponse, { ok: true; value: unknown } | { ok: false }>();
 
@@ -142,21 +156,43 @@ export class ShadowReport {
     defaultIgnoredHeaders: readonly string[],
     stored?: ShadowReportData,
   ) {
-    this.data = stored ?? {
-      component,
-      version,
-      counters: {
-        mirrored: 0,
-        compared: 0,
-        droppedInFlight: 0,
-        skippedBodyCap: 0,
-        shadowErrors: 0,
-        shadowTimeouts: 0,
-        primaryIncomplete: 0,
-      },
-      endpoints: {},
-    };
+    this.data = stored ?? { component, version, counters: zeroCounters(), endpoints: {} };
     this.ignoredHeaders = new Set([...defaultIgnoredHeaders, ...policy.ignoreHeaders]);
+  }
+
+  /** What was added since the last drain (a gateway worker's report), and starts afresh. */
+  drain(): ShadowReportData {
+    const { component, version, counters, endpoints } = this.data;
+    this.data.counters = zeroCounters();
+    this.data.endpoints = {};
+    return { component, version, counters, endpoints };
+  }
+
+  /** Adds a gateway worker's drained report, within the same bounds as `add`. */
+  absorb(delta: ShadowReportData): void {
+    for (const key of Object.keys(delta.counters) as (keyof ShadowCounters)[]) {
+      this.data.counters[key] += delta.counters[key];
+    }
+    for (const [name, from] of Object.entries(delta.endpoints)) {
+      const ep = this.endpoint(name);
+      ep.compared += from.compared;
+      ep.withNoise += from.withNoise;
+      addCounts(ep.primaryLatency, from.primaryLatency);
+      addCounts(ep.shadowLatency, from.shadowLatency);
+      for (const [fieldName, f] of Object.entries(from.fields)) {
+        const into = ep.fields[fieldName] ?? this.newField(ep, fieldName);
+        if (!into) continue;
+        into.raw += f.raw;
+        into.noise += f.noise;
+        addCounts(into.kinds, f.kinds);
+        for (const sample of f.samples) if (into.samples.length < MAX_SAMPLES) into.samples.push(sample);
+      }
+    }
+  }
+
+  private newField(ep: EndpointStats, name: string): FieldStats | undefined {
+    if (Object.keys(ep.fields).length >= MAX_FIELDS) return undefined;
+    return (ep.fields[name] = { raw: 0, noise: 0, kinds: {}, samples: [] });
   }
 
   private endpoint(name: string): EndpointStats {
@@ -178,11 +214,7 @@ export class ShadowReport {
     const lb = (us: number): number => latencyBucket(us);
     ep.primaryLatency[lb(primary.latencyUs)] = (ep.primaryLatency[lb(primary.latencyUs)] ?? 0) + 1;
     ep.shadowLatency[lb(shadow.latencyUs)] = (ep.shadowLatency[lb(shadow.latencyUs)] ?? 0) + 1;
-    const field = (name: string): FieldStats | undefined => {
-      if (ep.fields[name]) return ep.fields[name];
-      if (Object.keys(ep.fields).length >= MAX_FIELDS) return undefined;
-      return (ep.fields[name] = { raw: 0, noise: 0, kinds: {}, samples: [] });
-    };
+    const field = (name: string): FieldStats | undefined => ep.fields[name] ?? this.newField(ep, name);
     const seen = new Set<string>();
     for (const d of compareResponses(primary, shadow, this.policy, this.ignoredHeaders)) {
       const f = field(d.field);

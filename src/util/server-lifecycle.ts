@@ -19,3 +19,11 @@ export function close(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+/** `host:port` (IPv6 hosts in brackets) as listen() takes it. */
+export function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}
+
+export const urlOf = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -1,0 +1,62 @@
+import * as hdr from 'hdr-histogram-js';
+import { VersionCounts, type Outcome, type VersionRecorder } from './version-metrics.js';
+
+/** What a gateway worker recorded for one version since its last report to the primary. */
+export interface VersionDelta {
+  readonly component: string;
+  readonly version: number;
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly upstreamErrors: number;
+  readonly upstreamTimeouts: number;
+  /** The latency histogram (µs), hdr-histogram's compressed base64 encoding. */
+  readonly latency: string;
+  /** Non-empty latency buckets as [index, count]. */
+  readonly buckets: readonly (readonly [number, number])[];
+  /** Distinct user ids served (each once per report). */
+  readonly users: readonly string[];
+}
+
+/**
+ * A worker's recorder for one version: counts like VersionMetrics, but keeps the user ids
+ * themselves until the next report, since distinct users and exposure are counted once, in
+ * the primary, across all workers.
+ */
+export class VersionBuffer extends VersionCounts implements VersionRecorder {
+  private users = new Set<string>();
+
+  constructor(
+    readonly component: string,
+    readonly version: number,
+  ) {
+    super();
+  }
+
+  record(status: number, latencyUs: number, outcome: Outcome, userId: string | undefined): void {
+    this.count(status, latencyUs, outcome);
+    if (userId !== undefined) this.users.add(userId);
+  }
+
+  /** What was recorded since the last drain (undefined if nothing), and starts afresh. */
+  drain(): VersionDelta | undefined {
+    if (this.requests === 0) return undefined;
+    const buckets: [number, number][] = [];
+    for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i]! > 0) buckets.push([i, this.buckets[i]!]);
+    const delta: VersionDelta = {
+      component: this.component,
+      version: this.version,
+      requests: this.requests,
+      errors5xx: this.errors5xx,
+      upstreamErrors: this.upstreamErrors,
+      upstreamTimeouts: this.upstreamTimeouts,
+      latency: hdr.encodeIntoCompressedBase64(this.latency),
+      buckets,
+      users: [...this.users],
+    };
+    this.requests = this.errors5xx = this.upstreamErrors = this.upstreamTimeouts = 0;
+    this.latency.reset();
+    this.buckets.fill(0);
+    this.users = new Set();
+    return delta;
+  }
+}
