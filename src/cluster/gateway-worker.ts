@@ -67,4 +67,9 @@ process.once('message', (m: ToWorker) => {
   });
 });
 
+// The primary owns the workers' lifecycle: Ctrl-C or a service manager signals the whole
+// process group, and a worker that died of it first would be replaced during the shutdown.
+// The primary's stop message, or its going away (disconnect), ends a worker.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
+
 void send({ type: 'waiting' });

@@ -131,6 +131,16 @@ describe('onebox serve refuses what it should', () => {
     expect(r.stderr).toContain('components[1].colour: unknown field');
   });
 
+  it('exits 2 on a worker count that is not a whole number, in the config or on the command line', async () => {
+    writeFileSync(join(dir, 'workers.yaml'), 'gateway:\n  workers: -1\ncomponents:\n  - name: web\n    route: /\n');
+    const r = await runCli(['serve', '--config', 'workers.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('gateway.workers = -1');
+    const flag = await runCli(['serve', '--config', 'workers.yaml', '--workers', 'two'], { cwd: dir });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--workers must be a whole number, got "two"');
+  });
+
   it('exits 2 on a file that is not YAML and on a missing file', async () => {
     writeFileSync(join(dir, 'broken.yaml'), 'components: [\n');
     expect(await runCli(['serve', '--config', 'broken.yaml'], { cwd: dir })).toMatchObject({ code: 2 });

@@ -30,6 +30,7 @@ describe('parseConfig: defaults', () => {
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       cookieMaxAgeDays: 400,
+      workers: 0,
     });
     expect(cfg.admin).toEqual({ listen: '127.0.0.1:8081', tokens: [] });
     expect(cfg.state).toEqual({ dir: '.onebox' });
@@ -55,6 +56,7 @@ describe('parseConfig: defaults', () => {
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       cookieMaxAgeDays: 30,
+      workers: 0,
     });
     expect(cfg.admin).toEqual({ listen: '127.0.0.1:8081', token: 'a-token-of-16-ch', tokens: [] });
     expect(cfg.state.dir).toBe('/var/lib/onebox');
