@@ -25,6 +25,13 @@ const BENCHMARKS = [
     what: 'onebox vs plain undici proxy, http-proxy, fastify + reply-from, nginx, HAProxy: CPU/request, req/s, p50/p99, split and stickiness',
   },
   {
+    name: 'workers',
+    script: 'gateway/workers.mjs',
+    doc: 'docs/bench-workers.md',
+    long: ['--rounds', '5', '--duration', '10'],
+    what: 'onebox serve --workers N vs nginx with N workers: req/s and CPU per request, scaling',
+  },
+  {
     name: 'decision',
     script: 'decision/run.mjs',
     doc: 'docs/bench-decision.md',

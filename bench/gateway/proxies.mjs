@@ -81,16 +81,17 @@ async function admin(method, url, token, body) {
 
 /**
  * `onebox serve` with a temp config, v1 and v2 published and the alias at v1 + 20% v2,
- * all through the admin API. `nodeArgs` go before the script (e.g. --cpu-prof).
+ * all through the admin API. `nodeArgs` go before the script (e.g. --cpu-prof); `workers`
+ * is gateway.workers (0: the gateway in the main process).
  */
-export async function startOnebox(dir, upstreams, weightBp, nodeArgs = []) {
+export async function startOnebox(dir, upstreams, weightBp, nodeArgs = [], workers = 0) {
   mkdirSync(dir, { recursive: true });
   const token = randomBytes(24).toString('hex');
   const config = join(dir, 'onebox.yaml');
   writeFileSync(
     config,
     [
-      'gateway: { listen: "127.0.0.1:0" }',
+      `gateway: { listen: "127.0.0.1:0", workers: ${workers} }`,
       `admin: { listen: "127.0.0.1:0", token: "${token}" }`,
       `state: { dir: "${join(dir, 'state')}" }`,
       'components: [{ name: web, route: / }]',
@@ -145,16 +146,17 @@ function freePort() {
 
 /**
  * nginx in the foreground with its own prefix, one worker (as the node proxies have one
- * thread), upstream keep-alive, and split_clients on the onebox-uid cookie. nginx cannot
- * name a cookie with a dash ($cookie_onebox-uid), so a map pulls it out of the header.
+ * thread) unless told otherwise, upstream keep-alive, and split_clients on the onebox-uid
+ * cookie. nginx cannot name a cookie with a dash ($cookie_onebox-uid), so a map pulls it
+ * out of the header.
  */
-export async function startNginx(dir, upstreams, weightBp) {
-  const prefix = join(dir, 'nginx');
+export async function startNginx(dir, upstreams, weightBp, workers = 1) {
+  const prefix = join(dir, `nginx-${workers}`);
   mkdirSync(prefix, { recursive: true });
   const port = await freePort();
   const host = (origin) => origin.replace('http://', '');
   const conf = `
-worker_processes 1;
+worker_processes ${workers};
 daemon off;
 pid ${prefix}/nginx.pid;
 error_log stderr warn;
@@ -186,6 +188,45 @@ http {
   const url = `http://127.0.0.1:${port}`;
   const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr'];
   return spawnReady('nginx', 'nginx', args, () => answers(url));
+}
+
+/**
+ * The two upstream versions served by nginx (one worker) instead of node: the same answer
+ * as upstream.mjs for far less CPU, so that a benchmark of several proxy processes is not
+ * held back by its upstream. Resolves like startUpstreams.
+ */
+export async function startNginxUpstreams(dir) {
+  const prefix = join(dir, 'nginx-upstreams');
+  mkdirSync(prefix, { recursive: true });
+  const ports = { v1: await freePort(), v2: await freePort() };
+  const server = (label) => `
+  server {
+    listen 127.0.0.1:${ports[label]};
+    keepalive_requests 1000000;
+    location / { add_header x-upstream ${label}; default_type text/plain; return 200 "hello from ${label}"; }
+  }`;
+  const conf = `
+worker_processes 1;
+daemon off;
+pid ${prefix}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+${server('v1')}
+${server('v2')}
+}
+`;
+  writeFileSync(join(prefix, 'nginx.conf'), conf);
+  const origin = (label) => `http://127.0.0.1:${ports[label]}`;
+  const args = ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr'];
+  const proc = await spawnReady('nginx upstreams', 'nginx', args, () => answers(origin('v2')));
+  return { ...proc, v1: origin('v1'), v2: origin('v2') };
 }
 
 /**
