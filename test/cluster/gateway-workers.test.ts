@@ -179,6 +179,29 @@ describe('gateway in worker processes', () => {
     ]);
   });
 
+  it('runs handler versions in the workers, counted in the primary', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'onebox-worker-handler-'));
+    try {
+      writeFileSync(join(src, 'package.json'), '{"type":"module"}');
+      writeFileSync(
+        join(src, 'index.js'),
+        'export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ path: event.rawPath, pid: process.pid }) });\n',
+      );
+      await start([answer('v1')]);
+      const v = onebox!.plane.publishHandler('web', `${src}#handler`, 2000);
+      onebox!.plane.setAlias('web', { version: v.number });
+      await expect.poll(async () => (await get('h0')).version).toBe(`web:${v.number}`);
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => get(`h${i}`, `/fn/${i}`)));
+      expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
+      // The one answer that showed the switch, and these 30.
+      const onHandler = (): number | undefined =>
+        onebox!.metrics.snapshot().versions.find((m) => m.version === v.number)?.requests;
+      await expect.poll(onHandler, { timeout: 5000, interval: 20 }).toBe(31);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
   it('stops its workers when it closes', async () => {
     await start([answer('v1')]);
     const pids = onebox!.workers!.pids();
