@@ -144,18 +144,8 @@ function freePort() {
   });
 }
 
-/**
- * nginx in the foreground with its own prefix, one worker (as the node proxies have one
- * thread) unless told otherwise, upstream keep-alive, and split_clients on the onebox-uid
- * cookie. nginx cannot name a cookie with a dash ($cookie_onebox-uid), so a map pulls it
- * out of the header.
- */
-export async function startNginx(dir, upstreams, weightBp, workers = 1) {
-  const prefix = join(dir, `nginx-${workers}`);
-  mkdirSync(prefix, { recursive: true });
-  const port = await freePort();
-  const host = (origin) => origin.replace('http://', '');
-  const conf = `
+/** An nginx.conf up to the inside of its http block: foreground, files under `prefix`, no access log. */
+const nginxPreamble = (prefix, workers) => `
 worker_processes ${workers};
 daemon off;
 pid ${prefix}/nginx.pid;
@@ -167,7 +157,20 @@ http {
   proxy_temp_path ${prefix}/proxy;
   fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+  scgi_temp_path ${prefix}/scgi;`;
+
+/**
+ * nginx in the foreground with its own prefix, one worker (as the node proxies have one
+ * thread) unless told otherwise, upstream keep-alive, and split_clients on the onebox-uid
+ * cookie. nginx cannot name a cookie with a dash ($cookie_onebox-uid), so a map pulls it
+ * out of the header.
+ */
+export async function startNginx(dir, upstreams, weightBp, workers = 1) {
+  const prefix = join(dir, `nginx-${workers}`);
+  mkdirSync(prefix, { recursive: true });
+  const port = await freePort();
+  const host = (origin) => origin.replace('http://', '');
+  const conf = `${nginxPreamble(prefix, workers)}
   upstream v1 { server ${host(upstreams.v1)}; keepalive 64; }
   upstream v2 { server ${host(upstreams.v2)}; keepalive 64; }
   map $http_cookie $onebox_uid { default ""; "~(?:^|;\\s*)onebox-uid=(?<uid>[A-Za-z0-9_-]+)" $uid; }
@@ -205,19 +208,7 @@ export async function startNginxUpstreams(dir) {
     keepalive_requests 1000000;
     location / { add_header x-upstream ${label}; default_type text/plain; return 200 "hello from ${label}"; }
   }`;
-  const conf = `
-worker_processes 1;
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+  const conf = `${nginxPreamble(prefix, 1)}
 ${server('v1')}
 ${server('v2')}
 }
