@@ -1,5 +1,12 @@
 import type { Dispatcher } from 'undici';
-import { parseTarget, RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
+import {
+  AliasRouter,
+  parseTarget,
+  RouteTable,
+  type AliasRouting,
+  type Component,
+  type Version,
+} from '../core/index.js';
 import type { FunctionVersion } from '../runtime/handler-pool.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { VersionMetrics } from '../metrics/version-metrics.js';
@@ -30,6 +37,8 @@ export interface ComponentRoute {
   readonly component: string;
   /** Undefined while the component has no live alias yet. */
   readonly alias: AliasRouting | undefined;
+  /** The alias prepared for the request path; present exactly when `alias` is. */
+  readonly router: AliasRouter | undefined;
   readonly targets: ReadonlyMap<number, UpstreamTarget>;
   /** A running shadow and where its copies go. */
   readonly shadow?:
@@ -100,7 +109,8 @@ export function buildSnapshot(sources: SnapshotSources): RoutingSnapshot {
       runtime && shadowTarget && isHttpTarget(shadowTarget) && liveTarget && isHttpTarget(liveTarget)
         ? { runtime, target: shadowTarget, live: liveTarget }
         : undefined;
-    return { prefix: c.route, value: { component: c.name, alias: routing, targets, shadow } };
+    const router = routing && new AliasRouter(routing);
+    return { prefix: c.route, value: { component: c.name, alias: routing, router, targets, shadow } };
   });
   return { routes: new RouteTable(entries) };
 }
