@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import { AdminServer } from '../admin/admin-server.js';
 import { Gateway } from '../gateway/gateway.js';
-import { buildSnapshot, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
+import { buildSnapshot, rebuildComponent, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
@@ -82,16 +82,21 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   };
 
   let snapshot: RoutingSnapshot | undefined;
-  const shadows = new Shadows(new ShadowStore(db), store, clock, () => rebuild(), options.onShadowError);
-  const rebuild = (): void => {
-    snapshot = buildSnapshot({
-      components: config.components,
-      aliases: store.aliasRoutings(),
-      version: (c, n) => store.findVersion(c, n),
-      dispatcherFor,
-      metrics,
-      shadows: shadows.runtimes,
-    });
+  const shadows = new Shadows(new ShadowStore(db), store, clock, (c) => rebuild(c), options.onShadowError);
+  const componentsByName = new Map(config.components.map((c) => [c.name, c]));
+  const routeSources = {
+    version: (c: string, n: number) => store.findVersion(c, n),
+    dispatcherFor,
+    metrics,
+    shadows: shadows.runtimes,
+  };
+  /** `changed`: the one component whose routing changed (only its entry is rebuilt); else all. */
+  const rebuild = (changed?: string): void => {
+    const component = changed === undefined ? undefined : componentsByName.get(changed);
+    snapshot =
+      snapshot && component
+        ? rebuildComponent(snapshot, routeSources, component, store.getAlias(component.name))
+        : buildSnapshot({ ...routeSources, components: config.components, aliases: store.aliasRoutings() }, snapshot);
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
   rebuild();
