@@ -89,7 +89,8 @@ export class ControlPlane {
     private readonly controller: Controller,
     private readonly metrics: MetricsRecorder,
     private readonly clock: Clock,
-    private readonly onChange: () => void,
+    /** Called after a write that changes how `component` is routed. */
+    private readonly onChange: (component: string) => void,
     readonly shadows: Shadows,
     private readonly handlers: HandlerPool,
   ) {}
@@ -226,7 +227,7 @@ export class ControlPlane {
 
   publish(component: string, url: string, description?: string): Version {
     const v = this.store.publish(component, url, description);
-    this.onChange();
+    this.onChange(component);
     return v;
   }
 
@@ -240,14 +241,14 @@ export class ControlPlane {
 
   retire(component: string, number: number): Version {
     const v = this.store.retire(component, number);
-    this.onChange();
+    this.onChange(component);
     this.metrics.forget(component, number);
     return v;
   }
 
   deleteVersion(component: string, number: number): void {
     this.store.deleteVersion(component, number);
-    this.onChange();
+    this.onChange(component);
     this.metrics.forget(component, number);
   }
 
@@ -282,7 +283,7 @@ export class ControlPlane {
       mode: request.routing ?? current?.mode ?? 'sticky',
       seed,
     });
-    this.onChange();
+    this.onChange(component);
     return alias;
   }
 

@@ -7,7 +7,7 @@ import { GatewayWorkers } from '../cluster/gateway-workers.js';
 import { routingStateOf } from '../cluster/routing-state.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { splitListen, urlOf } from '../util/server-lifecycle.js';
-import { buildSnapshot, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
+import { buildSnapshot, rebuildComponent, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
@@ -73,22 +73,21 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const pools = new UpstreamPools(config.gateway);
 
   let snapshot: RoutingSnapshot | undefined;
-  const shadows = new Shadows(new ShadowStore(db), store, clock, () => rebuild(), options.onShadowError);
+  const shadows = new Shadows(new ShadowStore(db), store, clock, (c) => rebuild(c), options.onShadowError);
+  const componentsByName = new Map(config.components.map((c) => [c.name, c]));
   let workers: GatewayWorkers | undefined;
   const version = (c: string, n: number): Version | undefined => store.findVersion(c, n);
-  const rebuild = (): void => {
-    const aliases = store.aliasRoutings();
+  const routeSources = { version, dispatcherFor: pools.dispatcherFor, metrics, shadows: shadows.runtimes };
+  /** `changed`: the one component whose routing changed (only its entry is rebuilt); else all. */
+  const rebuild = (changed?: string): void => {
+    const component = changed === undefined ? undefined : componentsByName.get(changed);
     // Built with workers too: it keeps a metrics entry for every routed version, which the
     // workers' reports add to.
-    snapshot = buildSnapshot({
-      components: config.components,
-      aliases,
-      version,
-      dispatcherFor: pools.dispatcherFor,
-      metrics,
-      shadows: shadows.runtimes,
-    });
-    workers?.broadcast(routingStateOf(aliases, version, shadows.runtimes));
+    snapshot =
+      snapshot && component
+        ? rebuildComponent(snapshot, routeSources, component, store.getAlias(component.name))
+        : buildSnapshot({ ...routeSources, components: config.components, aliases: store.aliasRoutings() }, snapshot);
+    workers?.broadcast(routingStateOf(store.aliasRoutings(), version, shadows.runtimes));
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
   rebuild();

@@ -17,7 +17,8 @@ export class Shadows {
     private readonly store: ShadowStore,
     private readonly state: StateStore,
     private readonly clock: Clock,
-    private readonly onChange: () => void,
+    /** Called when `component`'s shadow starts or stops. */
+    private readonly onChange: (component: string) => void,
     /** A periodic save failed (e.g. the state file is read-only): the report stays in memory. */
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
@@ -53,7 +54,7 @@ export class Shadows {
     this.flush();
     this.store.start(component, policy, this.clock.now());
     this.runtimes.set(component, this.runtime(component, policy));
-    this.onChange();
+    this.onChange(component);
     return policy;
   }
 
@@ -61,7 +62,7 @@ export class Shadows {
     this.flush();
     if (!this.store.stop(component)) throw notFound(`${component} has no shadow running`);
     this.runtimes.delete(component);
-    this.onChange();
+    this.onChange(component);
   }
 
   /** The running shadow's report, else the latest stored one (of `version` if given). */

@@ -88,14 +88,18 @@ export class WorkerRouting {
     this.shadows = shadows;
     const byKey = new Map(state.versions.map((v) => [`${v.component}\0${v.number}`, v]));
     this.routed = new Set(byKey.keys());
-    this.snapshot = buildSnapshot({
-      components: this.components,
-      aliases: new Map(state.aliases),
-      version: (component, n) => byKey.get(`${component}\0${n}`),
-      dispatcherFor: this.dispatcherFor,
-      metrics: this.metrics,
-      shadows,
-    });
+    // Unchanged entries keep their targets and routers (the first state has none to keep).
+    this.snapshot = buildSnapshot(
+      {
+        components: this.components,
+        aliases: new Map(state.aliases),
+        version: (component, n) => byKey.get(`${component}\0${n}`),
+        dispatcherFor: this.dispatcherFor,
+        metrics: this.metrics,
+        shadows,
+      },
+      this.snapshot as RoutingSnapshot | undefined,
+    );
     return this.snapshot;
   }
 

@@ -61,8 +61,8 @@ export interface ControllerDeps {
   readonly state: StateStore;
   readonly metrics: MetricsRecorder;
   readonly clock: Clock;
-  /** Called after an alias changed in the store, so traffic follows at once. */
-  readonly onAliasChange: () => void;
+  /** Called after `component`'s alias changed in the store, so traffic follows at once. */
+  readonly onAliasChange: (component: string) => void;
   readonly runHook: HookRunner;
   /** Every event, after it is stored (logs, streams). */
   readonly onEvent?: (event: DeploymentEvent & { deploymentId: string }) => void;
@@ -309,7 +309,7 @@ export class Controller {
     this.deps.deployments.saveTransition(state, events, alias, now);
     const updated = { ...record, state };
     // Then traffic.
-    if (alias) this.deps.onAliasChange();
+    if (alias) this.deps.onAliasChange(state.component);
     // A step mark holds copies of two histograms: an ended deployment's are let go.
     if (!isActive(state.status)) this.marks.delete(state.id);
     else if (state.step !== record.state.step) {

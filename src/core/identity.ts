@@ -34,34 +34,41 @@ export function isValidHeaderId(value: string): boolean {
   return true;
 }
 
-/**
- * Finds a cookie's value in a Cookie header without parsing the whole header.
- * Returns undefined when absent; the caller validates the value.
- */
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09;
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
+/**
+ * Where the value of the first `name` cookie-pair starts (just after its "="), or -1 when
+ * the header has none. Found with indexOf, without parsing the whole header.
+ */
+export function cookieValueStart(header: string, name: string): number {
   let from = 0;
   while (from < header.length) {
     const at = header.indexOf(name, from);
-    if (at === -1) return undefined;
+    if (at === -1) return -1;
     // The name must start a cookie-pair: at the start, or after ";" and optional spaces.
     let back = at - 1;
     while (back >= 0 && header.charCodeAt(back) === 0x20) back--;
     const eq = at + name.length;
-    if ((back < 0 || header.charCodeAt(back) === 0x3b) && header.charCodeAt(eq) === 0x3d) {
-      let end = header.indexOf(';', eq);
-      if (end === -1) end = header.length;
-      let start = eq + 1;
-      // Optional whitespace around the value (RFC 6265's cookie-pair allows none; browsers may).
-      while (start < end && isSpace(header.charCodeAt(start))) start++;
-      while (end > start && isSpace(header.charCodeAt(end - 1))) end--;
-      return header.slice(start, end);
-    }
-    from = at + name.length;
+    if ((back < 0 || header.charCodeAt(back) === 0x3b) && header.charCodeAt(eq) === 0x3d) return eq + 1;
+    from = eq;
   }
-  return undefined;
+  return -1;
+}
+
+/**
+ * Finds a cookie's value in a Cookie header without parsing the whole header.
+ * Returns undefined when absent; the caller validates the value.
+ */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  let start = cookieValueStart(header, name);
+  if (start === -1) return undefined;
+  let end = header.indexOf(';', start);
+  if (end === -1) end = header.length;
+  // Optional whitespace around the value (RFC 6265's cookie-pair allows none; browsers may).
+  while (start < end && isSpace(header.charCodeAt(start))) start++;
+  while (end > start && isSpace(header.charCodeAt(end - 1))) end--;
+  return header.slice(start, end);
 }
 
 export interface IdentityInputs {

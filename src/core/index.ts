@@ -3,6 +3,8 @@ export * from './bucket.js';
 export * from './identity.js';
 export * from './baggage.js';
 export * from './routing.js';
+export * from './murmur3-resume.js';
+export * from './alias-router.js';
 export * from './route-table.js';
 export * from './errors.js';
 export * from './model.js';

@@ -15,6 +15,19 @@ export class RouteTable<T> {
     this.entries = [...entries].sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
+  /**
+   * A table that differs from this one only in one entry's value (`old`, compared by
+   * identity, becomes `value`); this one is left unchanged.
+   * The entries are already in order, which the (stable, run-detecting) sort checks in O(n).
+   */
+  replace(old: T, value: T): RouteTable<T> {
+    const i = this.entries.findIndex((e) => e.value === old);
+    if (i === -1) throw new Error('no route has the value to replace');
+    const entries = this.entries.slice();
+    entries[i] = { prefix: this.entries[i]!.prefix, value };
+    return new RouteTable(entries);
+  }
+
   match(path: string): T | undefined {
     for (const entry of this.entries) {
       const p = entry.prefix;

@@ -2,14 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import {
-  chooseVersion,
-  identityCookie,
-  readBaggageIdentity,
-  resolveIdentity,
-  writeBaggageIdentity,
-  IDENTITY_COOKIE,
-} from '../core/index.js';
+import { identityCookie, readBaggageIdentity, writeBaggageIdentity, IDENTITY_COOKIE } from '../core/index.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import { HOP_BY_HOP, connectionTokens } from './headers.js';
 import { Exchange, sendJson } from './exchange.js';
@@ -163,18 +156,23 @@ export class Gateway {
 
     const scanned = scanHeaders(req.rawHeaders, this.options.identityHeader);
     const baggageId = readBaggageIdentity(scanned.baggage);
-    let identity = resolveIdentity({ header: scanned.identityHeader, cookie: scanned.cookie, baggage: baggageId });
+    const router = component.router!;
+    let identity = router.route(
+      { header: scanned.identityHeader, cookie: scanned.cookie, baggage: baggageId },
+      this.draw,
+    );
     if (!identity) {
       if (scanned.identityHeader !== undefined || scanned.cookie?.includes(IDENTITY_COOKIE)) {
         this.options.metrics.countFallback('invalid-identity');
       }
-      identity = { id: randomBytes(16).toString('base64url'), source: 'new' };
+      const id = randomBytes(16).toString('base64url');
+      identity = { id, source: 'new', choice: router.choose(id, this.draw) };
     }
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
     const proto =
       this.options.trustProxy && scanned.forwardedProto ? scanned.forwardedProto : encrypted ? 'https' : 'http';
 
-    const choice = chooseVersion(component.alias, identity.id, this.draw);
+    const choice = identity.choice;
     let target = component.targets.get(choice.version);
     if (!target) {
       this.options.metrics.countFallback('missing-target');

@@ -45,7 +45,8 @@ describe('benchmarks (small runs)', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\| onebox: resolveIdentity \+ chooseVersion [^|]*\| [\d.]+ \|.*\| 20\.0% \|/);
+    expect(r.stdout).toMatch(/\| onebox: AliasRouter\.route [^|]*\| [\d.]+ \|.*\| 20\.0% \|/);
+    expect(r.stdout).toMatch(/\| onebox before: resolveIdentity \+ chooseVersion \| [\d.]+ \|.*\| 20\.0% \|/);
     expect(r.stdout).toMatch(
       /\| unleash-client flexibleRollout \(userId read from the same Cookie header\) \|.*\| 2\d\.\d% \|/,
     );
@@ -57,6 +58,9 @@ describe('benchmarks (small runs)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('20 deployments still in progress after the last tick');
     expect(r.stdout).toMatch(/\| 20 deployments \(3 ticks\) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \|/);
+    expect(r.stdout).toMatch(
+      /routing after one alias change \(wall, median\): [\d.]+ ms rebuilding only that component's entry/,
+    );
   });
 
   it('the whole-suite runner refuses an unknown benchmark by name', async () => {

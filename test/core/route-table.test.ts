@@ -87,3 +87,19 @@ describe('routePrefixProblem', () => {
     expect(routePrefixProblem(prefix)).toBe(problem);
   });
 });
+
+describe('RouteTable.replace', () => {
+  it('changes one value in a new table, keeps the longest-prefix order, and leaves the old table as it was', () => {
+    const old = new RouteTable([
+      { prefix: '/', value: 'root' },
+      { prefix: '/api', value: 'api' },
+      { prefix: '/api/v2', value: 'v2' },
+    ]);
+    const next = old.replace('api', 'api-new');
+    expect(next.match('/api/users')).toBe('api-new');
+    expect(next.match('/api/v2/x')).toBe('v2');
+    expect(next.match('/other')).toBe('root');
+    expect(old.match('/api/users')).toBe('api');
+    expect(() => old.replace('missing', 'x')).toThrow(/no route/);
+  });
+});
