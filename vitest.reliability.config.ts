@@ -10,8 +10,7 @@ export default defineConfig({
     // The state-file faults also run in `npm test` (a few seconds).
     include: ['test/reliability/**/*.test.ts', 'test/controller/state-file-faults.test.ts'],
     pool: 'forks',
-    // --expose-gc: the soak collects garbage before each memory sample, so growth is retained memory.
-    poolOptions: { forks: { maxForks: 1, minForks: 1, execArgv: ['--expose-gc'] } },
+    poolOptions: { forks: { maxForks: 1, minForks: 1 } },
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 60_000,

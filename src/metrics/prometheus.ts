@@ -1,10 +1,12 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AliasRouting } from '../core/index.js';
+import { processMetricsRegistry } from './process-metrics.js';
 import type { MetricsRecorder } from './recorder.js';
 
 /**
- * Prometheus exposition of the per-version metrics, labelled by component and version.
- * Values are read from the recorder when scraped: nothing extra on the request path.
+ * Prometheus exposition of the per-version metrics, labelled by component and version, and of
+ * the process (processMetricsRegistry). Values are read when scraped: nothing extra on the
+ * request path.
  */
 export function prometheusRegistry(
   metrics: MetricsRecorder,
@@ -98,5 +100,5 @@ export function prometheusRegistry(
       for (const [reason, n] of metrics.fallbacks) this.inc({ reason }, n);
     },
   });
-  return registry;
+  return Registry.merge([registry, processMetricsRegistry()]);
 }

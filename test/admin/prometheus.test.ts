@@ -49,4 +49,32 @@ describe('GET /metrics (Prometheus text format)', () => {
     expect(value('onebox_request_duration_seconds{component="web",version="1",quantile="0.99"}')).toBeGreaterThan(0);
     expect(text).toContain('# TYPE onebox_requests_total counter');
   });
+
+  it("exports the process's memory, heap and handles, shared by every onebox in the process", async () => {
+    // A second onebox in the same process: the process metrics are registered once, not per onebox.
+    const other = await startTestOnebox();
+    try {
+      for (const o of [onebox, other]) {
+        const res = await request(`${o.adminUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+        expect(res.statusCode).toBe(200);
+        const text = await res.body.text();
+        const value = (series: string): number => {
+          const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+          if (!line) throw new Error(`no ${series} in\n${text}`);
+          return Number(line.slice(series.length + 1));
+        };
+        const rss = process.memoryUsage().rss;
+        expect(value('process_resident_memory_bytes')).toBeGreaterThan(rss / 2);
+        expect(value('process_resident_memory_bytes')).toBeLessThan(rss * 2);
+        expect(value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+        expect(value('nodejs_heap_size_used_bytes')).toBeLessThanOrEqual(value('nodejs_heap_size_total_bytes'));
+        // Both oneboxes' listening sockets at least.
+        expect(value('nodejs_active_handles_total')).toBeGreaterThanOrEqual(4);
+        expect(value('nodejs_active_resources_total')).toBeGreaterThanOrEqual(4);
+        expect(text.match(/^# TYPE process_resident_memory_bytes /gm)).toHaveLength(1);
+      }
+    } finally {
+      await other.close();
+    }
+  });
 });

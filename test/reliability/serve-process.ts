@@ -7,6 +7,13 @@ import { startServe } from '../helpers/cli.js';
 
 export const RELIABILITY_TOKEN = 'reliability-token-0123456789';
 
+export interface ServeProcessOptions {
+  /** More keys of both components' `deployment` maps, as YAML flow pairs (`onInconclusive: proceed`). */
+  readonly deployment?: string;
+  /** More environment for the child (e.g. NODE_OPTIONS). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * A real `onebox serve` child process (so a crash shows as an exit, not as a dead test
  * worker) with `backend` at /api and `frontend` at /, each with the given upstream as v1
@@ -15,9 +22,12 @@ export const RELIABILITY_TOKEN = 'reliability-token-0123456789';
 export async function startServeProcess(
   upstreams: { v1: string; v2: string },
   extraYaml: string[] = [],
+  options: ServeProcessOptions = {},
 ): Promise<{
   gatewayUrl: string;
   adminUrl: string;
+  /** The child's process id. */
+  pid: number;
   /** Exit code/signal if the process died, else undefined. */
   exited: () => string | undefined;
   output: () => string;
@@ -25,6 +35,7 @@ export async function startServeProcess(
   close: () => Promise<void>;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'onebox-reliability-'));
+  const more = options.deployment ? `, ${options.deployment}` : '';
   writeFileSync(
     join(dir, 'onebox.yaml'),
     [
@@ -33,12 +44,12 @@ export async function startServeProcess(
       'controller: { interval: 100ms }',
       ...extraYaml,
       'components:',
-      '  - { name: backend, route: /api, deployment: { config: "linear:50%:1s", alarms: { minRequests: 5 }, judge: { enabled: false } } }',
-      '  - { name: frontend, route: /, deployment: { config: "onebox:20%:1s", alarms: { minRequests: 5 }, judge: { enabled: false } } }',
+      `  - { name: backend, route: /api, deployment: { config: "linear:50%:1s", alarms: { minRequests: 5 }, judge: { enabled: false }${more} } }`,
+      `  - { name: frontend, route: /, deployment: { config: "onebox:20%:1s", alarms: { minRequests: 5 }, judge: { enabled: false }${more} } }`,
       '',
     ].join('\n'),
   );
-  const served = await startServe([], { cwd: dir });
+  const served = await startServe([], { cwd: dir, env: options.env });
   let exit: string | undefined;
   served.child.on('exit', (code, signal) => (exit = `exit code ${code} signal ${signal}`));
   const admin = async (method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> => {
@@ -58,6 +69,7 @@ export async function startServeProcess(
   return {
     gatewayUrl: served.gatewayUrl,
     adminUrl: served.adminUrl,
+    pid: served.child.pid!,
     exited: () => exit,
     output: served.output,
     admin,
