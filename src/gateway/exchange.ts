@@ -6,6 +6,11 @@ import { connectionTokens, HOP_BY_HOP } from './headers.js';
 import type { HttpTarget } from './routing-snapshot.js';
 import type { Mirror } from '../shadow/mirror.js';
 
+/**
+ * Bodies up to this size that arrive in one piece go out in one write with the head (see
+ * `onData`); 8 KiB keeps head and body within node's 16 KiB stack buffer for string writes.
+ */
+const WHOLE_BODY_MAX = 8 * 1024;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export interface ExchangeParams {
@@ -78,7 +83,14 @@ export function sendJson(
 export class Exchange implements Dispatcher.DispatchHandler {
   private status = 0;
   private done = false;
+  /** The upstream's Content-Length, -1 when it sent none (chunked or until close). */
+  private contentLength = -1;
+  /** Some of the body went out with res.write: the rest must follow the same way. */
+  private streaming = false;
+  /** The whole answer was handed to the client connection in onData. */
+  private ended = false;
   private abortUpstream: ((err: Error) => void) | undefined;
+  private resumeUpstream: (() => void) | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -127,6 +139,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       if (lower === 'vary') vary = out.length;
       else if (lower === 'cache-control') cacheControl = out.length;
+      else if (lower === 'content-length') this.contentLength = Number(value);
       out.push(name, value);
     }
     addGatewayHeaders(out, p, vary, cacheControl);
@@ -140,20 +153,31 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return true;
   }
 
-  private resumeUpstream: (() => void) | undefined;
-  private readonly onDrain = (): void => this.resumeUpstream?.();
-
   onData(chunk: Buffer): boolean {
+    const { res } = this;
     this.p.mirror?.primaryChunk(chunk);
-    if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.onDrain);
+    if (!this.streaming && chunk.length === this.contentLength && chunk.length <= WHOLE_BODY_MAX) {
+      // The whole body in one piece, as most answers come. Given a latin1 string (lossless
+      // for any bytes), node appends it to the head and the socket sends both with one
+      // write(), where a Buffer would take a writev of head, body and end marker (and its
+      // own JS path); uncorking at once keeps the end marker out of that write.
+      this.ended = true;
+      res.write(chunk.toString('latin1'), 'latin1');
+      res.socket?.uncork();
+      res.end();
+      return true;
+    }
+    this.streaming = true;
+    if (res.write(chunk)) return true;
+    res.once('drain', () => this.resumeUpstream?.());
     return false;
   }
 
   onComplete(): void {
-    this.res.end();
-    this.finish('response');
-    this.p.mirror?.primaryEnd((performance.now() - this.p.started) * 1000);
+    if (!this.ended) this.res.end();
+    const latencyUs = (performance.now() - this.p.started) * 1000;
+    this.finish('response', latencyUs);
+    this.p.mirror?.primaryEnd(latencyUs);
   }
 
   onError(err: Error): void {
@@ -163,6 +187,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     p.mirror?.primaryError();
     if (res.destroyed || req.destroyed) {
       this.finish('response');
+      return;
+    }
+    if (this.ended) {
+      // The client already has the whole answer (its declared length); only the upstream
+      // misbehaved after it (e.g. bytes past the body). The connection stays usable.
+      this.finish('upstream-error');
       return;
     }
     if (!res.headersSent) {
@@ -185,9 +215,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish(timeout ? 'upstream-timeout' : 'upstream-error');
   }
 
-  private finish(outcome: Outcome): void {
+  private finish(outcome: Outcome, latencyUs = (performance.now() - this.p.started) * 1000): void {
     if (this.done) return;
     this.done = true;
-    this.p.target.metrics.record(this.status, (performance.now() - this.p.started) * 1000, outcome, this.p.userId);
+    this.p.target.metrics.record(this.status, latencyUs, outcome, this.p.userId);
   }
 }
