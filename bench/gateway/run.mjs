@@ -12,8 +12,8 @@ import { Pool } from 'undici';
 import { bucketOf } from '../../dist/core/index.js';
 import { createRequire } from 'node:module';
 import { commandLine, measuredCommit, median, row, writeReport } from '../common.mjs';
-import { cpuSnapshot } from './cpu.mjs';
 import { loadGenerator } from './load.mjs';
+import { measureLoad } from './measure.mjs';
 import { summariseProfile } from './profile.mjs';
 import {
   killAll,
@@ -129,39 +129,7 @@ async function checkSplit(url, seed) {
   };
 }
 
-/** Waits (at most `seconds`) until the machine is nearly idle, so runs overlap less with other work. */
-async function waitForQuiet(seconds = 3) {
-  for (const until = Date.now() + seconds * 1000; Date.now() < until;) {
-    const before = cpuSnapshot([]).machine;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    if ((cpuSnapshot([]).machine - before) / 0.5 < 0.2) return;
-  }
-}
-
-/**
- * One load run after a warm-up. `other` is the CPU (in cores) that neither the proxy, the
- * upstreams nor the load generator used meanwhile: other work on the machine, a warning
- * sign for that run.
- */
-async function measure(load, proxy, upstreams) {
-  await waitForQuiet();
-  if (warmup > 0) await load.run(proxy.url, warmup);
-  const before = cpuSnapshot([proxy.pid, upstreams.pid]);
-  const r = await load.run(proxy.url, duration);
-  const after = cpuSnapshot([proxy.pid, upstreams.pid]);
-  const cpu = after.trees[0] - before.trees[0];
-  const upstream = after.trees[1] - before.trees[1];
-  const other = Math.max(0, (after.machine - before.machine - cpu - upstream - after.self + before.self) / r.seconds);
-  const perRequest = (seconds) => (seconds * 1e6) / r.requests;
-  return {
-    ...r,
-    rps: r.requests / r.seconds,
-    cpuUs: perRequest(cpu),
-    cores: cpu / r.seconds,
-    upstreamUs: perRequest(upstream),
-    other,
-  };
-}
+const measure = (load, proxy, upstreams) => measureLoad(load, proxy, upstreams, { warmup, duration });
 
 const fmtRun = (m) => [
   Math.round(m.rps).toString(),
