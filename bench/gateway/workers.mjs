@@ -137,23 +137,22 @@ async function main() {
     log(row([c.name, ...fmt(m)]));
   }
   log();
-  const rps = (name) => med.get(name).rps;
-  const oneboxOne = `onebox --workers 1`;
-  const nginxOne = 'nginx, 1 worker';
   log('## Scaling');
   log();
   for (const n of counts.slice(1)) {
-    const ob = rps(`onebox --workers ${n}`) / rps(oneboxOne);
-    const ng = rps(`nginx, ${n} workers`) / rps(nginxOne);
+    const ob = (name) => med.get(`onebox --workers ${name}`);
+    const ng = (name) => med.get(`nginx, ${name} worker${name > 1 ? 's' : ''}`);
     log(
-      `- ${n} workers vs 1: onebox ${ob.toFixed(2)}× req/s, nginx ${ng.toFixed(2)}× (onebox scales ${(((ob - 1) / (ng - 1)) * 100).toFixed(0)}% as well as nginx here)`,
+      `- result: ${n} workers vs 1: onebox ${(ob(n).rps / ob(1).rps).toFixed(2)}× req/s ` +
+        `(${ob(1).cores.toFixed(2)} → ${ob(n).cores.toFixed(2)} cores), ` +
+        `nginx ${(ng(n).rps / ng(1).rps).toFixed(2)}× (${ng(1).cores.toFixed(2)} → ${ng(n).cores.toFixed(2)} cores)`,
     );
   }
   const inProcess = med.get('onebox, gateway in the main process');
-  const oneWorker = med.get(oneboxOne);
+  const oneWorker = med.get('onebox --workers 1');
   log(
-    `- one worker vs the gateway in the main process: ${(oneWorker.rps / inProcess.rps).toFixed(2)}× req/s, ` +
-      `${(oneWorker.cpuUs / inProcess.cpuUs).toFixed(2)}× CPU per request (the cost of the cluster's connection hand-off and the metrics reports)`,
+    `- result: one worker vs the gateway in the main process: ${(oneWorker.rps / inProcess.rps).toFixed(2)}× req/s, ` +
+      `${(oneWorker.cpuUs / inProcess.cpuUs).toFixed(2)}× CPU per request (what the cluster's connection hand-off and the metrics reports cost)`,
   );
   log();
   writeReport(opts.out, lines);
