@@ -284,9 +284,21 @@ async function main() {
   log();
   const ob = med.onebox;
   const others = Object.keys(med).filter((n) => n !== 'onebox');
-  const cpuRatio = (name) => ob.cpuUs / med[name].cpuUs;
+  /**
+   * The machine's speed can drift during a run (here every proxy, nginx included, and the
+   * upstreams have been seen to need up to 1.5× the CPU per request a few minutes later),
+   * which moves each proxy's median by when its runs fell. A ratio within one round pairs
+   * runs a minute apart at most; the goals are judged on the median of those.
+   */
+  const cpuRatio = (name) =>
+    runs[name].length === runs.onebox.length
+      ? median(runs.onebox.map((m, r) => m.cpuUs / runs[name][r].cpuUs))
+      : ob.cpuUs / med[name].cpuUs;
   log(
-    `- onebox CPU per request: ${others.map((n) => `${cpuRatio(n).toFixed(2)}× ${n}`).join(', ')} (run-to-run noise here is about ±10%)`,
+    `- onebox CPU per request, ratio of the medians: ${others.map((n) => `${(ob.cpuUs / med[n].cpuUs).toFixed(2)}× ${n}`).join(', ')} (run-to-run noise here is about ±10%)`,
+  );
+  log(
+    `- onebox CPU per request, median of the ratios within each round: ${others.map((n) => `${cpuRatio(n).toFixed(2)}× ${n}`).join(', ')}; the goals below use these`,
   );
   log(`- onebox throughput: ${others.map((n) => `${(ob.rps / med[n].rps).toFixed(2)}× ${n}`).join(', ')}`);
   log(`- goal ≤ ${GOAL_US} µs CPU/request: ${ob.cpuUs <= GOAL_US ? 'met' : 'not met'} (${ob.cpuUs.toFixed(1)} µs)`);
