@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock, type Version } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import { AdminServer } from '../admin/admin-server.js';
-import { Gateway } from '../gateway/gateway.js';
+import { configuredGatewayOptions, Gateway } from '../gateway/gateway.js';
 import { GatewayWorkers } from '../cluster/gateway-workers.js';
 import { routingStateOf } from '../cluster/routing-state.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
@@ -138,9 +138,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       handlers,
       snapshot: () => snapshot!,
       metrics,
-      identityHeader: config.gateway.identityHeader,
-      trustProxy: config.gateway.trustProxy,
-      cookieMaxAgeSeconds: Math.round(config.gateway.cookieMaxAgeDays * 86_400),
+      ...configuredGatewayOptions(config.gateway),
     });
     const at = splitListen(config.gateway.listen);
     gateway = { listen: () => g.listen(at.port, at.host), close: () => g.close() };

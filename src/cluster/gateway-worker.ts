@@ -1,4 +1,4 @@
-import { Gateway } from '../gateway/gateway.js';
+import { configuredGatewayOptions, Gateway } from '../gateway/gateway.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { splitListen } from '../util/server-lifecycle.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -28,9 +28,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     handlers,
     snapshot: () => routing.snapshot,
     metrics,
-    identityHeader: config.gateway.identityHeader,
-    trustProxy: config.gateway.trustProxy,
-    cookieMaxAgeSeconds: Math.round(config.gateway.cookieMaxAgeDays * 86_400),
+    ...configuredGatewayOptions(config.gateway),
   });
   const report = async (): Promise<void> => {
     const r = routing.drain();

@@ -76,8 +76,7 @@ export class GatewayWorkers {
             reportMs: this.options.reportMs ?? 100,
             handlerOutput: this.options.handlerOutput ?? 'inherit',
           });
-        }
-        else if (m.type === 'ready') {
+        } else if (m.type === 'ready') {
           listening = true;
           resolve({ host: m.host, port: m.port });
         } else reject(new Error(`a gateway worker could not start: ${m.message}`));

@@ -9,6 +9,7 @@ import { Exchange, sendJson } from './exchange.js';
 import { isHttpTarget, type RoutingSnapshot } from './routing-snapshot.js';
 import { serveWithHandler } from './handler-exchange.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
+import type { OneboxConfig } from '../config/schema.js';
 
 export interface GatewayOptions {
   /** Current routing state; read once per request. */
@@ -23,6 +24,17 @@ export interface GatewayOptions {
   readonly handlers?: HandlerPool | undefined;
   /** Random draw in [0, 1) for request-mode routing. */
   readonly draw?: () => number;
+}
+
+/** The gateway options that come from the config's `gateway` section. */
+export function configuredGatewayOptions(
+  gateway: OneboxConfig['gateway'],
+): Pick<GatewayOptions, 'identityHeader' | 'trustProxy' | 'cookieMaxAgeSeconds'> {
+  return {
+    identityHeader: gateway.identityHeader,
+    trustProxy: gateway.trustProxy,
+    cookieMaxAgeSeconds: Math.round(gateway.cookieMaxAgeDays * 86_400),
+  };
 }
 
 /** Everything the proxy needs from one pass over the client's raw headers. */
