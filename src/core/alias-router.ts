@@ -7,7 +7,8 @@ import {
   type Identity,
   type IdentityInputs,
 } from './identity.js';
-import { finishHash, mixBlock, murmur3Resume, murmur3State, type Murmur3State } from './murmur3-resume.js';
+import { finishHash, mixBlock } from './murmur3.js';
+import { murmur3Resume, murmur3State, type Murmur3State } from './murmur3-resume.js';
 import type { AliasRouting, RoutingChoice } from './routing.js';
 
 /**

@@ -1,4 +1,4 @@
-import { murmur3Concat } from './murmur3.js';
+import { finishHash, mixBlock, murmur3Concat } from './murmur3.js';
 
 /**
  * murmur3 resumed after a fixed prefix. A release's seed is hashed with every request's
@@ -6,9 +6,6 @@ import { murmur3Concat } from './murmur3.js';
  * characters per request, gives the same hash as murmur3Concat with half the work and no
  * string built per request. Not bundled into CloudFront Functions (murmur3.ts is).
  */
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
-
 /** The hash state after a prefix: full blocks mixed into `h`, 0-3 bytes pending in `tail`. */
 export interface Murmur3State {
   /** The prefix itself, for the slow path (identities with non-ASCII characters). */
@@ -21,33 +18,6 @@ export interface Murmur3State {
   readonly tailBits: number;
   /** UTF-8 length of the prefix. */
   readonly length: number;
-}
-
-/** One 4-byte block mixed into the running hash. */
-export function mixBlock(h: number, block: number): number {
-  let k = Math.imul(block, C1);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, C2);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/** The last partial block and the avalanche: the finished 32-bit hash. */
-export function finishHash(h: number, tail: number, tailBits: number, length: number): number {
-  if (tailBits > 0) {
-    let k = Math.imul(tail, C1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, C2);
-    h ^= k;
-  }
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 const encoder = new TextEncoder();

@@ -93,13 +93,27 @@ export function murmur3Concat(head: string, tail: string, seed?: number): number
     }
   }
 
-  if (filled > 0) {
-    let k = Math.imul(block, C1);
+  return finishHash(h, block, filled, length);
+}
+
+/** One 4-byte block mixed into the running hash. */
+export function mixBlock(h: number, block: number): number {
+  let k = Math.imul(block, C1);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, C2);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** The last partial block (`pending` > 0 when it holds any bytes) and the avalanche: the finished 32-bit hash. */
+export function finishHash(h: number, tail: number, pending: number, length: number): number {
+  if (pending > 0) {
+    let k = Math.imul(tail, C1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, C2);
     h ^= k;
   }
-
   h ^= length;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
