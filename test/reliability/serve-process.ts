@@ -10,6 +10,8 @@ export const RELIABILITY_TOKEN = 'reliability-token-0123456789';
 export interface ServeProcessOptions {
   /** More keys of both components' `deployment` maps, as YAML flow pairs (`onInconclusive: proceed`). */
   readonly deployment?: string;
+  /** More keys of the `gateway` map, as YAML flow pairs (`workers: 2`). */
+  readonly gateway?: string;
   /** More environment for the child (e.g. NODE_OPTIONS). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -36,10 +38,11 @@ export async function startServeProcess(
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'onebox-reliability-'));
   const more = options.deployment ? `, ${options.deployment}` : '';
+  const gateway = options.gateway ? `, ${options.gateway}` : '';
   writeFileSync(
     join(dir, 'onebox.yaml'),
     [
-      'gateway: { listen: "127.0.0.1:0", identityHeader: x-user-id, trustProxy: true, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 }',
+      `gateway: { listen: "127.0.0.1:0", identityHeader: x-user-id, trustProxy: true, headersTimeoutMs: 2000, bodyTimeoutMs: 2000${gateway} }`,
       `admin: { listen: "127.0.0.1:0", token: "${RELIABILITY_TOKEN}" }`,
       'controller: { interval: 100ms }',
       ...extraYaml,

@@ -22,6 +22,8 @@ import { startServeProcess } from './serve-process.js';
 const SECONDS = envInt('ONEBOX_SOAK_SECONDS', 600);
 const SEED = envInt('ONEBOX_FUZZ_SEED', 42);
 const SNAPSHOTS = process.env.ONEBOX_SOAK_SNAPSHOTS || undefined;
+/** Gateway worker processes (`gateway.workers`); their RSS counts with the main process's. */
+const WORKERS = envInt('ONEBOX_SOAK_WORKERS', 0);
 /** Parallel request loops, each pausing 2 ms between requests (a few hundred requests/s here). */
 const LOOPS = 4;
 /** Samples taken before this share of the run are warm-up (JIT, pools, SQLite cache filling up). */
@@ -39,11 +41,16 @@ const median = (xs: number[]): number => {
 };
 const MiB = 2 ** 20;
 
-/** The child's resident set, from the kernel: nothing the child reports about itself. */
+/**
+ * The child's resident set with its own children's (gateway workers), from the kernel:
+ * nothing the child reports about itself.
+ */
 function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(m[1]) / 1024;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  const childrenMiB = children ? children.split(' ').reduce((sum, child) => sum + rssMiB(Number(child)), 0) : 0;
+  return Number(m[1]) / 1024 + childrenMiB;
 }
 
 /** One unlabelled series' value from Prometheus text. */
@@ -64,6 +71,7 @@ describe(`soak (${SECONDS} s)`, () => {
     onebox = await startServeProcess({ v1: ups[0]!.url, v2: ups[1]!.url }, [], {
       // The soak watches resources, not gates: a step short of data goes on rather than pausing.
       deployment: 'onInconclusive: proceed',
+      gateway: `workers: ${WORKERS}`,
       env: SNAPSHOTS ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOTS}` } : {},
     });
   });
@@ -232,6 +240,7 @@ describe(`soak (${SECONDS} s)`, () => {
         },
         {
           seconds: SECONDS,
+          workers: WORKERS,
           releases,
           failedReleases: failedReleases.length,
           rssMiB: `${rss.first.toFixed(0)}->${rss.last.toFixed(0)}`,
