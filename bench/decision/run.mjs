@@ -60,7 +60,7 @@ const contexts = ids.map((userId) => ({ userId }));
 const contenders = {
   // The gateway's call: identity (its id string sliced out) and version from the raw header.
   'onebox: AliasRouter.route (from the Cookie header)': (i) =>
-    router.route({ cookie: headers[i] }, Math.random)?.choice.additional ? 1 : 0,
+    router.route(undefined, headers[i], undefined, Math.random)?.choice.additional ? 1 : 0,
   'unleash-client flexibleRollout (userId read from the same Cookie header)': (i) =>
     flexible.isEnabled(parameters, { userId: readCookie(headers[i], IDENTITY_COOKIE) }) ? 1 : 0,
   'unleash-client flexibleRollout (context built beforehand)': (i) =>
@@ -79,7 +79,7 @@ const contenders = {
 // The prepared router must decide exactly as the plain functions do, for every user.
 for (const header of headers) {
   const want = chooseVersion(alias, resolveIdentity({ cookie: header })?.id, Math.random);
-  const got = router.route({ cookie: header }, Math.random);
+  const got = router.route(undefined, header, undefined, Math.random);
   if (got?.choice.version !== want.version) throw new Error(`AliasRouter disagrees with chooseVersion on ${header}`);
 }
 const names = Object.keys(contenders);

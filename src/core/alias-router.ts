@@ -1,12 +1,5 @@
 import { BUCKETS } from './bucket.js';
-import {
-  cookieValueStart,
-  IDENTITY_COOKIE,
-  isValidCookieId,
-  isValidHeaderId,
-  type Identity,
-  type IdentityInputs,
-} from './identity.js';
+import { cookieValueStart, IDENTITY_COOKIE, isValidCookieId, isValidHeaderId, type Identity } from './identity.js';
 import { finishHash, mixBlock } from './murmur3.js';
 import { murmur3Resume, murmur3State, type Murmur3State } from './murmur3-resume.js';
 import type { AliasRouting, RoutingChoice } from './routing.js';
@@ -83,20 +76,23 @@ export class AliasRouter {
   }
 
   /**
-   * Same as resolveIdentity(inputs) and then chooseVersion with its id; undefined when the
-   * request carries no usable identity (the caller issues one and calls `choose`).
+   * Same as resolveIdentity({ header, cookie, baggage }) and then chooseVersion with its id;
+   * undefined when the request carries no usable identity (the caller issues one and calls
+   * `choose`). Positional, so that the request path builds no inputs object.
    */
-  route(inputs: IdentityInputs, draw: () => number): RoutedRequest | undefined {
-    const header = inputs.header;
+  route(
+    header: string | undefined,
+    cookie: string | undefined,
+    baggage: string | undefined,
+    draw: () => number,
+  ): RoutedRequest | undefined {
     if (header !== undefined && isValidHeaderId(header)) {
       return { id: header, source: 'header', choice: this.choose(header, draw) };
     }
-    const cookie = inputs.cookie;
     if (cookie) {
       const routed = this.routeByCookie(cookie, draw);
       if (routed) return routed;
     }
-    const baggage = inputs.baggage;
     if (baggage !== undefined && (isValidCookieId(baggage) || isValidHeaderId(baggage))) {
       return { id: baggage, source: 'baggage', choice: this.choose(baggage, draw) };
     }

@@ -169,10 +169,7 @@ export class Gateway {
     const scanned = scanHeaders(req.rawHeaders, this.options.identityHeader);
     const baggageId = readBaggageIdentity(scanned.baggage);
     const router = component.router!;
-    let identity = router.route(
-      { header: scanned.identityHeader, cookie: scanned.cookie, baggage: baggageId },
-      this.draw,
-    );
+    let identity = router.route(scanned.identityHeader, scanned.cookie, baggageId, this.draw);
     if (!identity) {
       if (scanned.identityHeader !== undefined || scanned.cookie?.includes(IDENTITY_COOKIE)) {
         this.options.metrics.countFallback('invalid-identity');

@@ -139,11 +139,13 @@ describe('AliasRouter.route', () => {
       for (const alias of aliases) {
         const router = new AliasRouter(alias);
         for (const inputs of [{ cookie }, { cookie, baggage: 'svc-user-9' }, { header: 'alice@example.com', cookie }]) {
-          expect({ alias, inputs, got: router.route(inputs, () => 0.3) }).toEqual({
-            alias,
-            inputs,
-            got: reference(alias, inputs, () => 0.3),
-          });
+          expect({ alias, inputs, got: router.route(inputs.header, inputs.cookie, inputs.baggage, () => 0.3) }).toEqual(
+            {
+              alias,
+              inputs,
+              got: reference(alias, inputs, () => 0.3),
+            },
+          );
         }
       }
     },
@@ -164,7 +166,7 @@ describe('AliasRouter.route', () => {
         else cookie += randomCookieId(next).slice(0, Math.floor(next() * 23));
       }
       for (const [alias, router] of routers) {
-        const got = router.route({ cookie }, () => 0.5);
+        const got = router.route(undefined, cookie, undefined, () => 0.5);
         expect({ cookie, got }).toEqual({ cookie, got: reference(alias, { cookie }, () => 0.5) });
         if (got) found++;
       }
@@ -179,7 +181,7 @@ describe('AliasRouter.route', () => {
     const alias = sticky(2000);
     const router = new AliasRouter(alias);
     for (const id of distinctIds(20_000, 5)) {
-      const got = router.route({ cookie: `_ga=GA1.2.1.1700000000; onebox-uid=${id}; theme=dark` }, () => 0);
+      const got = router.route(undefined, `_ga=GA1.2.1.1700000000; onebox-uid=${id}; theme=dark`, undefined, () => 0);
       expect(got?.id).toBe(id);
       expect(got?.choice.additional).toBe(bucketOf(alias.seed, id) < 2000);
     }
