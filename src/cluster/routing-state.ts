@@ -98,7 +98,7 @@ export class WorkerRouting {
         metrics: this.metrics,
         shadows,
       },
-      this.snapshot as RoutingSnapshot | undefined,
+      this.snapshot,
     );
     return this.snapshot;
   }

@@ -1,14 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
-import { VersionCounts, type Outcome, type VersionRecorder } from './version-metrics.js';
+import { VersionCounts, type Outcome, type VersionCounters, type VersionRecorder } from './version-metrics.js';
 
 /** What a gateway worker recorded for one version since its last report to the primary. */
-export interface VersionDelta {
-  readonly component: string;
-  readonly version: number;
-  readonly requests: number;
-  readonly errors5xx: number;
-  readonly upstreamErrors: number;
-  readonly upstreamTimeouts: number;
+export interface VersionDelta extends VersionCounters {
   /** The latency histogram (µs), hdr-histogram's compressed base64 encoding. */
   readonly latency: string;
   /** Non-empty latency buckets as [index, count]. */

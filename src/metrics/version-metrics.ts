@@ -7,7 +7,8 @@ import type { VersionDelta } from './version-delta.js';
 /** Latencies are recorded in microseconds, from 1 µs to 10 minutes, 2 significant digits. */
 const HIGHEST_LATENCY_US = 600_000_000;
 
-export interface VersionMetricsSnapshot {
+/** A version's request counters, as reported and as shipped from a gateway worker. */
+export interface VersionCounters {
   readonly component: string;
   readonly version: number;
   readonly requests: number;
@@ -17,6 +18,9 @@ export interface VersionMetricsSnapshot {
   readonly upstreamErrors: number;
   /** Upstream did not answer in time. */
   readonly upstreamTimeouts: number;
+}
+
+export interface VersionMetricsSnapshot extends VersionCounters {
   readonly latencyMs: {
     readonly p50: number;
     readonly p90: number;
