@@ -10,8 +10,8 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../../dist/config/load.js';
-import { startOnebox } from '../../dist/app/onebox.js';
-import { resolveRelease } from '../../dist/app/release-request.js';
+import { startOnebox } from '../../dist/engine/onebox.js';
+import { resolveRelease } from '../../dist/engine/release-specs.js';
 import { Controller } from '../../dist/controller/controller.js';
 import { MetricsRecorder } from '../../dist/metrics/recorder.js';
 import { openDatabase } from '../../dist/store/database.js';
@@ -156,7 +156,7 @@ async function measureEngine(withReleases, count) {
     runs.push({ ...timed(() => onebox.controller.tick()), ...memory() });
   }
   const after = memory();
-  const deployments = onebox.plane.status().map((c) => c.deployment);
+  const deployments = onebox.plane.status().components.map((c) => c.deployment);
   const active = deployments.filter((d) => d?.state.status === 'in-progress').length;
   // Why the first one that is no longer in progress stopped, if any (a gate should not fail here).
   const ended = deployments.find((d) => d && d.state.status !== 'in-progress');
@@ -167,7 +167,7 @@ async function measureEngine(withReleases, count) {
 }
 
 /**
- * What one alias change costs the gateway's routing: the engine (src/app/onebox.ts) rebuilds
+ * What one alias change costs the gateway's routing: the engine (src/engine/onebox.ts) rebuilds
  * only the changed component's entry (rebuildComponent, its alias and versions read from
  * SQLite); before, it rebuilt every component's (buildSnapshot, all aliases and versions).
  * Both are measured here over the busy run's state file, as the engine calls them.

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { TOKEN_ENV, tokenFile } from '../app/admin-token.js';
+import type { z } from 'zod';
+import { endpoints, pathOf, TOKEN_ENV, tokenFile, type AnswerOf, type EndpointName } from '../api/index.js';
 import { loadConfigFile } from '../config/load.js';
 
 export class CliError extends Error {
@@ -50,17 +51,27 @@ function actor(): string {
   return `${user.slice(0, 40)}@cli`;
 }
 
+/** The admin API over HTTP, endpoint by endpoint (src/api/endpoints.ts), answers parsed, never cast. */
 export class AdminClient {
   constructor(
     private readonly url: string,
     private readonly token: string | undefined,
   ) {}
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async call<N extends EndpointName>(
+    name: N,
+    params: Readonly<Record<string, string | number>> = {},
+    body?: unknown,
+    query?: Readonly<Record<string, string | number | undefined>>,
+  ): Promise<AnswerOf<N>> {
+    const endpoint = endpoints[name];
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) search.set(k, String(v));
+    const path = pathOf(endpoint, params) + (search.size ? `?${search}` : '');
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
-        method,
+        method: endpoint.method,
         headers: {
           'x-onebox-actor': actor(),
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
@@ -84,6 +95,13 @@ export class AdminClient {
       if (res.status === 401) throw new CliError(`${message}: pass --token or set ${TOKEN_ENV}`);
       throw new CliError(message);
     }
-    return json as T;
+    const answer = (endpoint.answer as z.ZodType<AnswerOf<N>>).safeParse(json);
+    if (!answer.success) {
+      const problem = answer.error.issues[0]!;
+      throw new CliError(
+        `the admin API's answer to ${endpoint.method} ${path} is not what this CLI reads (${problem.path.join('.') || 'answer'}: ${problem.message}); are the CLI and \`onebox serve\` the same version?`,
+      );
+    }
+    return answer.data;
   }
 }

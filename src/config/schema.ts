@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import { routePrefixProblem } from '../core/route-table.js';
-import {
-  parseDeploymentSpec,
-  parseDuration,
-  OneboxError,
-  DEFAULT_HOOK_TIMEOUT_MS,
-  DEFAULT_JUDGE,
-} from '../core/index.js';
+import { parseDeploymentSpec, parseDuration, OneboxError, DEFAULT_HOOK_TIMEOUT_MS } from '../core/index.js';
+import { alarmsSchema, judgeSchema } from '../api/gate-settings.js';
 
 /** A duration written as `90s`, `5m`, `1h` (a bare number is seconds), in ms. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -27,42 +22,6 @@ export const deploymentConfigSpec = z.string().transform((v, ctx) => {
     return z.NEVER;
   }
 });
-
-export const alarmsSchema = z
-  .object({
-    /** Highest acceptable share of 5xx answers from the new version. Default 0.02. */
-    maxErrorRate: z.number().min(0).max(1).default(0.02),
-    /** Latency ceilings of the new version, ms. Default: not watched. */
-    maxP50Ms: z.number().positive().optional(),
-    maxP90Ms: z.number().positive().optional(),
-    maxP99Ms: z.number().positive().optional(),
-    /** Requests needed in a step before the alarms judge. Default 100. */
-    minRequests: z.number().int().min(1).default(100),
-    /** confident (default): fire only when surely above maxErrorRate; observed: on the observed rate, as CloudWatch. */
-    errorRule: z.enum(['confident', 'observed']).default('confident'),
-  })
-  .strict();
-
-/** The comparative judge; every field defaults to DEFAULT_JUDGE (src/core/judge.ts). */
-export const judgeSchema = z
-  .object({
-    /** Compare the new version with the stable one in each step. Default true. */
-    enabled: z.boolean().default(true),
-    alpha: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.alpha),
-    beta: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.beta),
-    errorRatio: z.number().gt(1).default(DEFAULT_JUDGE.errorRatio),
-    errorFloor: z.number().min(0).lt(0.5).default(DEFAULT_JUDGE.errorFloor),
-    minRequests: z.number().int().min(1).default(DEFAULT_JUDGE.minRequests),
-    minTailSample: z.number().int().min(100).default(DEFAULT_JUDGE.minTailSample),
-    tailQuantile: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.tailQuantile),
-    tailRatio: z.number().gt(1).default(DEFAULT_JUDGE.tailRatio),
-    minTailMs: z.number().min(0).default(DEFAULT_JUDGE.minTailMs),
-    rankAlpha: z.number().gt(0).lt(0.5).default(DEFAULT_JUDGE.rankAlpha),
-    minSuperiority: z.number().gt(0.5).lt(1).default(DEFAULT_JUDGE.minSuperiority),
-    minMedianRatio: z.number().min(1).default(DEFAULT_JUDGE.minMedianRatio),
-    minMedianShiftMs: z.number().min(0).default(DEFAULT_JUDGE.minMedianShiftMs),
-  })
-  .strict();
 
 const hookSpec = z.union([
   z.object({ url: z.url({ protocol: /^https?$/ }), timeout: duration.default(DEFAULT_HOOK_TIMEOUT_MS) }).strict(),

@@ -24,11 +24,13 @@ import {
   type InconclusivePolicy,
   type JudgeSettings,
   type Observation,
+  type DeploymentRecord,
+  type Exposure,
 } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { MetricsMark } from '../metrics/version-metrics.js';
-import { exposureOf, type Exposure } from '../metrics/exposure.js';
-import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
+import { exposureOf } from '../metrics/exposure.js';
+import type { DeploymentStore } from '../store/deployment-store.js';
 import type { StateStore } from '../store/state-store.js';
 import type { HookRunner } from './hook-runner.js';
 

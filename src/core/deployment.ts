@@ -2,37 +2,15 @@ import { BUCKETS } from './bucket.js';
 import { formatDuration } from './duration.js';
 import type { PlanStep } from './deployment-config.js';
 import type { GateVerdict } from './gate.js';
+import { isActive, isHolding, isWatched, type DeploymentStatus } from './deployment-status.js';
+
+export { ACTIVE_STATUSES, isActive, type DeploymentStatus } from './deployment-status.js';
 
 /**
  * A deployment moves one component's live alias from `fromVersion` to `toVersion` along a
  * plan. It is a pure reducer: (state, observation, now) -> (state, effects). The
  * controller persists the new state, then applies the effects.
  */
-export type DeploymentStatus =
-  /** Recorded, waiting to start (e.g. for the components before it in a release). */
-  | 'created'
-  | 'before-hook'
-  | 'in-progress'
-  | 'baking'
-  | 'after-hook'
-  | 'paused'
-  | 'succeeded'
-  | 'rolled-back'
-  /** Stopped by a user: traffic back on the stable version. */
-  | 'stopped'
-  /** Never started: a component before it in the release did not succeed. */
-  | 'skipped';
-
-export const ACTIVE_STATUSES: readonly DeploymentStatus[] = [
-  'created',
-  'before-hook',
-  'in-progress',
-  'baking',
-  'after-hook',
-  'paused',
-];
-export const isActive = (s: DeploymentStatus): boolean => ACTIVE_STATUSES.includes(s);
-
 /** What to do when a step's hold is over but its gate still lacks data. */
 export type InconclusivePolicy = 'pause' | 'rollback' | 'proceed';
 
@@ -217,7 +195,7 @@ function heldMs(s: DeploymentState, now: number): number {
 /** Milliseconds left in the current step's hold (0 when over or not holding). */
 export function holdRemainingMs(s: DeploymentState, now: number): number {
   const step = s.plan[s.step];
-  if (!step || !['in-progress', 'baking', 'paused'].includes(s.status)) return 0;
+  if (!step || !isHolding(s.status)) return 0;
   return Math.max(0, step.holdMs - heldMs(s, now));
 }
 
@@ -230,9 +208,7 @@ export function nextWakeAt(s: DeploymentState): number | undefined {
 
 function onTick(t: Step, gate: GateVerdict, windowStartedAt: number | undefined): void {
   const s = t.state;
-  const watching =
-    s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused' || s.status === 'after-hook';
-  if (!watching) return;
+  if (!isWatched(s.status)) return;
   // Alarms protect users while a human has paused the deployment and while the
   // afterAllowTraffic hook runs with everyone on the new version.
   if (gate.result === 'fail') return t.rollBack('rolled-back', gate.sentence);
@@ -286,7 +262,7 @@ function onCommand(t: Step, command: DeploymentCommand, by: string, detail: stri
   const refuse = (why: string): never => {
     throw new InvalidCommand(`cannot ${command} ${s.component} v${s.toVersion}: ${why}`);
   };
-  const holding = s.status === 'in-progress' || s.status === 'baking' || s.status === 'paused';
+  const holding = isHolding(s.status);
   switch (command) {
     case 'start':
       if (s.status !== 'created') refuse(`it is ${s.status}`);

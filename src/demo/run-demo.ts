@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bucketOf, defaultSeed, isActive, toApiGatewayV2Event } from '../core/index.js';
-import { PROD_ONE_BOX } from '../app/release-request.js';
-import { startOnebox, type RunningOnebox } from '../app/onebox.js';
-import type { DeploymentView } from '../app/control-plane.js';
+import { bucketOf, defaultSeed, isActive, RECIPES, toApiGatewayV2Event } from '../core/index.js';
+import { startOnebox, type RunningOnebox } from '../engine/onebox.js';
+import type { DeploymentView } from '../api/index.js';
 import { parseConfig } from '../config/load.js';
-import type { Exposure } from '../metrics/exposure.js';
-import type { DeploymentRecord } from '../store/deployment-store.js';
+import type { Exposure } from '../core/index.js';
+import type { DeploymentRecord } from '../core/index.js';
 import { Narrator, progressLine, type DemoOutput } from './narrator.js';
 import { Population, type PopulationReport } from './population.js';
 import { scaledClock } from './scaled-clock.js';
@@ -138,7 +137,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const b = byRelease.get(release)!;
       const dir = component === FRONTEND ? b.web : b.api;
       const env = { DEMO_API_ORIGIN: onebox.gatewayUrl };
-      return onebox.plane.publishHandler(component, dir, 3000, `demo ${release}`, env).number;
+      return onebox.plane.publish(component, { handler: dir, timeoutMs: 3000, description: `demo ${release}`, env }).number;
     };
 
     const api1 = publish('v1', BACKEND);
@@ -172,7 +171,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     out.say();
     out.say(`5. Release v2: ${byRelease.get('v2')!.summary}.`);
     out.say(
-      `   Recipe prod-one-box: ${BACKEND} ${PROD_ONE_BOX.backend}, then ${FRONTEND} ${PROD_ONE_BOX.frontend} ` +
+      `   Recipe prod-one-box: ${BACKEND} ${RECIPES['prod-one-box'].backend}, then ${FRONTEND} ${RECIPES['prod-one-box'].frontend} ` +
         '(a one-box for 20% of users, baked, then everyone).',
     );
     releaseStartedAt = clock.now();
@@ -279,7 +278,7 @@ async function follow(
   const deadline = performance.now() + timeoutMs;
   let views: DeploymentView[] = [];
   for (;;) {
-    views = onebox.plane.status().flatMap((c) => (c.deployment && ids.has(c.deployment.id) ? [c.deployment] : []));
+    views = onebox.plane.status().components.flatMap((c) => (c.deployment && ids.has(c.deployment.id) ? [c.deployment] : []));
     out.progress(
       views.map((d) => ({ id: d.id, state: `${d.state.status}:${d.state.weightBp}`, line: progressLine(d) })),
     );
@@ -290,7 +289,7 @@ async function follow(
     await sleep(200);
   }
   out.settle();
-  const metrics = new Map(onebox.plane.status().map((c) => [c.name, c.metrics]));
+  const metrics = new Map(onebox.plane.status().components.map((c) => [c.name, c.metrics]));
   return views.map((d) => {
     const s = d.state;
     const events = onebox.plane.deployment(d.id).events;
@@ -301,7 +300,7 @@ async function follow(
       component: s.component,
       fromVersion: s.fromVersion,
       toVersion: s.toVersion,
-      config: s.component === FRONTEND ? PROD_ONE_BOX.frontend : PROD_ONE_BOX.backend,
+      config: s.component === FRONTEND ? RECIPES['prod-one-box'].frontend : RECIPES['prod-one-box'].backend,
       status: s.status,
       reason: s.reason,
       exposure: d.exposure,

@@ -1,9 +1,7 @@
+import type { Exposure } from '../core/index.js';
 import { DistinctCounter } from './distinct-counter.js';
 
-/**
- * Blast radius of one deployment: distinct users the new version served, out of all
- * users of the component, from the moment the deployment started sending traffic.
- */
+/** Counts a deployment's blast radius (see Exposure) as the gateway serves users. */
 export class ExposureTracker {
   readonly onNew = new DistinctCounter();
   readonly active = new DistinctCounter();
@@ -17,15 +15,6 @@ export class ExposureTracker {
     this.active.add(userId);
     if (version === this.version) this.onNew.add(userId);
   }
-}
-
-export interface Exposure {
-  readonly usersOnNew: number;
-  readonly activeUsers: number;
-  /** usersOnNew / activeUsers (0 when nobody came). */
-  readonly share: number;
-  /** False once either count is an estimate, or when it spans a restart (then an upper bound). */
-  readonly exact: boolean;
 }
 
 export function exposureOf(t: ExposureTracker, carried?: Exposure): Exposure {

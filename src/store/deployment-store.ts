@@ -1,43 +1,17 @@
-import { conflict, notFound } from '../core/errors.js';
+import { ACTIVE_STATUSES, conflict, notFound } from '../core/index.js';
 import type {
-  AlarmThresholds,
-  JudgeSettings,
   AliasTarget,
   DeploymentEvent,
+  DeploymentGates,
   DeploymentHooks,
+  DeploymentRecord,
   DeploymentState,
+  Exposure,
+  ReleaseRecord,
+  StoredEvent,
 } from '../core/index.js';
-import type { Exposure } from '../metrics/exposure.js';
 import { prepare, type Db } from './database.js';
 import type { StateStore } from './state-store.js';
-
-export interface DeploymentGates {
-  readonly alarms: AlarmThresholds;
-  /** Absent: alarms only. */
-  readonly judge?: JudgeSettings | undefined;
-}
-
-export interface DeploymentRecord {
-  /** Blast radius so far (or final, once the deployment ended). */
-  readonly exposure?: Exposure | undefined;
-  readonly id: string;
-  readonly releaseId: string;
-  readonly after: readonly string[];
-  readonly state: DeploymentState;
-  readonly gates: DeploymentGates;
-  readonly hooks: DeploymentHooks;
-}
-
-export interface ReleaseRecord {
-  readonly id: string;
-  readonly createdAt: number;
-  readonly spec: Record<string, unknown>;
-}
-
-export interface StoredEvent extends DeploymentEvent {
-  readonly seq: number;
-  readonly deploymentId: string;
-}
 
 interface DeploymentRow {
   exposure: string | null;
@@ -59,7 +33,8 @@ const toRecord = (r: DeploymentRow): DeploymentRecord => ({
   hooks: JSON.parse(r.hooks) as DeploymentHooks,
 });
 
-const ACTIVE = `('created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused')`;
+/** The active statuses as an SQL list (core's set; the unique index of migration 1 holds the same). */
+const ACTIVE = `(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * Releases, deployments and their event history. A transition (state, events and the

@@ -40,8 +40,8 @@ describe('GET /v1/events (Server-Sent Events)', () => {
   beforeAll(async () => {
     ups = await Promise.all([startUpstream(labelled('v1')), startUpstream(labelled('v2'))]);
     onebox = await startTestOnebox({}, { feedIntervalMs: 50 });
-    onebox.plane.publish('web', ups[0]!.url);
-    onebox.plane.publish('web', ups[1]!.url);
+    onebox.plane.publish('web', { url: ups[0]!.url });
+    onebox.plane.publish('web', { url: ups[1]!.url });
     onebox.plane.setAlias('web', { version: 1 });
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveFeed, sseEvent } from '../../src/admin/live-feed.js';
+import { LiveFeed, sseEvent } from '../../src/engine/live-feed.js';
 import { MetricsRecorder } from '../../src/metrics/recorder.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 

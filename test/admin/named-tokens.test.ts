@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { resolveAdminTokens, TOKEN_ENV } from '../../src/app/admin-token.js';
+import { TOKEN_ENV } from '../../src/api/index.js';
+import { resolveAdminTokens } from '../../src/engine/admin-token.js';
 import { callerOf } from '../../src/admin/auth.js';
 import { labelled, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestOnebox, TEST_TOKEN, type TestOnebox } from '../helpers/onebox.js';
@@ -134,8 +135,8 @@ describe('named admin tokens: the admin API', () => {
         ],
       },
     });
-    onebox.plane.publish('web', ups[0]!.url);
-    onebox.plane.publish('web', ups[1]!.url);
+    onebox.plane.publish('web', { url: ups[0]!.url });
+    onebox.plane.publish('web', { url: ups[1]!.url });
     onebox.plane.setAlias('web', { version: 1 });
   });
   afterAll(async () => {

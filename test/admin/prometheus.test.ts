@@ -9,8 +9,8 @@ describe('GET /metrics (Prometheus text format)', () => {
   beforeAll(async () => {
     ups = await Promise.all([startUpstream(labelled('v1')), startUpstream(labelled('v2'))]);
     onebox = await startTestOnebox();
-    onebox.plane.publish('web', ups[0]!.url);
-    onebox.plane.publish('web', ups[1]!.url);
+    onebox.plane.publish('web', { url: ups[0]!.url });
+    onebox.plane.publish('web', { url: ups[1]!.url });
     onebox.plane.setAlias('web', { version: 1, weights: { '2': 0.25 } });
     for (let i = 0; i < 40; i++) {
       const res = await request(`${onebox.gatewayUrl}/`, {

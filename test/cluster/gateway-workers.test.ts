@@ -54,7 +54,7 @@ describe('gateway in worker processes', () => {
       },
       { workerReportMs: 20, onWorkerExit: (d) => exits.push(d), handlerOutput: 'ignore', ...(clock ? { clock } : {}) },
     );
-    for (const u of ups) onebox.plane.publish('web', u.url);
+    for (const u of ups) onebox.plane.publish('web', { url: u.url });
     onebox.plane.setAlias('web', { version: 1 });
   };
 
@@ -163,17 +163,17 @@ describe('gateway in worker processes', () => {
 
   it("adds the workers' shadow comparisons into the primary's report", async () => {
     await start([answer('v1'), answer('v2')]);
-    onebox!.plane.shadows.start('web', shadowPolicyBody.parse({ version: 2 }));
+    onebox!.plane.startShadow('web', shadowPolicyBody.parse({ version: 2 }));
     await expect
       .poll(
         async () => {
           await Promise.all(Array.from({ length: 10 }, (_, i) => get(`s${i}`, `/items/${i}`)));
-          return onebox!.plane.shadows.report('web').counters.compared;
+          return onebox!.plane.shadowReport('web').counters.compared;
         },
         { timeout: 10_000, interval: 50 },
       )
       .toBeGreaterThanOrEqual(20);
-    const report = onebox!.plane.shadows.report('web');
+    const report = onebox!.plane.shadowReport('web');
     expect(report.endpoints.find((e) => e.endpoint === 'GET /items/:id')?.fields.map((f) => f.path)).toEqual([
       '$.label',
     ]);
@@ -188,7 +188,7 @@ describe('gateway in worker processes', () => {
         'export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ path: event.rawPath, pid: process.pid }) });\n',
       );
       await start([answer('v1')]);
-      const v = onebox!.plane.publishHandler('web', `${src}#handler`, 2000);
+      const v = onebox!.plane.publish('web', { handler: `${src}#handler`, timeoutMs: 2000 });
       onebox!.plane.setAlias('web', { version: v.number });
       await expect.poll(async () => (await get('h0')).version).toBe(`web:${v.number}`);
       const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => get(`h${i}`, `/fn/${i}`)));

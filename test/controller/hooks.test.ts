@@ -95,8 +95,8 @@ describe('hooks in a deployment', () => {
       { components: [{ name: 'web', route: '/', deployment: { config: 'LambdaAllAtOnce', hooks } }] },
       { clock },
     );
-    onebox.plane.publish('web', ups[0]!.url);
-    onebox.plane.publish('web', ups[1]!.url);
+    onebox.plane.publish('web', { url: ups[0]!.url });
+    onebox.plane.publish('web', { url: ups[1]!.url });
     onebox.plane.setAlias('web', { version: 1 });
   };
   afterEach(async () => {
@@ -136,7 +136,7 @@ describe('hooks in a deployment', () => {
     expect(failed.state.reason).toMatch(/^afterAllowTraffic hook failed/);
     expect(onebox.plane.alias('web')).toMatchObject({ version: 1, additional: undefined });
 
-    onebox.plane.publish('web', ups[1]!.url);
+    onebox.plane.publish('web', { url: ups[1]!.url });
     const [again] = onebox.plane.release({ components: [{ component: 'web', version: 3 }] }, 'test');
     await onebox.controller.settled();
     await onebox.controller.settled();

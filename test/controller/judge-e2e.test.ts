@@ -41,8 +41,8 @@ describe('the comparative judge in a real deployment', () => {
       },
       { clock },
     );
-    onebox.plane.publish('api', ups[0]!.url);
-    onebox.plane.publish('api', ups[1]!.url);
+    onebox.plane.publish('api', { url: ups[0]!.url });
+    onebox.plane.publish('api', { url: ups[1]!.url });
     onebox.plane.setAlias('api', { version: 1 });
   };
   afterEach(async () => {
@@ -54,7 +54,7 @@ describe('the comparative judge in a real deployment', () => {
   const drive = async () => {
     let round = 0;
     for (; round < 60; round++) {
-      const d = onebox.plane.status()[0]!.deployment!;
+      const d = onebox.plane.status().components[0]!.deployment!;
       if (!['in-progress', 'baking', 'paused'].includes(d.state.status)) break;
       await Promise.all(
         Array.from({ length: 400 }, async (_, i) => {
@@ -68,7 +68,7 @@ describe('the comparative judge in a real deployment', () => {
       clock.advance(30_000);
       onebox.controller.tick();
     }
-    return { deployment: onebox.plane.status()[0]!.deployment!, rounds: round };
+    return { deployment: onebox.plane.status().components[0]!.deployment!, rounds: round };
   };
 
   it('rolls back a version with 3% errors against a stable 1%, which the 5% alarm lets through', async () => {

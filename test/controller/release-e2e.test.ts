@@ -47,7 +47,7 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
     for (let round = 0; round < maxRounds; round++) {
       const active = onebox.plane
         .status()
-        .filter(
+        .components.filter(
           (c) =>
             c.deployment &&
             ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'].includes(
@@ -83,8 +83,8 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
       { clock },
     );
     const p = onebox.plane;
-    for (const i of [0, 1, 2]) p.publish('backend', ups[i]!.url);
-    for (const i of [3, 4]) p.publish('frontend', ups[i]!.url);
+    for (const i of [0, 1, 2]) p.publish('backend', { url: ups[i]!.url });
+    for (const i of [3, 4]) p.publish('frontend', { url: ups[i]!.url });
     p.setAlias('backend', { version: 1 });
     p.setAlias('frontend', { version: 1 });
   });
@@ -108,7 +108,7 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
       ['frontend', 'created'],
     ]);
     await runUntilDone();
-    const status = Object.fromEntries(onebox.plane.status().map((c) => [c.name, c]));
+    const status = Object.fromEntries(onebox.plane.status().components.map((c) => [c.name, c]));
     expect(status.backend!.alias).toMatchObject({ version: 2, additional: undefined });
     expect(status.frontend!.alias).toMatchObject({ version: 2, additional: undefined });
     expect(status.backend!.deployment!.state.status).toBe('succeeded');
@@ -173,7 +173,7 @@ describe('releases end to end (real gateway and upstreams, fake clock)', () => {
       'test',
     );
     await runUntilDone();
-    const status = Object.fromEntries(onebox.plane.status().map((c) => [c.name, c]));
+    const status = Object.fromEntries(onebox.plane.status().components.map((c) => [c.name, c]));
     const backend = status.backend!.deployment!.state;
     expect(backend.status).toBe('rolled-back');
     expect(backend.step).toBe(0);

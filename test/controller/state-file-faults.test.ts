@@ -136,10 +136,10 @@ describe('state file faults: the controller moves nothing it cannot record and s
       },
     );
     const db = opened.at(-1)!;
-    for (const u of ups) onebox.plane.publish('web', u.url, 'v');
+    for (const u of ups) onebox.plane.publish('web', { url: u.url, description: 'v' });
     onebox.plane.setAlias('web', { version: 1 });
-    onebox.plane.publish('web', ups[0]!.url, 'shadow');
-    onebox.plane.shadows.start('web', shadowPolicyBody.parse({ version: 3, noise: false }));
+    onebox.plane.publish('web', { url: ups[0]!.url, description: 'shadow' });
+    onebox.plane.startShadow('web', shadowPolicyBody.parse({ version: 3, noise: false }));
     const [deployment] = onebox.plane.release({ components: [{ component: 'web', version: 2 }] }, 'test');
     const id = deployment!.id;
     const traffic = async (n: number): Promise<string[]> =>

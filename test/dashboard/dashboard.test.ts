@@ -96,9 +96,9 @@ describe.skipIf(NO_BROWSER)('the release dashboard in a real browser', () => {
       },
       { clock, feedIntervalMs: 250 },
     );
-    onebox.plane.publish('web', ups[0]!.url, 'stable');
-    onebox.plane.publish('web', ups[1]!.url, 'new');
-    onebox.plane.publish('web', ups[2]!.url, 'shadow: answers differ in $.version');
+    onebox.plane.publish('web', { url: ups[0]!.url, description: 'stable' });
+    onebox.plane.publish('web', { url: ups[1]!.url, description: 'new' });
+    onebox.plane.publish('web', { url: ups[2]!.url, description: 'shadow: answers differ in $.version' });
     onebox.plane.setAlias('web', { version: 1 });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -190,7 +190,7 @@ describe.skipIf(NO_BROWSER)('the release dashboard in a real browser', () => {
 
     // The shadow report, with its top difference.
     await expect
-      .poll(() => onebox.plane.shadows.report('web').counters.compared, { timeout: 10_000 })
+      .poll(() => onebox.plane.shadowReport('web').counters.compared, { timeout: 10_000 })
       .toBeGreaterThan(20);
     await page.getByRole('button', { name: 'Show report' }).click();
     const report = page.locator('#shadow-out');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/demo/run-demo.js';
-import { demoProblems } from '../../src/cli/demo-command.js';
+import { demoProblems } from '../../src/cli/commands/demo.js';
 
 describe('onebox demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onebox-demo-'));

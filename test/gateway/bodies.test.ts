@@ -27,7 +27,7 @@ describe('gateway response bodies', () => {
       }
     });
     onebox = await startTestOnebox();
-    onebox.plane.publish('web', upstream.url);
+    onebox.plane.publish('web', { url: upstream.url });
     onebox.plane.setAlias('web', { version: 1 });
   });
 

@@ -65,13 +65,13 @@ describe('gateway under failure and bad input', () => {
       gateway: { listen: '127.0.0.1:0', headersTimeoutMs: 300, connectTimeoutMs: 500 },
     });
     const p = onebox.plane;
-    p.publish('web', good.url);
+    p.publish('web', { url: good.url });
     p.setAlias('web', { version: 1 });
-    p.publish('down', `http://127.0.0.1:${down}`);
+    p.publish('down', { url: `http://127.0.0.1:${down}` });
     p.setAlias('down', { version: 1 });
-    p.publish('slow', hanging.url);
+    p.publish('slow', { url: hanging.url });
     p.setAlias('slow', { version: 1 });
-    p.publish('big', streaming.url);
+    p.publish('big', { url: streaming.url });
     p.setAlias('big', { version: 1 });
   });
 
@@ -112,7 +112,7 @@ describe('gateway under failure and bad input', () => {
       res.write('first part;');
       void held.then(() => res.end('second part'));
     });
-    onebox.plane.publish('trickle', trickle.url);
+    onebox.plane.publish('trickle', { url: trickle.url });
     onebox.plane.setAlias('trickle', { version: 1 });
     try {
       const res = await request(`${onebox.gatewayUrl}/trickle`);

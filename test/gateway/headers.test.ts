@@ -32,8 +32,8 @@ describe('gateway headers, identity and propagation', () => {
   beforeAll(async () => {
     [v1, v2] = await Promise.all([startUpstream(echo('v1')), startUpstream(echo('v2'))]);
     onebox = await startTestOnebox({ gateway: { listen: '127.0.0.1:0', identityHeader: 'X-User-Id' } });
-    onebox.plane.publish('web', v1.url);
-    onebox.plane.publish('web', v2.url);
+    onebox.plane.publish('web', { url: v1.url });
+    onebox.plane.publish('web', { url: v2.url });
   });
   afterAll(async () => {
     await onebox.close();
@@ -126,7 +126,7 @@ describe('gateway headers, identity and propagation', () => {
   it('marks Secure only when the request came over https (through a trusted proxy)', async () => {
     const trusted = await startTestOnebox({ gateway: { listen: '127.0.0.1:0', trustProxy: true } });
     try {
-      trusted.plane.publish('web', v1.url);
+      trusted.plane.publish('web', { url: v1.url });
       trusted.plane.setAlias('web', { version: 1 });
       const res = await request(`${trusted.gatewayUrl}/`, {
         headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' },

@@ -47,8 +47,8 @@ describe('page consistency at a 50% split', () => {
   beforeAll(async () => {
     [v1, v2] = await Promise.all([startSampleSite('v1'), startSampleSite('v2')]);
     onebox = await startTestOnebox();
-    onebox.plane.publish('web', v1.url);
-    onebox.plane.publish('web', v2.url);
+    onebox.plane.publish('web', { url: v1.url });
+    onebox.plane.publish('web', { url: v2.url });
   });
   afterAll(async () => {
     await dispatcher.close();

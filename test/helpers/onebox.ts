@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOnebox, type RunningOnebox, type StartOptions } from '../../src/app/onebox.js';
+import { startOnebox, type RunningOnebox, type StartOptions } from '../../src/engine/onebox.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { OneboxConfigInput } from '../../src/config/schema.js';
 

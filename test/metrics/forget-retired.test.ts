@@ -17,7 +17,7 @@ describe('metrics of retired and deleted versions', () => {
 
   // Found by the soak: every release left its versions' histograms and user counters in memory.
   it('are let go, so memory does not grow with every release', async () => {
-    for (const u of ups) onebox.plane.publish('web', u.url, 'v');
+    for (const u of ups) onebox.plane.publish('web', { url: u.url, description: 'v' });
     for (const version of [1, 2, 3]) {
       onebox.plane.setAlias('web', { version });
       const res = await request(`${onebox.gatewayUrl}/`);

@@ -60,9 +60,8 @@ describe('gateway worker metrics, added up in the primary', () => {
     expect(withoutMax(got)).toEqual(withoutMax(want));
     got.forEach((v, i) => expect(Math.abs(v.latencyMs.max / want[i]!.latencyMs.max - 1)).toBeLessThan(0.01));
     expect(merged.snapshot().fallbacks).toEqual(direct.snapshot().fallbacks);
-    for (const v of [1, 2]) expect(merged.forVersion('web', v).since(undefined)).toEqual(
-      direct.forVersion('web', v).since(undefined),
-    );
+    for (const v of [1, 2])
+      expect(merged.forVersion('web', v).since(undefined)).toEqual(direct.forVersion('web', v).since(undefined));
     expect([mergedTracker.onNew.count, mergedTracker.active.count]).toEqual([
       directTracker.onNew.count,
       directTracker.active.count,

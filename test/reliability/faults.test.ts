@@ -75,7 +75,7 @@ describe('faults', () => {
     beforeAll(async () => {
       stable = await startUpstream(labelled('v1'));
       onebox = await startTestOnebox({ gateway: { headersTimeoutMs: 300, bodyTimeoutMs: 300, connectTimeoutMs: 300 } });
-      onebox.plane.publish('web', stable.url, 'stable');
+      onebox.plane.publish('web', { url: stable.url, description: 'stable' });
     });
     afterAll(async () => {
       report('faults upstream', figures, { users: USERS, newVersion: tally(outcomes) });
@@ -86,7 +86,7 @@ describe('faults', () => {
     it.each(Object.keys(FAULTS))('new version %s', async (fault) => {
       const bad = await FAULTS[fault]!();
       try {
-        const v = onebox.plane.publish('web', bad.url, fault).number;
+        const v = onebox.plane.publish('web', { url: bad.url, description: fault }).number;
         onebox.plane.setAlias('web', { version: 1, weights: { [v]: 0.5 } });
         const r = prng(SEED);
         const failures: string[] = [];

@@ -68,11 +68,11 @@ describe(`security (seed ${SEED})`, () => {
     // v1 live, v2 retired, v3 the one-box at 30%, v4 the shadow (never in the alias), v99 unknown.
     for (const label of ['v1', 'v2', 'v3', 'v4']) ups.push(await startUpstream(labelled(label)));
     onebox = await startTestOnebox();
-    for (const u of ups.slice(0, 3)) onebox.plane.publish('web', u.url, 'security');
+    for (const u of ups.slice(0, 3)) onebox.plane.publish('web', { url: u.url, description: 'security' });
     onebox.plane.setAlias('web', { version: 2 });
     onebox.plane.setAlias('web', { version: 1, weights: { '3': 0.3 } });
     onebox.plane.retire('web', 2);
-    onebox.plane.publish('web', ups[3]!.url, 'shadow');
+    onebox.plane.publish('web', { url: ups[3]!.url, description: 'shadow' });
   });
 
   afterAll(async () => {

@@ -44,7 +44,7 @@ describe('handler versions served by the gateway', () => {
   });
 
   it('runs a published handler as API Gateway would, and keeps the code it was published with', async () => {
-    const v1 = onebox.plane.publishHandler('web', `${src}#handler`, 1000);
+    const v1 = onebox.plane.publish('web', { handler: `${src}#handler`, timeoutMs: 1000 });
     writeFileSync(join(src, 'index.js'), HANDLER('second'));
     onebox.plane.setAlias('web', { version: v1.number });
     const res = await request(`${onebox.gatewayUrl}/items/7?x=1&x=2`, {
@@ -85,7 +85,7 @@ describe('handler versions served by the gateway', () => {
   });
 
   it('splits users between two handler versions, sticky', async () => {
-    const v2 = onebox.plane.publishHandler('web', `${src}#handler`, 1000);
+    const v2 = onebox.plane.publish('web', { handler: `${src}#handler`, timeoutMs: 1000 });
     onebox.plane.setAlias('web', { version: 1, weights: { [v2.number]: 0.5 } });
     const labels = new Map<string, string>();
     for (let i = 0; i < 40; i++) {
@@ -152,7 +152,7 @@ describe('onebox invoke', () => {
     writeFileSync(join(src, 'bad.json'), '{"fail": true}');
     const onebox = await startTestOnebox({}, { handlerOutput: 'ignore' });
     try {
-      onebox.plane.publishHandler('web', join(src, 'fn.mjs'), 2000);
+      onebox.plane.publish('web', { handler: join(src, 'fn.mjs'), timeoutMs: 2000 });
       onebox.plane.setAlias('web', { version: 1 });
       const cli = (...args: string[]) =>
         runCli([...args, '--admin-url', onebox.adminUrl, '--token', TEST_TOKEN], { cwd: src });

@@ -45,8 +45,8 @@ describe('shadow traffic', () => {
   ) => {
     ups = await Promise.all([startUpstream(live), startUpstream(shadow)]);
     onebox = await startTestOnebox({}, dir ? { dir } : {});
-    onebox.plane.publish('web', ups[0]!.url);
-    onebox.plane.publish('web', ups[1]!.url);
+    onebox.plane.publish('web', { url: ups[0]!.url });
+    onebox.plane.publish('web', { url: ups[1]!.url });
     onebox.plane.setAlias('web', { version: 1 });
   };
   const send = async (
@@ -71,7 +71,7 @@ describe('shadow traffic', () => {
   };
   /** Waits until every copy in flight is back and compared. */
   const settle = async () => {
-    const runtime = onebox!.plane.shadows.runtimes.get('web')!;
+    const runtime = onebox!.shadows.runtimes.get('web')!;
     await expect.poll(() => runtime.inFlight, { timeout: 10_000, interval: 20 }).toBe(0);
     await new Promise((r) => setTimeout(r, 20));
   };
@@ -85,10 +85,10 @@ describe('shadow traffic', () => {
 
   it('reports a field the shadow changed on one endpoint, with its count, and not the per-response noise', async () => {
     await start(api(10), api(12, /^\/items\//));
-    onebox!.plane.shadows.start('web', policy({}));
+    onebox!.plane.startShadow('web', policy({}));
     await send(300, (i) => (i % 3 === 0 ? `/items/${i}` : `/users/${i}`));
     await settle();
-    const report = onebox!.plane.shadows.report('web');
+    const report = onebox!.plane.shadowReport('web');
     expect(report.counters).toMatchObject({ mirrored: 300, compared: 300, droppedInFlight: 0 });
     expect(report.clean).toBe(false);
     const items = report.endpoints.find((e) => e.endpoint === 'GET /items/:id')!;
@@ -103,16 +103,16 @@ describe('shadow traffic', () => {
 
   it('without noise cancellation reports the timestamp and the request id too', async () => {
     await start(api(10), api(10));
-    onebox!.plane.shadows.start('web', policy({ noise: false }));
+    onebox!.plane.startShadow('web', policy({ noise: false }));
     await send(50, (i) => `/users/${i}`);
     await settle();
-    const users = onebox!.plane.shadows.report('web').endpoints[0]!;
+    const users = onebox!.plane.shadowReport('web').endpoints[0]!;
     expect(users.fields.map((f) => f.path).sort()).toEqual(['$.at', '$.rid']);
   });
 
   it('never sends dropped headers to the shadow, and mirrors only safe methods unless allowed', async () => {
     await start(api(10), api(10));
-    onebox!.plane.shadows.start('web', policy({ noise: false }));
+    onebox!.plane.startShadow('web', policy({ noise: false }));
     const headers = { authorization: 'Bearer secret', 'proxy-authorization': 'Basic x', 'x-keep': 'yes' };
     await send(20, (i) => `/a/${i}`, { headers });
     await send(20, (i) => `/a/${i}`, { method: 'POST', body: '{"x":1}', headers });
@@ -128,21 +128,21 @@ describe('shadow traffic', () => {
       expect(r.headers.baggage).toMatch(/^onebox-uid=s\d+k+$/);
     }
 
-    onebox!.plane.shadows.start('web', policy({ noise: false, methods: ['GET', 'POST'] }));
-    expect(onebox!.plane.status()[0]!.shadow!.warnings).toEqual([
+    onebox!.plane.startShadow('web', policy({ noise: false, methods: ['GET', 'POST'] }));
+    expect(onebox!.plane.status().components[0]!.shadow!.warnings).toEqual([
       'mirroring POST: requests with side effects reach the shadow',
     ]);
     await send(10, (i) => `/b/${i}`, { method: 'POST', body: '{"x":1}' });
     await settle();
     const posts = ups[1]!.received.filter((r) => r.method === 'POST');
     expect(posts).toHaveLength(10);
-    const report = onebox!.plane.shadows.report('web');
+    const report = onebox!.plane.shadowReport('web');
     expect(report.endpoints.find((e) => e.endpoint === 'POST /b/:id')!.compared).toBe(10);
   });
 
   it('mirrors a sticky share of users: the same users every time', async () => {
     await start(api(10), api(10));
-    onebox!.plane.shadows.start('web', policy({ share: 0.3, noise: false }));
+    onebox!.plane.startShadow('web', policy({ share: 0.3, noise: false }));
     await send(1000, () => '/x');
     await send(1000, () => '/x');
     await settle();
@@ -157,8 +157,8 @@ describe('shadow traffic', () => {
     await start(api(10), () => {
       /* the shadow never answers */
     });
-    onebox!.plane.shadows.start('web', policy({ maxInFlight: 16, timeoutMs: 60_000, noise: false }));
-    const runtime = onebox!.plane.shadows.runtimes.get('web')!;
+    onebox!.plane.startShadow('web', policy({ maxInFlight: 16, timeoutMs: 60_000, noise: false }));
+    const runtime = onebox!.shadows.runtimes.get('web')!;
     const statuses = await send(2000, (i) => `/x/${i}`);
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(runtime.inFlight).toBe(16);
@@ -175,7 +175,7 @@ describe('shadow traffic', () => {
       api(10)(req, res);
     };
     await start(early, api(10));
-    onebox!.plane.shadows.start('web', policy({ noise: false, methods: ['GET', 'POST'], maxInFlight: 2 }));
+    onebox!.plane.startShadow('web', policy({ noise: false, methods: ['GET', 'POST'], maxInFlight: 2 }));
     const big = 'x'.repeat(256 * 1024);
     for (let i = 0; i < 3; i++) {
       try {
@@ -189,40 +189,40 @@ describe('shadow traffic', () => {
       await send(1, () => `/g/${i}`);
       await settle();
     }
-    const counters = onebox!.plane.shadows.report('web').counters;
+    const counters = onebox!.plane.shadowReport('web').counters;
     expect(counters.compared).toBe(5);
-    expect(onebox!.plane.shadows.runtimes.get('web')!.inFlight).toBe(0);
+    expect(onebox!.shadows.runtimes.get('web')!.inFlight).toBe(0);
   });
 
   it('skips and counts bodies over the cap', async () => {
     await start(api(10), api(10));
-    onebox!.plane.shadows.start('web', policy({ bodyCapBytes: 64, noise: false }));
+    onebox!.plane.startShadow('web', policy({ bodyCapBytes: 64, noise: false }));
     await send(5, (i) => `/long-path-that-makes-the-json-answer-longer-than-sixty-four-bytes/${i}`);
     await settle();
-    expect(onebox!.plane.shadows.report('web').counters).toMatchObject({ mirrored: 5, compared: 0, skippedBodyCap: 5 });
+    expect(onebox!.plane.shadowReport('web').counters).toMatchObject({ mirrored: 5, compared: 0, skippedBodyCap: 5 });
   });
 
   it('keeps the report across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onebox-shadow-'));
     dirs.push(dir);
     await start(api(10), api(11), dir);
-    onebox!.plane.shadows.start('web', policy({}));
+    onebox!.plane.startShadow('web', policy({}));
     await send(40, (i) => `/items/${i}`);
     await settle();
     await onebox!.close();
     onebox = await startTestOnebox({}, { dir });
-    const report = onebox.plane.shadows.report('web');
+    const report = onebox.plane.shadowReport('web');
     expect(report.counters.compared).toBe(40);
     expect(report.endpoints[0]!.fields[0]).toMatchObject({ path: '$.price', differed: 40 });
-    expect(onebox.plane.shadows.runtimes.get('web')).toBeDefined();
+    expect(onebox.shadows.runtimes.get('web')).toBeDefined();
   });
 
   it('refuses a shadow version that serves users, a retired one, or an unknown one', async () => {
     await start(api(10), api(10));
-    expect(() => onebox!.plane.shadows.start('web', policy({ version: 1 }))).toThrow(/is in the live alias/);
-    expect(() => onebox!.plane.shadows.start('web', policy({ version: 9 }))).toThrow(/has no version 9/);
+    expect(() => onebox!.plane.startShadow('web', policy({ version: 1 }))).toThrow(/is in the live alias/);
+    expect(() => onebox!.plane.startShadow('web', policy({ version: 9 }))).toThrow(/has no version 9/);
     onebox!.plane.retire('web', 2);
-    expect(() => onebox!.plane.shadows.start('web', policy({}))).toThrow(/retired/);
+    expect(() => onebox!.plane.startShadow('web', policy({}))).toThrow(/retired/);
   });
 });
 
@@ -236,27 +236,27 @@ describe('a deployment that requires a clean shadow report', () => {
       ],
     });
     try {
-      for (const u of ups) onebox.plane.publish('web', u.url);
+      for (const u of ups) onebox.plane.publish('web', { url: u.url });
       onebox.plane.setAlias('web', { version: 1 });
       const traffic = async (n: number) => {
         for (let i = 0; i < n; i++)
           await (await request(`${onebox.gatewayUrl}/items/${i}`, { dispatcher: agent })).body.dump();
-        await expect.poll(() => onebox.plane.shadows.runtimes.get('web')?.inFlight ?? 0).toBe(0);
+        await expect.poll(() => onebox.shadows.runtimes.get('web')?.inFlight ?? 0).toBe(0);
         await new Promise((r) => setTimeout(r, 20));
       };
       const deploy = (v: number) => () =>
         onebox.plane.release({ components: [{ component: 'web', version: v }] }, 'test');
       expect(deploy(2)).toThrow(/requires a clean shadow report before a deployment, and v2 has none/);
-      onebox.plane.shadows.start('web', policy({ version: 2 }));
+      onebox.plane.startShadow('web', policy({ version: 2 }));
       await traffic(10);
       expect(deploy(2)).toThrow(/shadow compared 10 requests; 30 are required/);
       await traffic(30);
       expect(deploy(2)).toThrow(
         /v2's shadow report is not clean: GET \/items\/:id differs at \$\.price in 40 of 40 requests/,
       );
-      onebox.plane.shadows.start('web', policy({ version: 3 }));
+      onebox.plane.startShadow('web', policy({ version: 3 }));
       await traffic(40);
-      onebox.plane.shadows.stop('web');
+      onebox.plane.stopShadow('web');
       expect(deploy(3)()[0]!.state.status).toBe('in-progress');
     } finally {
       await onebox.close();

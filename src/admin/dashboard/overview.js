@@ -7,8 +7,6 @@ import { duration, h, pct, pctOfBp } from './dom.js';
 /** @typedef {import('./types.js').Verdict} Verdict */
 /** @typedef {'pause' | 'resume' | 'promote' | 'rollback'} Action */
 
-const HOLDING = ['in-progress', 'baking', 'paused'];
-const ACTIVE = ['created', 'before-hook', 'in-progress', 'baking', 'after-hook', 'paused'];
 
 /** @type {Record<string, string>} */
 const STATUS_WORDS = {
@@ -26,23 +24,6 @@ const STATUS_WORDS = {
 
 /** @type {Record<Verdict['result'], string>} */
 const RESULT_WORDS = { pass: 'passing', fail: 'failing', inconclusive: 'waiting for data' };
-
-/**
- * Which actions a deployment allows now (the server checks again).
- * @param {Deployment | undefined} d
- * @param {Component} c
- * @returns {Record<Action, boolean>}
- */
-export function allowedActions(d, c) {
-  const s = d?.state.status ?? '';
-  const stillLive = c.alias?.version === d?.state.toVersion && !c.alias?.additional;
-  return {
-    pause: s === 'in-progress' || s === 'baking',
-    resume: s === 'paused',
-    promote: HOLDING.includes(s),
-    rollback: (ACTIVE.includes(s) && s !== 'created') || (s === 'succeeded' && stillLive),
-  };
-}
 
 /**
  * The alias as a bar: one segment per version, its width its share of users.
@@ -97,7 +78,7 @@ function timeline(d, receivedAt) {
         { class: `step step-${state}`, 'aria-current': state === 'current' ? 'step' : false },
         h('span', { class: 'step-weight' }, pctOfBp(p.weightBp)),
         h('span', { class: 'step-hold' }, hold),
-        state === 'current' && p.holdMs && HOLDING.includes(s.status)
+        state === 'current' && p.holdMs && d.holding
           ? h(
               'span',
               { class: 'step-left', 'data-testid': `left-${s.component}` },
@@ -142,7 +123,9 @@ function gateWords(d) {
 export function componentCard(c, receivedAt, onAction) {
   const d = c.deployment;
   const s = d?.state;
-  const allowed = allowedActions(d, c);
+  // What a person may do now, as the server says (it checks again when asked).
+  /** @type {Record<Action, boolean>} */
+  const allowed = d?.actions ?? { pause: false, resume: false, promote: false, rollback: false };
   /** @type {[Action, string][]} */
   const actions = [
     ['pause', 'Pause'],

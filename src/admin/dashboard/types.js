@@ -1,4 +1,4 @@
-// Shapes of the admin API's answers, as the dashboard reads them (src/app/control-plane.ts).
+// Shapes of the admin API's answers, as the dashboard reads them (src/api/types.ts).
 
 /**
  * @typedef {{ result: 'pass' | 'fail' | 'inconclusive', sentence: string }} Verdict
@@ -11,7 +11,8 @@
  * @typedef {{
  *   id: string, releaseId: string, state: DeploymentState, plan: string, holdRemainingMs: number,
  *   gate?: Verdict, gateParts?: { alarms: Verdict, judge?: Verdict }, exposure?: Exposure,
- *   gates: { judge?: object },
+ *   gates: { judge?: object }, holding: boolean,
+ *   actions: { pause: boolean, resume: boolean, promote: boolean, rollback: boolean },
  * }} Deployment
  * @typedef {{ version: number, additional?: { version: number, weightBp: number }, mode: string }} Alias
  * @typedef {{

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { runDemo, type DemoSummary } from '../demo/run-demo.js';
-import { positiveInt } from './common.js';
+import { runDemo, type DemoSummary } from '../../demo/run-demo.js';
+import { positiveInt } from '../common.js';
 
 function speedOf(value: string): number {
   const speed = Number(value);

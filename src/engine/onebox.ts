@@ -13,8 +13,13 @@ import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
 import { StateStore } from '../store/state-store.js';
 import { resolveAdminTokens } from './admin-token.js';
-import { LiveFeed } from '../admin/live-feed.js';
-import { ControlPlane } from './control-plane.js';
+import { LiveFeed } from './live-feed.js';
+import { LocalControlPlane } from './control-plane.js';
+import { AliasesService } from './services/aliases.js';
+import { InvokeService } from './services/invoke.js';
+import { ReleasesService } from './services/releases.js';
+import { StatusService } from './services/status.js';
+import { VersionsService } from './services/versions.js';
 import { Controller, type ControllerDeps } from '../controller/controller.js';
 import { runHook, type HookRunner } from '../controller/hook-runner.js';
 import { DeploymentStore } from '../store/deployment-store.js';
@@ -26,8 +31,10 @@ export interface RunningOnebox {
   readonly gatewayUrl: string;
   readonly adminUrl: string;
   readonly adminToken: string;
-  readonly plane: ControlPlane;
+  readonly plane: LocalControlPlane;
   readonly controller: Controller;
+  /** The running shadows (their mirrors and reports). */
+  readonly shadows: Shadows;
   readonly metrics: MetricsRecorder;
   /** What the dashboard's event stream sends. */
   readonly feed: LiveFeed;
@@ -95,7 +102,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const feed: LiveFeed = new LiveFeed({
     metrics,
     // Called only once the admin server runs, after `plane` exists.
-    status: () => ({ components: plane.status(), fallbacks: metrics.snapshot().fallbacks }),
+    status: () => plane.status(),
     // Wall time even under a test's clock: the charts show real traffic per real second.
     clock: systemClock,
   });
@@ -114,7 +121,20 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     onRecover: options.onRecover,
   });
   const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
-  const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows, handlers);
+  const plane = new LocalControlPlane({
+    versions: new VersionsService({
+      store,
+      stateDir: config.state.dir,
+      forgetMetrics: (c, n) => metrics.forget(c, n),
+      onChange: rebuild,
+    }),
+    aliases: new AliasesService({ store, deployments, onChange: rebuild }),
+    releases: new ReleasesService({ config, controller, deployments, store, shadows }),
+    invoke: new InvokeService({ store, handlers, draw: Math.random }),
+    status: new StatusService({ components: config.components, store, deployments, controller, metrics, shadows, clock }),
+    shadows,
+    metrics,
+  });
 
   const workerCount = options.workers ?? config.gateway.workers;
   let gateway: { listen(): Promise<{ host: string; port: number }>; close(): Promise<void> };
@@ -143,13 +163,13 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     const at = splitListen(config.gateway.listen);
     gateway = { listen: () => g.listen(at.port, at.host), close: () => g.close() };
   }
-  const admin = new AdminServer(
+  const prometheus = prometheusRegistry(metrics, () => store.aliasRoutings());
+  const admin = new AdminServer({
     plane,
-    metrics,
-    adminTokens,
-    prometheusRegistry(metrics, () => store.aliasRoutings()),
+    tokens: adminTokens,
+    prometheus: async () => ({ contentType: prometheus.contentType, text: await prometheus.metrics() }),
     feed,
-  );
+  });
   let g: { port: number; host: string };
   try {
     g = await gateway.listen();
@@ -178,6 +198,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     adminUrl: urlOf(a.host, a.port),
     adminToken: adminTokens[0]!.token,
     plane,
+    shadows,
     metrics,
     feed,
     workers,

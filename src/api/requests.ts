@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { ROUTING_MODES } from '../core/index.js';
+import { RECIPE_NAMES, ROUTING_MODES, type RecipeName, type RoutingMode } from '../core/index.js';
+import { alarmsSchema, judgeSchema } from './gate-settings.js';
+
+// TODO(merge i15-gw): the shadow policy schema moves here.
+export { shadowPolicyBody, type ShadowPolicy } from '../shadow/policy.js';
 
 export const publishBody = z
   .object({
@@ -45,7 +49,7 @@ export const aliasBody = z
       .refine((w) => Object.keys(w).length <= 1, 'at most one additional version')
       .optional(),
     /** Default: the alias's current mode, else sticky. */
-    routing: z.enum(ROUTING_MODES as [string, ...string[]]).optional(),
+    routing: z.enum(ROUTING_MODES as [RoutingMode, ...RoutingMode[]]).optional(),
     /** Default: kept while the additional version stays the same, else `<component>@<version>`. */
     seed: z.string().min(1).max(128).optional(),
   })
@@ -63,3 +67,37 @@ export const invokeBody = z
     payload: z.unknown().optional(),
   })
   .strict();
+
+export type PublishBody = z.infer<typeof publishBody>;
+export type PublishHandlerBody = z.infer<typeof publishHandlerBody>;
+/** `POST /v1/components/:c/versions` takes either. */
+export type PublishRequest = PublishBody | PublishHandlerBody;
+export type InvokeBody = z.infer<typeof invokeBody>;
+
+/** The body of `POST /v1/releases` (and, with one component, of `onebox deploy`). */
+export const releaseBody = z
+  .object({
+    components: z
+      .array(
+        z
+          .object({
+            component: z.string(),
+            version: z.number().int().positive(),
+            /** Overrides the component's configured deployment config. */
+            config: z.string().optional(),
+            /** Components of this release that must succeed first. */
+            after: z.array(z.string()).optional(),
+            /** Overrides some of the component's configured alarm thresholds. */
+            alarms: alarmsSchema.partial().optional(),
+            /** Overrides the component's judge settings; `{ "enabled": false }` for alarms only. */
+            judge: judgeSchema.partial().optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+    /** A named recipe; `prod-one-box` is seed 000's. */
+    recipe: z.enum(RECIPE_NAMES as [RecipeName, ...RecipeName[]]).optional(),
+  })
+  .strict();
+
+export type ReleaseBody = z.infer<typeof releaseBody>;

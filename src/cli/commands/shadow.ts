@@ -1,9 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseDuration } from '../core/index.js';
-import type { ShadowPolicy } from '../shadow/policy.js';
-import type { ShadowSummary } from '../shadow/report.js';
-import { client, positiveInt, print, withConnection, type CommonOptions } from './common.js';
-import { formatShadowReport } from './format.js';
+import { parseDuration } from '../../core/index.js';
+import { client, positiveInt, print, withConnection, type CommonOptions } from '../common.js';
+import { formatShadowReport } from '../format.js';
 
 const collect = (value: string, acc: string[]): string[] => [...acc, value];
 
@@ -87,7 +85,7 @@ export function registerShadowCommands(program: Command): void {
         ignorePaths: opts.ignorePath,
         ignoreHeaders: opts.ignoreHeader,
       };
-      const res = await client(opts).call<{ shadow: ShadowPolicy }>('POST', `/v1/components/${component}/shadow`, body);
+      const res = await client(opts).call('startShadow', { component }, body);
       const p = res.shadow;
       print(opts, res, () =>
         [
@@ -103,7 +101,7 @@ export function registerShadowCommands(program: Command): void {
   withConnection(shadow.command('stop <component>'))
     .description('stop mirroring (the report is kept)')
     .action(async (component: string, opts: CommonOptions) => {
-      const res = await client(opts).call<{ stopped: string }>('DELETE', `/v1/components/${component}/shadow`);
+      const res = await client(opts).call('stopShadow', { component });
       print(opts, res, () => `${component}: shadow stopped; \`onebox shadow report ${component}\` keeps its report`);
     });
 
@@ -115,11 +113,7 @@ export function registerShadowCommands(program: Command): void {
       positiveInt('--version'),
     )
     .action(async (component: string, opts: CommonOptions & { version?: number }) => {
-      const q = opts.version ? `?version=${opts.version}` : '';
-      const res = await client(opts).call<{ report: ShadowSummary }>(
-        'GET',
-        `/v1/components/${component}/shadow/report${q}`,
-      );
+      const res = await client(opts).call('shadowReport', { component }, undefined, { version: opts.version });
       print(opts, res, () => formatShadowReport(res.report));
     });
 }

@@ -1,11 +1,13 @@
+import type { Command } from 'commander';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOnebox, type RunningOnebox } from '../app/onebox.js';
-import { parseConfig, readConfigInput } from '../config/load.js';
-import type { OneboxConfig } from '../config/schema.js';
-import { startSampleSite, type SampleSite } from '../sample/site.js';
-import { checkStickiness } from './sample-check.js';
-import { DEFAULT_CONFIG_FILE, CliError } from './admin-client.js';
+import { startOnebox, type RunningOnebox } from '../../engine/onebox.js';
+import { parseConfig, readConfigInput } from '../../config/load.js';
+import type { OneboxConfig } from '../../config/schema.js';
+import { startSampleSite, type SampleSite } from '../../sample/site.js';
+import { checkStickiness } from '../sample-check.js';
+import { DEFAULT_CONFIG_FILE, CliError } from '../admin-client.js';
+import { wholeNumber } from '../common.js';
 
 export interface ServeOptions {
   readonly config?: string;
@@ -44,8 +46,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     sites.push(await startSampleSite('v1'), await startSampleSite('v2'));
     // The token stays where the CLI looks by default, so `onebox status` just works.
     running = await startOnebox(config, { tokenDir: '.onebox' });
-    running.plane.publish('web', sites[0]!.url, 'sample site v1');
-    running.plane.publish('web', sites[1]!.url, 'sample site v2');
+    running.plane.publish('web', { url: sites[0]!.url, description: 'sample site v1' });
+    running.plane.publish('web', { url: sites[1]!.url, description: 'sample site v2' });
     running.plane.setAlias('web', { version: 1, weights: { '2': 0.2 } });
   } else {
     const file = opts.config ?? DEFAULT_CONFIG_FILE;
@@ -88,4 +90,20 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
   await running.close();
   await Promise.all(sites.map((s) => s.close()));
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway and admin API (and the state they keep) in this process')
+    .option('-c, --config <file>', 'config file, YAML or JSON (default: ./onebox.yaml)')
+    .option('--sample', 'start two sample versions of a site and split them 80/20, sticky per user')
+    .option('--listen <host:port>', 'gateway address (overrides gateway.listen)')
+    .option('--admin-listen <host:port>', 'admin API address (overrides admin.listen)')
+    .option(
+      '--workers <n>',
+      'gateway worker processes sharing its port, for more cores (overrides gateway.workers; default 0: in this process)',
+      wholeNumber('--workers'),
+    )
+    .action(async (opts: ServeOptions) => serve(opts));
 }

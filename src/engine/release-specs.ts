@@ -1,42 +1,10 @@
-import { z } from 'zod';
-import { invalid, parseDeploymentSpec, type Component } from '../core/index.js';
-import { alarmsSchema, judgeSchema, type OneboxConfig } from '../config/schema.js';
+import type { z } from 'zod';
+import { invalid, parseDeploymentSpec, RECIPES, type Component } from '../core/index.js';
+import type { judgeSchema } from '../api/gate-settings.js';
+import type { ReleaseBody } from '../api/requests.js';
+import type { OneboxConfig } from '../config/schema.js';
 import type { JudgeSettings } from '../core/index.js';
 import type { DeploymentSpec } from '../controller/controller.js';
-
-/** The body of `POST /v1/releases` (and, with one component, of `onebox deploy`). */
-export const releaseBody = z
-  .object({
-    components: z
-      .array(
-        z
-          .object({
-            component: z.string(),
-            version: z.number().int().positive(),
-            /** Overrides the component's configured deployment config. */
-            config: z.string().optional(),
-            /** Components of this release that must succeed first. */
-            after: z.array(z.string()).optional(),
-            /** Overrides some of the component's configured alarm thresholds. */
-            alarms: alarmsSchema.partial().optional(),
-            /** Overrides the component's judge settings; `{ "enabled": false }` for alarms only. */
-            judge: judgeSchema.partial().optional(),
-          })
-          .strict(),
-      )
-      .min(1),
-    /** A named recipe; `prod-one-box` is seed 000's. */
-    recipe: z.enum(['prod-one-box']).optional(),
-  })
-  .strict();
-
-export type ReleaseBody = z.infer<typeof releaseBody>;
-
-/** Seed 000: backends shift linearly with alarms, then the frontend one-box bakes, then everyone. */
-export const PROD_ONE_BOX = {
-  backend: 'LambdaLinear10PercentEvery1Minute',
-  frontend: 'onebox:20%:10m',
-};
 
 /**
  * Resolves a release request against the config: per-component defaults, the recipe,
@@ -50,21 +18,18 @@ export function resolveRelease(body: ReleaseBody, config: OneboxConfig): Deploym
     return { r, component };
   });
   let frontend: Component | undefined;
-  if (body.recipe === 'prod-one-box') {
+  const recipe = body.recipe && RECIPES[body.recipe];
+  if (recipe) {
     frontend = requested.find(({ component }) => component.route === '/')?.component;
     if (!frontend)
-      throw invalid('the prod-one-box recipe needs the frontend in the release: the component routed at "/"');
+      throw invalid(`the ${body.recipe} recipe needs the frontend in the release: the component routed at "/"`);
   }
   const backends = requested.filter(({ component }) => component !== frontend).map(({ component }) => component.name);
   return requested.map(({ r, component }) => {
     const defaults = component.deployment;
-    const recipeConfig = !body.recipe
-      ? undefined
-      : component === frontend
-        ? PROD_ONE_BOX.frontend
-        : PROD_ONE_BOX.backend;
+    const recipeConfig = !recipe ? undefined : component === frontend ? recipe.frontend : recipe.backend;
     const spec = r.config ?? recipeConfig;
-    const after = r.after ?? (body.recipe && component === frontend ? backends : []);
+    const after = r.after ?? (recipe && component === frontend ? backends : []);
     return {
       component: component.name,
       version: r.version,

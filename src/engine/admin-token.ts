@@ -1,10 +1,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { TOKEN_ENV, tokenFile } from '../api/index.js';
 import { generateToken, isLoopback, type NamedToken } from '../admin/auth.js';
 import { ADMIN_TOKEN_NAME } from '../config/schema.js';
-
-export const TOKEN_ENV = 'ONEBOX_ADMIN_TOKEN';
-export const tokenFile = (stateDir: string): string => join(stateDir, 'admin-token');
 
 /**
  * The admin token: from config, else ONEBOX_ADMIN_TOKEN, else (loopback only) the one

@@ -1,0 +1,106 @@
+import type {
+  Alias,
+  AllowedActions,
+  DeploymentRecord,
+  Exposure,
+  GateVerdict,
+  StoredEvent,
+  Version,
+} from '../core/index.js';
+
+/** The response types of the admin API (src/api/answers.ts holds their schemas). */
+
+export interface VersionCounters {
+  readonly component: string;
+  readonly version: number;
+  readonly requests: number;
+  /** Responses with status >= 500, including onebox's own 502/504. */
+  readonly errors5xx: number;
+  /** Upstream could not be reached or failed mid-response. */
+  readonly upstreamErrors: number;
+  /** Upstream did not answer in time. */
+  readonly upstreamTimeouts: number;
+}
+
+export interface VersionMetricsSnapshot extends VersionCounters {
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly p999: number;
+    readonly max: number;
+  };
+  readonly users: number;
+  readonly usersExact: boolean;
+}
+
+export interface MetricsSnapshot {
+  readonly versions: readonly VersionMetricsSnapshot[];
+  /** What the gateway absorbed instead of failing, by reason. */
+  readonly fallbacks: Readonly<Record<string, number>>;
+}
+
+/** A deployment as the status view shows it: the record, and what is true of it now. */
+export interface DeploymentView extends DeploymentRecord {
+  /** The plan in words, e.g. "10% for 1m -> ... -> 100%". */
+  readonly plan: string;
+  readonly holdRemainingMs: number;
+  /** The gate on the current step's window, while a step holds. */
+  readonly gate?: GateVerdict | undefined;
+  /** The gate's parts: alarms, and the judge while both versions serve (absent: off or not applicable). */
+  readonly gateParts?: { readonly alarms: GateVerdict; readonly judge?: GateVerdict | undefined } | undefined;
+  /** Blast radius so far: distinct users the new version served, of all active users. */
+  readonly exposure?: Exposure | undefined;
+  /** A step is holding: its hold or bake counts (or is paused). */
+  readonly holding: boolean;
+  /** The manual controls a person may use now. */
+  readonly actions: AllowedActions;
+}
+
+/** A running shadow in the status view. */
+export interface ShadowStatus {
+  readonly version: number;
+  readonly share: number;
+  readonly counters: Readonly<Record<string, number>>;
+  /** e.g. unsafe methods mirrored. */
+  readonly warnings: readonly string[];
+}
+
+export interface ComponentStatus {
+  readonly name: string;
+  readonly route: string;
+  readonly alias?: Alias | undefined;
+  readonly versions: readonly Version[];
+  readonly metrics: readonly VersionMetricsSnapshot[];
+  /** The active deployment, else the latest one. */
+  readonly deployment?: DeploymentView | undefined;
+  readonly shadow?: ShadowStatus | undefined;
+}
+
+export interface StatusAnswer {
+  readonly components: readonly ComponentStatus[];
+  /** What the gateway absorbed instead of failing, by reason. */
+  readonly fallbacks: Readonly<Record<string, number>>;
+}
+
+export interface DeploymentWithEvents extends DeploymentRecord {
+  readonly events: readonly StoredEvent[];
+}
+
+export interface ReleaseHistory {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly by: string;
+  readonly deployments: readonly DeploymentWithEvents[];
+}
+
+/** What `aws lambda invoke` answers, and the function's payload. */
+export interface InvokeResult {
+  readonly statusCode: number;
+  readonly executedVersion: string;
+  /** "Unhandled" when the function failed (error, timeout, crash), as Lambda says. */
+  readonly functionError?: string | undefined;
+  readonly payload: unknown;
+  readonly coldStart: boolean;
+  readonly durationMs: number;
+}

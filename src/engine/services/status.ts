@@ -1,0 +1,74 @@
+import {
+  allowedActions,
+  describePlan,
+  holdRemainingMs,
+  isHolding,
+  type Clock,
+  type Component,
+  type DeploymentRecord,
+} from '../../core/index.js';
+import type { ComponentStatus, DeploymentView, ShadowStatus } from '../../api/index.js';
+import type { Controller } from '../../controller/controller.js';
+import type { MetricsRecorder } from '../../metrics/recorder.js';
+import type { DeploymentStore } from '../../store/deployment-store.js';
+import type { StateStore } from '../../store/state-store.js';
+import { unsafeMethods } from '../../shadow/policy.js';
+import type { Shadows } from '../shadows.js';
+
+export interface StatusDeps {
+  readonly components: readonly Component[];
+  readonly store: StateStore;
+  readonly deployments: DeploymentStore;
+  readonly controller: Controller;
+  readonly metrics: MetricsRecorder;
+  readonly shadows: Shadows;
+  readonly clock: Clock;
+}
+
+/** What `onebox status` and the dashboard show: every component as it is now. */
+export class StatusService {
+  constructor(private readonly deps: StatusDeps) {}
+
+  status(): ComponentStatus[] {
+    const { store, deployments, metrics } = this.deps;
+    const all = metrics.snapshot().versions;
+    return this.deps.components.map((c) => ({
+      name: c.name,
+      route: c.route,
+      alias: store.getAlias(c.name),
+      versions: store.listVersions(c.name),
+      metrics: all.filter((m) => m.component === c.name),
+      deployment: this.view(deployments.activeFor(c.name) ?? deployments.latestFor(c.name)),
+      shadow: this.shadowStatus(c.name),
+    }));
+  }
+
+  private shadowStatus(component: string): ShadowStatus | undefined {
+    const r = this.deps.shadows.runtimes.get(component);
+    if (!r) return undefined;
+    const unsafe = unsafeMethods(r.policy);
+    return {
+      version: r.policy.version,
+      share: r.policy.share,
+      counters: { ...r.report.data.counters, inFlight: r.inFlight },
+      warnings: unsafe.length ? [`mirroring ${unsafe.join(', ')}: requests with side effects reach the shadow`] : [],
+    };
+  }
+
+  private view(record: DeploymentRecord | undefined): DeploymentView | undefined {
+    if (!record) return undefined;
+    const s = record.state;
+    const { controller } = this.deps;
+    const alias = this.deps.store.getAlias(s.component);
+    return {
+      ...record,
+      plan: describePlan(s.plan),
+      holdRemainingMs: holdRemainingMs(s, this.deps.clock.now()),
+      gate: controller.gate(record),
+      gateParts: controller.gateParts(record),
+      exposure: controller.exposure(record),
+      holding: isHolding(s.status),
+      actions: allowedActions(s.status, alias?.version === s.toVersion && !alias.additional),
+    };
+  }
+}
