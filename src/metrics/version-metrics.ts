@@ -3,34 +3,13 @@ import { latencyBucket, LATENCY_BUCKETS, type Arm, type WindowStats } from '../c
 import { DistinctCounter } from './distinct-counter.js';
 import type { ExposureTracker } from './exposure.js';
 import type { VersionDelta } from './version-delta.js';
+import type { VersionMetricsSnapshot } from '../api/types.js';
 
 /** Latencies are recorded in microseconds, from 1 µs to 10 minutes, 2 significant digits. */
 const HIGHEST_LATENCY_US = 600_000_000;
 
-/** A version's request counters, as reported and as shipped from a gateway worker. */
-export interface VersionCounters {
-  readonly component: string;
-  readonly version: number;
-  readonly requests: number;
-  /** Responses with status >= 500, including onebox's own 502/504. */
-  readonly errors5xx: number;
-  /** Upstream could not be reached or failed mid-response. */
-  readonly upstreamErrors: number;
-  /** Upstream did not answer in time. */
-  readonly upstreamTimeouts: number;
-}
-
-export interface VersionMetricsSnapshot extends VersionCounters {
-  readonly latencyMs: {
-    readonly p50: number;
-    readonly p90: number;
-    readonly p99: number;
-    readonly p999: number;
-    readonly max: number;
-  };
-  readonly users: number;
-  readonly usersExact: boolean;
-}
+// A version's counters and snapshot have the admin API's shapes (they are its answers).
+export type { VersionCounters, VersionMetricsSnapshot } from '../api/types.js';
 
 export function newHistogram(): hdr.Histogram {
   return hdr.build({
