@@ -12,11 +12,11 @@ import {
   AliasRouter,
   bucketOf,
   chooseVersion,
-  cookieValueStart,
   readCookie,
   resolveIdentity,
   IDENTITY_COOKIE,
 } from '../../dist/core/index.js';
+import { cookieValueStart } from '../../dist/core/identity.js';
 import { median, positiveInt, row, measuredCommit, commandLine, writeReport } from '../common.mjs';
 
 const require = createRequire(import.meta.url);

@@ -2,8 +2,6 @@ import { ACTIVE_STATUSES, conflict, notFound } from '../core/index.js';
 import type {
   AliasTarget,
   DeploymentEvent,
-  DeploymentGates,
-  DeploymentHooks,
   DeploymentRecord,
   DeploymentState,
   Exposure,
@@ -11,10 +9,12 @@ import type {
   StoredEvent,
 } from '../core/index.js';
 import { prepare, type Db } from './database.js';
+import { readExposure, readGates, readHooks, readState, STATE_SCHEMA } from './stored-state.js';
 import type { StateStore } from './state-store.js';
 
 interface DeploymentRow {
   exposure: string | null;
+  state_version: number;
   id: string;
   release_id: string;
   after: string;
@@ -24,13 +24,13 @@ interface DeploymentRow {
 }
 
 const toRecord = (r: DeploymentRow): DeploymentRecord => ({
-  exposure: r.exposure ? (JSON.parse(r.exposure) as Exposure) : undefined,
+  exposure: r.exposure ? readExposure(r.id, r.exposure) : undefined,
   id: r.id,
   releaseId: r.release_id,
   after: JSON.parse(r.after) as string[],
-  state: JSON.parse(r.state) as DeploymentState,
-  gates: JSON.parse(r.gates) as DeploymentGates,
-  hooks: JSON.parse(r.hooks) as DeploymentHooks,
+  state: readState(r.id, r.state, r.state_version),
+  gates: readGates(r.id, r.gates),
+  hooks: readHooks(r.id, r.hooks),
 });
 
 /** The active statuses as an SQL list (core's set; the unique index of migration 1 holds the same). */
@@ -55,8 +55,8 @@ export class DeploymentStore {
       );
       const insert = prepare(
         this.db,
-        `INSERT INTO deployments (id, release_id, component, after, status, state, gates, hooks, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO deployments (id, release_id, component, after, status, state, state_version, gates, hooks, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const d of deployments) {
         const busy = this.activeFor(d.state.component);
@@ -72,6 +72,7 @@ export class DeploymentStore {
           JSON.stringify(d.after),
           d.state.status,
           JSON.stringify(d.state),
+          STATE_SCHEMA,
           JSON.stringify(d.gates),
           JSON.stringify(d.hooks),
           d.state.createdAt,
@@ -89,12 +90,10 @@ export class DeploymentStore {
     now: number,
   ): void {
     this.db.transaction(() => {
-      prepare(this.db, 'UPDATE deployments SET status = ?, state = ?, updated_at = ? WHERE id = ?').run(
-        state.status,
-        JSON.stringify(state),
-        now,
-        state.id,
-      );
+      prepare(
+        this.db,
+        'UPDATE deployments SET status = ?, state = ?, state_version = ?, updated_at = ? WHERE id = ?',
+      ).run(state.status, JSON.stringify(state), STATE_SCHEMA, now, state.id);
       const insert = prepare(
         this.db,
         'INSERT INTO deployment_events (deployment_id, at, type, sentence, status, weight_bp) VALUES (?, ?, ?, ?, ?, ?)',

@@ -85,4 +85,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (component, version)
   );
   `,
+  `
+  -- The schema of the reducer state's JSON (src/store/stored-state.ts); rows before it are schema 1.
+  ALTER TABLE deployments ADD COLUMN state_version INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mannWhitney, normalCdf, sprtBernoulli } from '../../src/core/index.js';
+import { mannWhitney, normalCdf, sprtBernoulli } from '../../src/core/stats/index.js';
 
 /** Counts per value, for values given as small integers (each integer is one bucket). */
 const binned = (values: number[], size = 32): number[] => {
