@@ -142,6 +142,7 @@ export const shadowSummarySchema = z.object({
           path: z.string(),
           differed: z.number(),
           noise: z.number(),
+          significant: z.boolean(),
           kinds: z.record(z.string(), z.number()),
           samples: z.array(z.looseObject({})),
         }),
