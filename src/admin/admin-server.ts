@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { OneboxError } from '../core/errors.js';
@@ -68,6 +67,7 @@ const MAX_STREAM_BACKLOG = 1 << 20;
  * besides, the dashboard's files (public: they hold no data) and its event stream.
  */
 export class AdminServer {
+  /** Not listening yet: the composition root listens and closes it (the gateway's `listen`/`close`). */
   readonly server: Server;
   private readonly routes: Route[];
 
@@ -279,13 +279,6 @@ export class AdminServer {
     res.on('close', unsubscribe);
   }
 
-  listen(port: number, host: string): Promise<{ port: number; host: string }> {
-    return listen(this.server, port, host);
-  }
-
-  close(): Promise<void> {
-    return close(this.server);
-  }
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

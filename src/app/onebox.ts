@@ -6,7 +6,8 @@ import { configuredGatewayOptions, Gateway } from '../gateway/gateway.js';
 import { GatewayWorkers } from '../cluster/gateway-workers.js';
 import { routingStateOf } from '../cluster/routing-state.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
-import { splitListen, urlOf } from '../util/server-lifecycle.js';
+import { splitListen, urlOf } from '../core/listen-address.js';
+import { close, listen } from '../gateway/listen.js';
 import { buildSnapshot, rebuildComponent, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
@@ -161,7 +162,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   }
   let a: { port: number; host: string };
   try {
-    a = await admin.listen(adminAt.port, adminAt.host);
+    a = await listen(admin.server, adminAt.port, adminAt.host);
   } catch (err) {
     await gateway.close();
     db.close();
@@ -185,7 +186,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       await controller.stop();
       feed.stop();
       shadows.close();
-      await Promise.all([gateway.close(), admin.close()]);
+      await Promise.all([gateway.close(), close(admin.server)]);
       await pools.destroy();
       await handlers.close();
       db.close();

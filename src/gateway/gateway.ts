@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { close, listen } from '../util/server-lifecycle.js';
+import { close, listen } from './listen.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { identityCookie, readBaggageIdentity, writeBaggageIdentity, IDENTITY_COOKIE } from '../core/index.js';

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { builtScript } from '../util/built-script.js';
+import { builtScript } from './built-script.js';
 import {
   fromHandlerResult,
   internalServerError,
@@ -210,7 +210,7 @@ export class HandlerPool {
     this.timers = options.timers ?? globalTimers;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
-    this.workerPath = options.workerPath ?? builtScript(import.meta.url, 'runtime/worker.js');
+    this.workerPath = options.workerPath ?? builtScript('runtime/worker.js');
   }
 
   /** Invokes a version with any event, as `aws lambda invoke` does. Never rejects. */
