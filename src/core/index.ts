@@ -19,5 +19,4 @@ export * from './stats/index.js';
 export * from './latency-buckets.js';
 export * from './judge.js';
 export * from './shadow/index.js';
-export * from './apigw.js';
 export * from './target.js';

@@ -7,4 +7,5 @@ export function splitListen(listen: string): { host: string; port: number } {
 }
 
 /** The http URL of a bound address (IPv6 hosts in brackets). */
-export const urlOf = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+export const urlOf = (host: string, port: number): string =>
+  `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

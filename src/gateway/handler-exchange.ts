@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toApiGatewayV2Event } from '../core/index.js';
+import { toApiGatewayV2Event } from '../runtime/apigw.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
-import { httpResponseOf } from '../runtime/handler-pool.js';
+import { httpResponseOf } from '../runtime/invocation.js';
 import { addGatewayHeaders, sendJson } from './exchange.js';
 import type { UpstreamTarget } from './routing-snapshot.js';
 

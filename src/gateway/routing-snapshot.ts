@@ -7,7 +7,7 @@ import {
   type Component,
   type Version,
 } from '../core/index.js';
-import type { FunctionVersion } from '../runtime/handler-pool.js';
+import type { FunctionVersion } from '../runtime/function-version.js';
 import type { VersionRecorders } from '../metrics/recorder.js';
 import type { VersionRecorder } from '../metrics/version-metrics.js';
 import type { ShadowRuntime } from '../shadow/mirror.js';
