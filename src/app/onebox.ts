@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { systemClock, type Clock, type Version } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import { AdminServer } from '../admin/admin-server.js';
-import { configuredGatewayOptions, Gateway } from '../gateway/gateway.js';
-import { GatewayWorkers } from '../cluster/gateway-workers.js';
-import { routingStateOf } from '../cluster/routing-state.js';
+import { createGateway, type RunningGateway } from '../gateway/create-gateway.js';
+import type { GatewayWorkers } from '../gateway/cluster/gateway-workers.js';
+import { routingStateOf } from '../gateway/cluster/routing-state.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { splitListen, urlOf } from '../core/listen-address.js';
 import { close, listen } from '../gateway/listen.js';
@@ -76,7 +76,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   let snapshot: RoutingSnapshot | undefined;
   const shadows = new Shadows(new ShadowStore(db), store, clock, (c) => rebuild(c), options.onShadowError);
   const componentsByName = new Map(config.components.map((c) => [c.name, c]));
-  let workers: GatewayWorkers | undefined;
+  let gateway: RunningGateway | undefined;
   const version = (c: string, n: number): Version | undefined => store.findVersion(c, n);
   const routeSources = { version, dispatcherFor: pools.dispatcherFor, metrics, shadows: shadows.runtimes };
   /** `changed`: the one component whose routing changed (only its entry is rebuilt); else all. */
@@ -88,7 +88,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       snapshot && component
         ? rebuildComponent(snapshot, routeSources, component, store.getAlias(component.name))
         : buildSnapshot({ ...routeSources, components: config.components, aliases: store.aliasRoutings() }, snapshot);
-    workers?.broadcast(routingStateOf(store.aliasRoutings(), version, shadows.runtimes));
+    gateway?.routingChanged();
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
   rebuild();
@@ -117,33 +117,22 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
   const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows, handlers);
 
-  const workerCount = options.workers ?? config.gateway.workers;
-  let gateway: { listen(): Promise<{ host: string; port: number }>; close(): Promise<void> };
-  if (workerCount > 0) {
-    const w = new GatewayWorkers({
-      count: workerCount,
-      config,
-      state: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
-      onReport: (report) => {
-        if (report.metrics) metrics.absorb(report.metrics);
-        for (const shadow of report.shadows) shadows.absorb(shadow);
-      },
-      reportMs: options.workerReportMs,
-      handlerOutput: options.handlerOutput,
-      onWorkerExit: options.onWorkerExit,
-    });
-    workers = w;
-    gateway = { listen: () => w.start(), close: () => w.stop() };
-  } else {
-    const g = new Gateway({
-      handlers,
-      snapshot: () => snapshot!,
-      metrics,
-      ...configuredGatewayOptions(config.gateway),
-    });
-    const at = splitListen(config.gateway.listen);
-    gateway = { listen: () => g.listen(at.port, at.host), close: () => g.close() };
-  }
+  const running = createGateway({
+    config,
+    workers: options.workers,
+    snapshot: () => snapshot!,
+    routingState: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
+    metrics,
+    handlers,
+    onReport: (report) => {
+      if (report.metrics) metrics.absorb(report.metrics);
+      for (const shadow of report.shadows) shadows.absorb(shadow);
+    },
+    reportMs: options.workerReportMs,
+    handlerOutput: options.handlerOutput,
+    onWorkerExit: options.onWorkerExit,
+  });
+  gateway = running;
   const admin = new AdminServer(
     plane,
     metrics,
@@ -153,7 +142,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   );
   let g: { port: number; host: string };
   try {
-    g = await gateway.listen();
+    g = await running.listen();
   } catch (err) {
     shadows.close();
     await Promise.all([pools.destroy(), handlers.close()]);
@@ -164,7 +153,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   try {
     a = await listen(admin.server, adminAt.port, adminAt.host);
   } catch (err) {
-    await gateway.close();
+    await running.close();
     db.close();
     throw err;
   }
@@ -181,12 +170,12 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     plane,
     metrics,
     feed,
-    workers,
+    workers: running.workers,
     async close() {
       await controller.stop();
       feed.stop();
       shadows.close();
-      await Promise.all([gateway.close(), close(admin.server)]);
+      await Promise.all([running.close(), close(admin.server)]);
       await pools.destroy();
       await handlers.close();
       db.close();

@@ -1,10 +1,10 @@
 import type { Dispatcher } from 'undici';
-import type { AliasRouting, Component, Version } from '../core/index.js';
-import { buildSnapshot, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
-import type { MetricsDelta, WorkerMetrics } from '../metrics/worker-metrics.js';
-import { ShadowRuntime } from '../shadow/mirror.js';
-import { DEFAULT_IGNORED_HEADERS, type ShadowPolicy } from '../shadow/policy.js';
-import { ShadowReport, type ShadowReportData } from '../shadow/report.js';
+import type { AliasRouting, Component, Version } from '../../core/index.js';
+import { buildSnapshot, type RoutingSnapshot } from '../routing-snapshot.js';
+import type { MetricsDelta, WorkerMetrics } from '../../metrics/worker-metrics.js';
+import { ShadowRuntime } from '../../shadow/mirror.js';
+import { DEFAULT_IGNORED_HEADERS, type ShadowPolicy } from '../../shadow/policy.js';
+import { ShadowReport, type ShadowReportData } from '../../shadow/report.js';
 
 /** What a gateway worker needs to route: the primary sends it on start and on every change. */
 export interface RoutingState {
