@@ -278,7 +278,6 @@ export class AdminServer {
     });
     res.on('close', unsubscribe);
   }
-
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -16,7 +16,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { snapshotHandler } from '../runtime/snapshot.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
-import { unsafeMethods } from '../shadow/policy.js';
+import { unsafeMethods } from '../core/shadow/index.js';
 import { conflict, describePlan, holdRemainingMs, type Clock, type GateVerdict } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import type { Controller } from '../controller/controller.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock, type Version } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import { AdminServer } from '../admin/admin-server.js';
-import { createGateway, type RunningGateway } from '../gateway/create-gateway.js';
+import { createGateway } from '../gateway/create-gateway.js';
 import type { GatewayWorkers } from '../gateway/cluster/gateway-workers.js';
 import { routingStateOf } from '../gateway/cluster/routing-state.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
@@ -72,12 +72,27 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const metrics = new MetricsRecorder();
 
   const pools = new UpstreamPools(config.gateway);
+  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
 
   let snapshot: RoutingSnapshot | undefined;
   const shadows = new Shadows(new ShadowStore(db), store, clock, (c) => rebuild(c), options.onShadowError);
   const componentsByName = new Map(config.components.map((c) => [c.name, c]));
-  let gateway: RunningGateway | undefined;
   const version = (c: string, n: number): Version | undefined => store.findVersion(c, n);
+  const gateway = createGateway({
+    config,
+    workers: options.workers,
+    snapshot: () => snapshot!,
+    routingState: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
+    metrics,
+    handlers,
+    onReport: (report) => {
+      if (report.metrics) metrics.absorb(report.metrics);
+      for (const shadow of report.shadows) shadows.absorb(shadow);
+    },
+    reportMs: options.workerReportMs,
+    handlerOutput: options.handlerOutput,
+    onWorkerExit: options.onWorkerExit,
+  });
   const routeSources = { version, dispatcherFor: pools.dispatcherFor, metrics, shadows: shadows.runtimes };
   /** `changed`: the one component whose routing changed (only its entry is rebuilt); else all. */
   const rebuild = (changed?: string): void => {
@@ -88,7 +103,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       snapshot && component
         ? rebuildComponent(snapshot, routeSources, component, store.getAlias(component.name))
         : buildSnapshot({ ...routeSources, components: config.components, aliases: store.aliasRoutings() }, snapshot);
-    gateway?.routingChanged();
+    gateway.routingChanged();
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
   rebuild();
@@ -114,25 +129,8 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     onError: options.onError,
     onRecover: options.onRecover,
   });
-  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
   const plane = new ControlPlane(config, store, deployments, controller, metrics, clock, rebuild, shadows, handlers);
 
-  const running = createGateway({
-    config,
-    workers: options.workers,
-    snapshot: () => snapshot!,
-    routingState: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
-    metrics,
-    handlers,
-    onReport: (report) => {
-      if (report.metrics) metrics.absorb(report.metrics);
-      for (const shadow of report.shadows) shadows.absorb(shadow);
-    },
-    reportMs: options.workerReportMs,
-    handlerOutput: options.handlerOutput,
-    onWorkerExit: options.onWorkerExit,
-  });
-  gateway = running;
   const admin = new AdminServer(
     plane,
     metrics,
@@ -142,7 +140,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   );
   let g: { port: number; host: string };
   try {
-    g = await running.listen();
+    g = await gateway.listen();
   } catch (err) {
     shadows.close();
     await Promise.all([pools.destroy(), handlers.close()]);
@@ -153,7 +151,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   try {
     a = await listen(admin.server, adminAt.port, adminAt.host);
   } catch (err) {
-    await running.close();
+    await gateway.close();
     db.close();
     throw err;
   }
@@ -170,12 +168,12 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     plane,
     metrics,
     feed,
-    workers: running.workers,
+    workers: gateway.workers,
     async close() {
       await controller.stop();
       feed.stop();
       shadows.close();
-      await Promise.all([running.close(), close(admin.server)]);
+      await Promise.all([gateway.close(), close(admin.server)]);
       await pools.destroy();
       await handlers.close();
       db.close();

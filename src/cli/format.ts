@@ -2,7 +2,7 @@ import { basisPointsToPercent, type Alias, type Version } from '../core/index.js
 import { formatDuration } from '../core/index.js';
 import type { ComponentStatus, DeploymentView, ReleaseHistory } from '../app/control-plane.js';
 import type { Exposure } from '../metrics/exposure.js';
-import type { ShadowSummary } from '../shadow/report.js';
+import type { ShadowSummary } from '../core/shadow/index.js';
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));

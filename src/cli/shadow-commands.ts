@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../core/index.js';
-import type { ShadowPolicy } from '../shadow/policy.js';
-import type { ShadowSummary } from '../shadow/report.js';
+import type { ShadowPolicy, ShadowSummary } from '../core/shadow/index.js';
 import { client, positiveInt, print, withConnection, type CommonOptions } from './common.js';
 import { formatShadowReport } from './format.js';
 

@@ -4,7 +4,7 @@ import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
 import type { ViewerDecision } from '../core/viewer-decision.js';
-import type { Mirror } from '../shadow/mirror.js';
+import type { Mirror } from './shadow-mirror.js';
 import type { HttpTarget, Target } from './target.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import { AliasRouter, RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
 import type { LiveChoices } from '../core/viewer-decision.js';
 import type { VersionRecorders } from '../metrics/recorder.js';
-import type { ShadowRuntime } from '../shadow/mirror.js';
+import type { ShadowRuntime } from './shadow-mirror.js';
 import { targetOf, type HttpTarget, type Target } from './target.js';
 
 /** A running shadow on a component and where its copies go. */

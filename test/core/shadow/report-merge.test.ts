@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IGNORED_HEADERS, shadowPolicyBody } from '../../src/shadow/policy.js';
-import { ShadowReport, type CapturedResponse } from '../../src/shadow/report.js';
-import { prng } from '../helpers/random.js';
+import { ShadowReport, type CapturedResponse } from '../../../src/core/shadow/index.js';
+import { shadowPolicyBody } from '../../../src/shadow/policy.js';
+import { prng } from '../../helpers/random.js';
 
 const policy = shadowPolicyBody.parse({ version: 2 });
-const newReport = (): ShadowReport => new ShadowReport('api', 2, policy, DEFAULT_IGNORED_HEADERS);
+const newReport = (): ShadowReport => new ShadowReport('api', policy);
 
 const answer = (body: object, latencyUs: number, status = 200): CapturedResponse => ({
   status,
@@ -22,7 +22,11 @@ describe('shadow reports from gateway workers, added up in the primary', () => {
     for (let i = 0; i < 400; i++) {
       const endpoint = `GET /items/${i % 3}`;
       const live = answer({ id: i % 3, price: 10, at: i }, 1000 + rand() * 5000);
-      const shadow = answer({ id: i % 3, price: i % 4 === 0 ? 11 : 10, at: i + 1 }, 1000 + rand() * 9000, i % 50 ? 200 : 500);
+      const shadow = answer(
+        { id: i % 3, price: i % 4 === 0 ? 11 : 10, at: i + 1 },
+        1000 + rand() * 9000,
+        i % 50 ? 200 : 500,
+      );
       const noise = answer({ id: i % 3, price: 10, at: i + 2 }, 1000);
       const worker = workers[i % 2]!;
       for (const r of [direct, worker]) {
