@@ -20,7 +20,7 @@ export interface ExchangeParams {
   readonly component: string;
   readonly target: HttpTarget;
   /** The viewer phase's decision: the identity (counted per user), Set-Cookie and Vary for the answer. */
-  readonly viewer: ViewerDecision<Target>;
+  readonly decision: ViewerDecision<Target>;
   /** Upstream request headers, flat [name, value, ...]. */
   readonly headers: string[];
   readonly hasBody: boolean;
@@ -36,18 +36,17 @@ export interface ExchangeParams {
  */
 export function addGatewayHeaders(
   out: string[],
-  target: Target,
-  viewer: ViewerDecision<Target>,
+  decision: ViewerDecision<Target>,
   vary: number,
   cacheControl: number,
 ): void {
-  out.push('x-onebox-version', target.debugHeader);
-  if (viewer.vary) {
-    if (vary === -1) out.push('vary', viewer.vary.join(', '));
-    else out[vary + 1] = mergeVary(out[vary + 1], viewer.vary);
+  out.push('x-onebox-version', decision.target.debugHeader);
+  if (decision.vary) {
+    if (vary === -1) out.push('vary', decision.vary.join(', '));
+    else out[vary + 1] = mergeVary(out[vary + 1], decision.vary);
   }
-  if (viewer.setCookie) {
-    out.push('set-cookie', viewer.setCookie);
+  if (decision.setCookie) {
+    out.push('set-cookie', decision.setCookie);
     if (cacheControl === -1) out.push('cache-control', privateCacheControl(undefined));
     else out[cacheControl + 1] = privateCacheControl(out[cacheControl + 1]);
   }
@@ -137,7 +136,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else if (lower === 'content-length') this.contentLength = Number(value);
       out.push(name, value);
     }
-    addGatewayHeaders(out, p.target, p.viewer, vary, cacheControl);
+    addGatewayHeaders(out, p.decision, vary, cacheControl);
     const extraHop = connectionTokens(connection);
     if (extraHop) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i]!.toLowerCase())) out.splice(i, 2);
@@ -213,6 +212,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish(outcome: Outcome, latencyUs = (performance.now() - this.p.started) * 1000): void {
     if (this.done) return;
     this.done = true;
-    this.p.target.metrics.record(this.status, latencyUs, outcome, this.p.viewer.identity);
+    this.p.target.metrics.record(this.status, latencyUs, outcome, this.p.decision.identity);
   }
 }

@@ -45,10 +45,10 @@ export function configuredGatewayOptions(
  */
 export class Gateway {
   readonly server: Server;
-  private readonly viewer: ViewerSettings;
+  private readonly viewerSettings: ViewerSettings;
 
   constructor(private readonly options: GatewayOptions) {
-    this.viewer = {
+    this.viewerSettings = {
       cookieMaxAgeSeconds: options.cookieMaxAgeSeconds,
       varyFields: options.identityHeader ? ['Cookie', options.identityHeader] : ['Cookie'],
       newId: () => randomBytes(16).toString('base64url'),
@@ -109,7 +109,7 @@ export class Gateway {
     // Viewer request: who the viewer is, and which version serves them.
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
     const viewer = scanViewerRequest(req.rawHeaders, encrypted, this.options);
-    const decision = decideViewer(live, viewer, this.viewer);
+    const decision = decideViewer(live, viewer, this.viewerSettings);
     if (decision.reason === 'invalid-identity') this.options.metrics.countFallback('invalid-identity');
     this.originRequest(req, res, component.component, live.shadow, viewer, decision, started);
   }
@@ -133,7 +133,7 @@ export class Gateway {
     const clientIp = req.socket.remoteAddress ?? '';
     const headers = originRequestHeaders(viewer, decision.identity, clientIp);
     if (target.kind === 'handler') {
-      const params = { component, target, viewer: decision, headers, started, url, sourceIp: clientIp };
+      const params = { component, target, decision, headers, started, url, sourceIp: clientIp };
       serveWithHandler(this.options.handlers, req, res, params).catch(() => {
         this.options.metrics.countFallback('internal-error');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
@@ -146,7 +146,7 @@ export class Gateway {
         ? shadow.runtime.begin(method, url, headers, shadow.target, shadow.stable)
         : undefined;
     const hasBody = viewer.hasBody;
-    new Exchange(req, res, { mirror, component, target, viewer: decision, headers, hasBody, started, url }).start();
+    new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url }).start();
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {

@@ -15,7 +15,7 @@ export interface HandlerExchangeParams {
   readonly component: string;
   readonly target: HandlerTarget;
   /** The viewer phase's decision: the identity (counted per user), Set-Cookie and Vary for the answer. */
-  readonly viewer: ViewerDecision<Target>;
+  readonly decision: ViewerDecision<Target>;
   /** Request headers as forwarded to an upstream (flat), identity baggage included. */
   readonly headers: string[];
   readonly started: number;
@@ -40,7 +40,7 @@ export async function serveWithHandler(
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
       sendJson(res, 413, { error: 'payload_too_large', limit: MAX_BODY_BYTES });
-      p.target.metrics.record(413, (performance.now() - p.started) * 1000, 'response', p.viewer.identity);
+      p.target.metrics.record(413, (performance.now() - p.started) * 1000, 'response', p.decision.identity);
       req.resume();
       return;
     }
@@ -68,7 +68,7 @@ export async function serveWithHandler(
     if (name === 'vary') vary = i;
     else if (name === 'cache-control') cacheControl = i;
   }
-  addGatewayHeaders(out, p.target, p.viewer, vary, cacheControl);
+  addGatewayHeaders(out, p.decision, vary, cacheControl);
   const outcome: Outcome =
     result.outcome === 'timeout'
       ? 'upstream-timeout'
@@ -79,5 +79,5 @@ export async function serveWithHandler(
     res.writeHead(response.statusCode, out);
     res.end(req.method === 'HEAD' ? undefined : response.body);
   }
-  p.target.metrics.record(response.statusCode, (performance.now() - p.started) * 1000, outcome, p.viewer.identity);
+  p.target.metrics.record(response.statusCode, (performance.now() - p.started) * 1000, outcome, p.decision.identity);
 }
