@@ -28,8 +28,8 @@ export {
   type AliasBody,
   type PublishRequest,
   type ReleaseBody,
-  type ShadowPolicy,
 } from './api/index.js';
+export type { ShadowPolicy, ShadowSummary } from './core/shadow/index.js';
 export {
   OneboxError,
   systemClock,

@@ -17,6 +17,7 @@ import {
   IDENTITY_COOKIE,
 } from '../../dist/core/index.js';
 import { cookieValueStart } from '../../dist/core/identity.js';
+import { decideViewer } from '../../dist/core/viewer-decision.js';
 import { median, positiveInt, row, measuredCommit, commandLine, writeReport } from '../common.mjs';
 
 const require = createRequire(import.meta.url);
@@ -52,6 +53,15 @@ const headers = ids.map((id, i) => flat(`_ga=GA1.2.${1000 + i}.1700000000; onebo
 const alias = { version: 1, additional: { version: 2, weightBp: WEIGHT * 10_000 }, mode: 'sticky', seed: 'web@2' };
 // Built once per alias change, as the gateway's routing snapshot does.
 const router = new AliasRouter(alias);
+// The gateway's live part of a route, as decideViewer reads it (targets are plain labels here).
+const live = { router, stable: 'v1', additional: 'v2', split: true };
+const viewerSettings = {
+  cookieMaxAgeSeconds: 400 * 86_400,
+  varyFields: ['Cookie'],
+  newId: () => ids[0],
+  draw: Math.random,
+};
+const viewerInputs = headers.map((cookie) => ({ header: undefined, cookie, baggage: undefined, https: false }));
 const flexible = new FlexibleRolloutStrategy();
 const parameters = { rollout: String(WEIGHT * 100), stickiness: 'userId', groupId: 'web' };
 const contexts = ids.map((userId) => ({ userId }));
@@ -61,6 +71,10 @@ const contenders = {
   // The gateway's call: identity (its id string sliced out) and version from the raw header.
   'onebox: AliasRouter.route (from the Cookie header)': (i) =>
     router.route(undefined, headers[i], undefined, Math.random)?.choice.additional ? 1 : 0,
+  // The whole viewer decision the gateway makes per request: the route above, plus the
+  // decision object with its reason, Set-Cookie and Vary.
+  "onebox: decideViewer (the gateway's whole decision, reason included)": (i) =>
+    decideViewer(live, viewerInputs[i], viewerSettings).target === 'v2' ? 1 : 0,
   'unleash-client flexibleRollout (userId read from the same Cookie header)': (i) =>
     flexible.isEnabled(parameters, { userId: readCookie(headers[i], IDENTITY_COOKIE) }) ? 1 : 0,
   'unleash-client flexibleRollout (context built beforehand)': (i) =>
@@ -83,7 +97,7 @@ for (const header of headers) {
   if (got?.choice.version !== want.version) throw new Error(`AliasRouter disagrees with chooseVersion on ${header}`);
 }
 const names = Object.keys(contenders);
-const [ONEBOX, UNLEASH_COOKIE, UNLEASH_CONTEXT] = names;
+const [ONEBOX, , UNLEASH_COOKIE, UNLEASH_CONTEXT] = names;
 
 /** The sink: results are summed and printed, so no call is dead code. */
 const sinks = Object.fromEntries(names.map((n) => [n, 0]));

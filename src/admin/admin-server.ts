@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { OneboxError } from '../core/index.js';
 import { callerOf, type NamedToken } from './auth.js';
@@ -36,6 +35,7 @@ export interface AdminServerDeps {
  * hold no data), its event stream and the Prometheus exposition.
  */
 export class AdminServer {
+  /** Not listening yet: the composition root listens and closes it (the gateway's `listen`/`close`). */
   readonly server: Server;
   private readonly routes: readonly BoundEndpoint[];
 
@@ -127,14 +127,6 @@ export class AdminServer {
       res.write(text);
     });
     res.on('close', unsubscribe);
-  }
-
-  listen(port: number, host: string): Promise<{ port: number; host: string }> {
-    return listen(this.server, port, host);
-  }
-
-  close(): Promise<void> {
-    return close(this.server);
   }
 }
 

@@ -9,8 +9,8 @@ import type {
   ShadowStatus,
   StatusAnswer,
 } from './types.js';
-import type { ShadowSummary } from '../shadow/report.js';
-import { shadowPolicyBody } from './requests.js';
+import type { ShadowSummary } from '../core/shadow/index.js';
+import { shadowPolicyBody } from './shadow-policy.js';
 import {
   aliasSchema,
   deploymentRecordSchema,

@@ -1,6 +1,6 @@
 import type { Alias, DeploymentCommand, DeploymentRecord, Version } from '../core/index.js';
-import type { ShadowSummary } from '../shadow/report.js';
-import type { AliasBody, PublishRequest, ReleaseBody, ShadowPolicy } from './requests.js';
+import type { ShadowPolicy, ShadowSummary } from '../core/shadow/index.js';
+import type { AliasBody, PublishRequest, ReleaseBody } from './requests.js';
 import type { DeploymentWithEvents, InvokeResult, MetricsSnapshot, ReleaseHistory, StatusAnswer } from './types.js';
 
 /** A value now (the local engine) or later (an engine whose state is remote). */

@@ -23,15 +23,14 @@ import {
   publishBody,
   publishHandlerBody,
   releaseBody,
-  shadowPolicyBody,
   type AliasBody,
   type InvokeBody,
   type PublishRequest,
   type ReleaseBody,
-  type ShadowPolicy,
 } from './requests.js';
+import { shadowPolicyBody } from './shadow-policy.js';
 import type { Alias, DeploymentRecord, Version } from '../core/index.js';
-import type { ShadowSummary } from '../shadow/report.js';
+import type { ShadowPolicy, ShadowSummary } from '../core/shadow/index.js';
 import type { DeploymentWithEvents, InvokeResult, MetricsSnapshot, ReleaseHistory, StatusAnswer } from './types.js';
 
 /**

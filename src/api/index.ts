@@ -7,3 +7,4 @@ export * from './model.js';
 export * from './requests.js';
 export * from './types.js';
 export * from './text.js';
+export * from './shadow-policy.js';

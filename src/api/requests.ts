@@ -2,9 +2,6 @@ import { z } from 'zod';
 import { RECIPE_NAMES, ROUTING_MODES, type RecipeName, type RoutingMode } from '../core/index.js';
 import { alarmsSchema, judgeSchema } from './gate-settings.js';
 
-// TODO(merge i15-gw): the shadow policy schema moves here.
-export { shadowPolicyBody, type ShadowPolicy } from '../shadow/policy.js';
-
 export const publishBody = z
   .object({
     /** Upstream URL of the new version: http(s) origin, optionally with a base path. */

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { BUCKETS } from '../core/bucket.js';
 import { invalid } from '../core/errors.js';
 import { DEFAULT_DROPPED_HEADERS, SAFE_METHODS, shadowSeed } from '../core/shadow/defaults.js';
+import { describeShadowIssue, validateShadowPolicy } from '../core/shadow/policy.js';
 import { bundleLambda } from './bundle.js';
 import type { ShadowMirrorSettings } from './edge/shadow-mirror.js';
 import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
@@ -28,7 +29,7 @@ export interface ShadowMirrorProps {
    * (256 KB, and the body travels in base64). At most 180 KiB.
    */
   readonly bodyCapBytes?: number;
-  /** Longest the worker waits for the shadow's answer. Default 5 seconds (the local default). */
+  /** Longest the worker waits for the shadow's answer, at most 10 minutes. Default 5 seconds (the local default). */
   readonly timeout?: Duration;
   /** Longest a viewer's request waits for the copy to be queued. Default 100 ms. */
   readonly handOverBudget?: Duration;
@@ -42,7 +43,6 @@ export interface ShadowMirrorProps {
 export const SHADOW_TARGET_HEADER = 'x-onebox-shadow-target';
 
 const MAX_BODY_CAP = 180 * 1024;
-const METHOD = /^[A-Z]+$/;
 const HEADER = /^[a-z0-9-]+$/;
 
 /**
@@ -66,37 +66,35 @@ export class ShadowMirror extends Construct {
 
   constructor(scope: Construct, id: string, props: ShadowMirrorProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    if (stack.region !== 'us-east-1') {
-      throw invalid(
-        `ShadowMirror's stack must be in us-east-1 (Lambda@Edge functions live there), got region ${stack.region}`,
-      );
-    }
     const name = props.name ?? id;
     const share = props.share ?? 1;
-    if (!(share > 0 && share <= 1)) throw invalid(`share must be above 0 and at most 1, got ${String(share)}`);
     const methods = props.methods ?? SAFE_METHODS;
-    const bad = methods.find((m) => !METHOD.test(m));
-    if (bad !== undefined || methods.length === 0) {
-      throw invalid(`methods must be uppercase method names, got ${JSON.stringify(methods)}`);
-    }
     const dropHeaders = (props.dropHeaders ?? DEFAULT_DROPPED_HEADERS).map((h) => h.toLowerCase());
     const bodyCapBytes = props.bodyCapBytes ?? 128 * 1024;
-    if (!Number.isInteger(bodyCapBytes) || bodyCapBytes < 0 || bodyCapBytes > MAX_BODY_CAP) {
-      throw invalid(`bodyCapBytes must be a whole number from 0 to ${MAX_BODY_CAP}, got ${String(bodyCapBytes)}`);
-    }
     const identityHeader = props.identityHeader ?? '';
-    if (identityHeader !== '' && !HEADER.test(identityHeader)) {
-      throw invalid(`identityHeader must be a lowercase header name, got "${identityHeader}"`);
-    }
     const budget = props.handOverBudget ?? Duration.millis(100);
-    if (budget.toMilliseconds() < 1 || budget.toMilliseconds() > 5000) {
-      throw invalid(`handOverBudget must be from 1 ms to 5 s, got ${budget.toHumanString()}`);
-    }
     const timeout = props.timeout ?? Duration.seconds(5);
-    if (Token.isUnresolved(props.shadowUrl) === false && !/^https?:\/\//.test(props.shadowUrl)) {
-      throw invalid(`shadowUrl must be an http(s) URL, got "${props.shadowUrl}"`);
+    // Every problem at once (as aws-cdk's validations do), the policy's by the local engine's rules.
+    const problems = validateShadowPolicy(
+      { share, methods, dropHeaders, bodyCapBytes, timeoutMs: timeout.toMilliseconds() },
+      { maxBodyCapBytes: MAX_BODY_CAP },
+    ).map((issue) => (issue.field === 'timeoutMs' ? `timeout ${issue.message}` : describeShadowIssue(issue)));
+    const region = Stack.of(this).region;
+    if (region !== 'us-east-1') {
+      problems.unshift(
+        `ShadowMirror's stack must be in us-east-1 (Lambda@Edge functions live there), got region ${region}`,
+      );
     }
+    if (identityHeader !== '' && !HEADER.test(identityHeader)) {
+      problems.push(`identityHeader must be a lowercase header name, got "${identityHeader}"`);
+    }
+    if (budget.toMilliseconds() < 1 || budget.toMilliseconds() > 5000) {
+      problems.push(`handOverBudget must be from 1 ms to 5 s, got ${budget.toHumanString()}`);
+    }
+    if (Token.isUnresolved(props.shadowUrl) === false && !/^https?:\/\//.test(props.shadowUrl)) {
+      problems.push(`shadowUrl must be an http(s) URL, got "${props.shadowUrl}"`);
+    }
+    if (problems.length > 0) throw invalid(`ShadowMirror ${id}: ${problems.join('; ')}`);
 
     this.worker = new lambda.Function(this, 'Worker', {
       runtime: REGIONAL_RUNTIME,

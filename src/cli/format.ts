@@ -1,7 +1,7 @@
 import { basisPointsToPercent, formatDuration, type Alias, type Version } from '../core/index.js';
 import { bar, describeAlias, describeExposure, table } from '../api/index.js';
 import type { ComponentStatus, DeploymentView, ReleaseHistory } from '../api/index.js';
-import type { ShadowSummary } from '../shadow/report.js';
+import type { ShadowSummary } from '../core/shadow/index.js';
 
 export function formatVersions(versions: readonly Version[], alias: Alias | undefined | null): string {
   const rows = [['VERSION', 'TARGET', 'STATE', 'CREATED', 'DESCRIPTION']];

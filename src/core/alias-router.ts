@@ -1,5 +1,12 @@
 import { BUCKETS } from './bucket.js';
-import { cookieValueStart, IDENTITY_COOKIE, isValidCookieId, isValidHeaderId, type Identity } from './identity.js';
+import {
+  cookieValueStart,
+  IDENTITY_COOKIE,
+  isValidCookieId,
+  isValidHeaderId,
+  type Identity,
+  type IdentitySource,
+} from './identity.js';
 import { finishHash, mixBlock } from './murmur3.js';
 import { murmur3Resume, murmur3State, type Murmur3State } from './murmur3-resume.js';
 import type { AliasRouting, RoutingChoice } from './routing.js';
@@ -28,6 +35,8 @@ const isSpace = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /** Who the user is and which version serves them (one object: the request path allocates it alone). */
 export interface RoutedRequest extends Identity {
+  /** Where the identity came from: a routed request always carried one. */
+  readonly source: Exclude<IdentitySource, 'new'>;
   readonly choice: RoutingChoice;
 }
 

@@ -47,6 +47,3 @@ export * from './latency-buckets.js';
 
 // Shadow comparison.
 export * from './shadow/index.js';
-
-// The API Gateway v2 mapping (handler versions).
-export * from './apigw.js';

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bucketOf, defaultSeed, isActive, RECIPES, toApiGatewayV2Event } from '../core/index.js';
+import { bucketOf, defaultSeed, isActive, RECIPES } from '../core/index.js';
+import { toApiGatewayV2Event } from '../runtime/apigw.js';
 import { startOnebox, type RunningOnebox } from '../engine/onebox.js';
 import type { DeploymentView } from '../api/index.js';
 import { parseConfig } from '../config/load.js';
@@ -137,7 +138,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const b = byRelease.get(release)!;
       const dir = component === FRONTEND ? b.web : b.api;
       const env = { DEMO_API_ORIGIN: onebox.gatewayUrl };
-      return onebox.plane.publish(component, { handler: dir, timeoutMs: 3000, description: `demo ${release}`, env }).number;
+      return onebox.plane.publish(component, { handler: dir, timeoutMs: 3000, description: `demo ${release}`, env })
+        .number;
     };
 
     const api1 = publish('v1', BACKEND);
@@ -278,7 +280,9 @@ async function follow(
   const deadline = performance.now() + timeoutMs;
   let views: DeploymentView[] = [];
   for (;;) {
-    views = onebox.plane.status().components.flatMap((c) => (c.deployment && ids.has(c.deployment.id) ? [c.deployment] : []));
+    views = onebox.plane
+      .status()
+      .components.flatMap((c) => (c.deployment && ids.has(c.deployment.id) ? [c.deployment] : []));
     out.progress(
       views.map((d) => ({ id: d.id, state: `${d.state.status}:${d.state.weightBp}`, line: progressLine(d) })),
     );

@@ -8,10 +8,9 @@ import type {
   PublishRequest,
   ReleaseBody,
   ReleaseHistory,
-  ShadowPolicy,
   StatusAnswer,
 } from '../api/index.js';
-import type { ShadowSummary } from '../shadow/report.js';
+import type { ShadowPolicy, ShadowSummary } from '../core/shadow/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { AliasesService } from './services/aliases.js';
 import type { InvokeService } from './services/invoke.js';

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { systemClock, type Clock, type Version } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import { AdminServer } from '../admin/admin-server.js';
-import { configuredGatewayOptions, Gateway } from '../gateway/gateway.js';
-import { GatewayWorkers } from '../cluster/gateway-workers.js';
-import { routingStateOf } from '../cluster/routing-state.js';
+import { createGateway } from '../gateway/create-gateway.js';
+import type { GatewayWorkers } from '../gateway/cluster/gateway-workers.js';
+import { routingStateOf } from '../gateway/cluster/routing-state.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
-import { splitListen, urlOf } from '../util/server-lifecycle.js';
+import { splitListen, urlOf } from '../core/listen-address.js';
+import { close, listen } from '../gateway/listen.js';
 import { buildSnapshot, rebuildComponent, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
@@ -78,12 +79,27 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const metrics = new MetricsRecorder();
 
   const pools = new UpstreamPools(config.gateway);
+  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
 
   let snapshot: RoutingSnapshot | undefined;
   const shadows = new Shadows(new ShadowStore(db), store, clock, (c) => rebuild(c), options.onShadowError);
   const componentsByName = new Map(config.components.map((c) => [c.name, c]));
-  let workers: GatewayWorkers | undefined;
   const version = (c: string, n: number): Version | undefined => store.findVersion(c, n);
+  const gateway = createGateway({
+    config,
+    workers: options.workers,
+    snapshot: () => snapshot!,
+    routingState: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
+    metrics,
+    handlers,
+    onReport: (report) => {
+      if (report.metrics) metrics.absorb(report.metrics);
+      for (const shadow of report.shadows) shadows.absorb(shadow);
+    },
+    reportMs: options.workerReportMs,
+    handlerOutput: options.handlerOutput,
+    onWorkerExit: options.onWorkerExit,
+  });
   const routeSources = { version, dispatcherFor: pools.dispatcherFor, metrics, shadows: shadows.runtimes };
   /** `changed`: the one component whose routing changed (only its entry is rebuilt); else all. */
   const rebuild = (changed?: string): void => {
@@ -94,7 +110,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       snapshot && component
         ? rebuildComponent(snapshot, routeSources, component, store.getAlias(component.name))
         : buildSnapshot({ ...routeSources, components: config.components, aliases: store.aliasRoutings() }, snapshot);
-    workers?.broadcast(routingStateOf(store.aliasRoutings(), version, shadows.runtimes));
+    gateway.routingChanged();
   };
   // Every state change rebuilds the gateway's routing snapshot before the call returns.
   rebuild();
@@ -120,7 +136,6 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     onError: options.onError,
     onRecover: options.onRecover,
   });
-  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
   const plane = new LocalControlPlane({
     versions: new VersionsService({
       store,
@@ -131,38 +146,19 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     aliases: new AliasesService({ store, deployments, onChange: rebuild }),
     releases: new ReleasesService({ config, controller, deployments, store, shadows }),
     invoke: new InvokeService({ store, handlers, draw: Math.random }),
-    status: new StatusService({ components: config.components, store, deployments, controller, metrics, shadows, clock }),
+    status: new StatusService({
+      components: config.components,
+      store,
+      deployments,
+      controller,
+      metrics,
+      shadows,
+      clock,
+    }),
     shadows,
     metrics,
   });
 
-  const workerCount = options.workers ?? config.gateway.workers;
-  let gateway: { listen(): Promise<{ host: string; port: number }>; close(): Promise<void> };
-  if (workerCount > 0) {
-    const w = new GatewayWorkers({
-      count: workerCount,
-      config,
-      state: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
-      onReport: (report) => {
-        if (report.metrics) metrics.absorb(report.metrics);
-        for (const shadow of report.shadows) shadows.absorb(shadow);
-      },
-      reportMs: options.workerReportMs,
-      handlerOutput: options.handlerOutput,
-      onWorkerExit: options.onWorkerExit,
-    });
-    workers = w;
-    gateway = { listen: () => w.start(), close: () => w.stop() };
-  } else {
-    const g = new Gateway({
-      handlers,
-      snapshot: () => snapshot!,
-      metrics,
-      ...configuredGatewayOptions(config.gateway),
-    });
-    const at = splitListen(config.gateway.listen);
-    gateway = { listen: () => g.listen(at.port, at.host), close: () => g.close() };
-  }
   const prometheus = prometheusRegistry(metrics, () => store.aliasRoutings());
   const admin = new AdminServer({
     plane,
@@ -181,7 +177,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   }
   let a: { port: number; host: string };
   try {
-    a = await admin.listen(adminAt.port, adminAt.host);
+    a = await listen(admin.server, adminAt.port, adminAt.host);
   } catch (err) {
     await gateway.close();
     db.close();
@@ -201,12 +197,12 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     shadows,
     metrics,
     feed,
-    workers,
+    workers: gateway.workers,
     async close() {
       await controller.stop();
       feed.stop();
       shadows.close();
-      await Promise.all([gateway.close(), admin.close()]);
+      await Promise.all([gateway.close(), close(admin.server)]);
       await pools.destroy();
       await handlers.close();
       db.close();

@@ -1,7 +1,11 @@
 import { conflict, notFound, type Clock } from '../core/index.js';
-import { DEFAULT_IGNORED_HEADERS, shadowPolicyBody, type ShadowPolicy } from '../shadow/policy.js';
-import { ShadowRuntime } from '../shadow/mirror.js';
-import { ShadowReport, type ShadowReportData, type ShadowSummary } from '../shadow/report.js';
+import {
+  summarizeShadowReport,
+  type ShadowPolicy,
+  type ShadowReportData,
+  type ShadowSummary,
+} from '../core/shadow/index.js';
+import { ShadowRuntime } from '../gateway/shadow-mirror.js';
 import type { ShadowStore } from '../store/shadow-store.js';
 import type { StateStore } from '../store/state-store.js';
 
@@ -35,12 +39,7 @@ export class Shadows {
   }
 
   private runtime(component: string, policy: ShadowPolicy): ShadowRuntime {
-    const stored = this.store.report(component, policy.version);
-    return new ShadowRuntime(
-      component,
-      policy,
-      new ShadowReport(component, policy.version, policy, DEFAULT_IGNORED_HEADERS, stored),
-    );
+    return new ShadowRuntime(component, policy, this.store.report(component, policy.version));
   }
 
   start(component: string, policy: ShadowPolicy): ShadowPolicy {
@@ -71,8 +70,7 @@ export class Shadows {
     if (running && (version === undefined || running.policy.version === version)) return running.report.summary();
     const stored = version === undefined ? this.store.latestReport(component) : this.store.report(component, version);
     if (!stored) throw notFound(`${component} has no shadow report${version === undefined ? '' : ` for v${version}`}`);
-    const policy = shadowPolicyBody.parse({ version: stored.version });
-    return new ShadowReport(component, stored.version, policy, DEFAULT_IGNORED_HEADERS, stored).summary();
+    return summarizeShadowReport(stored);
   }
 
   /** Adds a gateway worker's report of the running shadow (a stopped one's is dropped). */

@@ -3,8 +3,9 @@ import type { Dispatcher } from 'undici';
 import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
-import type { HttpTarget } from './routing-snapshot.js';
-import type { Mirror } from '../shadow/mirror.js';
+import type { ViewerDecision } from '../core/viewer-decision.js';
+import type { Mirror } from './shadow-mirror.js';
+import type { HttpTarget, Target } from './target.js';
 
 /**
  * Bodies up to this size that arrive in one piece go out in one write with the head (see
@@ -18,14 +19,11 @@ export interface ExchangeParams {
   readonly mirror?: Mirror | undefined;
   readonly component: string;
   readonly target: HttpTarget;
+  /** The viewer phase's decision: the identity (counted per user), Set-Cookie and Vary for the answer. */
+  readonly decision: ViewerDecision<Target>;
   /** Upstream request headers, flat [name, value, ...]. */
   readonly headers: string[];
   readonly hasBody: boolean;
-  readonly userId: string;
-  /** Set-Cookie for a new user, or undefined. */
-  readonly setCookie: string | undefined;
-  /** Vary fields to add while the component is split, or undefined. */
-  readonly vary: readonly string[] | undefined;
   /** performance.now() when the request arrived. */
   readonly started: number;
   readonly url: string;
@@ -38,21 +36,17 @@ export interface ExchangeParams {
  */
 export function addGatewayHeaders(
   out: string[],
-  p: {
-    readonly target: { readonly debugHeader: string };
-    readonly vary: readonly string[] | undefined;
-    readonly setCookie: string | undefined;
-  },
+  decision: ViewerDecision<Target>,
   vary: number,
   cacheControl: number,
 ): void {
-  out.push('x-onebox-version', p.target.debugHeader);
-  if (p.vary) {
-    if (vary === -1) out.push('vary', p.vary.join(', '));
-    else out[vary + 1] = mergeVary(out[vary + 1], p.vary);
+  out.push('x-onebox-version', decision.target.debugHeader);
+  if (decision.vary) {
+    if (vary === -1) out.push('vary', decision.vary.join(', '));
+    else out[vary + 1] = mergeVary(out[vary + 1], decision.vary);
   }
-  if (p.setCookie) {
-    out.push('set-cookie', p.setCookie);
+  if (decision.setCookie) {
+    out.push('set-cookie', decision.setCookie);
     if (cacheControl === -1) out.push('cache-control', privateCacheControl(undefined));
     else out[cacheControl + 1] = privateCacheControl(out[cacheControl + 1]);
   }
@@ -142,7 +136,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else if (lower === 'content-length') this.contentLength = Number(value);
       out.push(name, value);
     }
-    addGatewayHeaders(out, p, vary, cacheControl);
+    addGatewayHeaders(out, p.decision, vary, cacheControl);
     const extraHop = connectionTokens(connection);
     if (extraHop) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i]!.toLowerCase())) out.splice(i, 2);
@@ -218,6 +212,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish(outcome: Outcome, latencyUs = (performance.now() - this.p.started) * 1000): void {
     if (this.done) return;
     this.done = true;
-    this.p.target.metrics.record(this.status, latencyUs, outcome, this.p.userId);
+    this.p.target.metrics.record(this.status, latencyUs, outcome, this.p.decision.identity);
   }
 }

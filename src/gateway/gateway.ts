@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { close, listen } from '../util/server-lifecycle.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { identityCookie, readBaggageIdentity, writeBaggageIdentity, IDENTITY_COOKIE } from '../core/index.js';
-import type { FallbackCounter } from '../metrics/recorder.js';
-import { HOP_BY_HOP, connectionTokens } from './headers.js';
-import { Exchange, sendJson } from './exchange.js';
-import { isHttpTarget, type RoutingSnapshot } from './routing-snapshot.js';
-import { serveWithHandler } from './handler-exchange.js';
-import type { HandlerPool } from '../runtime/handler-pool.js';
 import type { OneboxConfig } from '../config/schema.js';
+import { decideViewer, type ViewerDecision, type ViewerSettings } from '../core/viewer-decision.js';
+import type { FallbackCounter } from '../metrics/recorder.js';
+import type { HandlerPool } from '../runtime/handler-pool.js';
+import { Exchange, sendJson } from './exchange.js';
+import { serveWithHandler } from './handler-exchange.js';
+import { close, listen } from './listen.js';
+import type { RoutingSnapshot, ShadowRoute } from './routing-snapshot.js';
+import type { Target } from './target.js';
+import { originRequestHeaders, scanViewerRequest, type ViewerRequest } from './viewer-request.js';
 
 export interface GatewayOptions {
   /** Current routing state; read once per request. */
@@ -20,8 +21,8 @@ export interface GatewayOptions {
   /** Trust X-Forwarded-For/Proto from the client. */
   readonly trustProxy: boolean;
   readonly cookieMaxAgeSeconds: number;
-  /** Runs handler versions; required once one is routed. */
-  readonly handlers?: HandlerPool | undefined;
+  /** Runs handler versions. */
+  readonly handlers: HandlerPool;
   /** Random draw in [0, 1) for request-mode routing. */
   readonly draw?: () => number;
 }
@@ -37,71 +38,6 @@ export function configuredGatewayOptions(
   };
 }
 
-/** Everything the proxy needs from one pass over the client's raw headers. */
-interface ScannedRequest {
-  readonly headers: string[];
-  readonly cookie: string | undefined;
-  readonly identityHeader: string | undefined;
-  readonly baggage: string | undefined;
-  readonly host: string | undefined;
-  readonly forwardedFor: string | undefined;
-  readonly forwardedProto: string | undefined;
-  readonly hasBody: boolean;
-}
-
-function scanHeaders(raw: string[], identityHeader: string | undefined): ScannedRequest {
-  const headers: string[] = [];
-  let cookie: string | undefined;
-  let identity: string | undefined;
-  let baggage: string | undefined;
-  let host: string | undefined;
-  let forwardedFor: string | undefined;
-  let forwardedProto: string | undefined;
-  let connection: string | undefined;
-  let hasBody = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
-    switch (name) {
-      case 'host':
-        host = value;
-        continue;
-      case 'baggage':
-        baggage = baggage === undefined ? value : `${baggage},${value}`;
-        continue;
-      case 'x-forwarded-for':
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-        continue;
-      case 'x-forwarded-proto':
-        forwardedProto = value;
-        continue;
-      case 'x-forwarded-host':
-      case 'expect': // node answers 100-continue itself; undici refuses to forward it
-        continue;
-      case 'connection':
-        connection = value;
-        continue;
-      case 'transfer-encoding':
-        hasBody = true;
-        continue;
-      case 'content-length':
-        if (value !== '0') hasBody = true;
-        break;
-      case 'cookie':
-        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
-        break;
-    }
-    if (name === identityHeader) identity = value;
-    if (HOP_BY_HOP.has(name)) continue;
-    headers.push(name, value);
-  }
-  const extraHop = connectionTokens(connection);
-  if (extraHop) {
-    for (let i = headers.length - 2; i >= 0; i -= 2) if (extraHop.has(headers[i]!)) headers.splice(i, 2);
-  }
-  return { headers, cookie, identityHeader: identity, baggage, host, forwardedFor, forwardedProto, hasBody };
-}
-
 /**
  * The local edge: routes each request to a component by path, picks the version with the
  * live alias (sticky per user), proxies with streaming, and counts per version. It never
@@ -109,12 +45,15 @@ function scanHeaders(raw: string[], identityHeader: string | undefined): Scanned
  */
 export class Gateway {
   readonly server: Server;
-  private readonly draw: () => number;
-  private readonly varyFields: readonly string[];
+  private readonly viewerSettings: ViewerSettings;
 
   constructor(private readonly options: GatewayOptions) {
-    this.draw = options.draw ?? Math.random;
-    this.varyFields = options.identityHeader ? ['Cookie', options.identityHeader] : ['Cookie'];
+    this.viewerSettings = {
+      cookieMaxAgeSeconds: options.cookieMaxAgeSeconds,
+      varyFields: options.identityHeader ? ['Cookie', options.identityHeader] : ['Cookie'],
+      newId: () => randomBytes(16).toString('base64url'),
+      draw: options.draw ?? Math.random,
+    };
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
   }
@@ -144,6 +83,7 @@ export class Gateway {
     }
   }
 
+  /** scan -> decide -> serve: the component by path, then the viewer and origin phases. */
   private route(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const url = req.url ?? '/';
@@ -160,92 +100,53 @@ export class Gateway {
       sendJson(res, 404, { error: 'no_route', path: path.slice(0, 200) });
       return;
     }
-    if (!component.alias) {
+    const live = component.live;
+    if (!live) {
       this.options.metrics.countFallback('no-live-version');
       sendJson(res, 503, { error: 'no_live_version', component: component.component });
       return;
     }
-
-    const scanned = scanHeaders(req.rawHeaders, this.options.identityHeader);
-    const baggageId = readBaggageIdentity(scanned.baggage);
-    const router = component.router!;
-    let identity = router.route(scanned.identityHeader, scanned.cookie, baggageId, this.draw);
-    if (!identity) {
-      if (scanned.identityHeader !== undefined || scanned.cookie?.includes(IDENTITY_COOKIE)) {
-        this.options.metrics.countFallback('invalid-identity');
-      }
-      const id = randomBytes(16).toString('base64url');
-      identity = { id, source: 'new', choice: router.choose(id, this.draw) };
-    }
+    // Viewer request: who the viewer is, and which version serves them.
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    const proto =
-      this.options.trustProxy && scanned.forwardedProto ? scanned.forwardedProto : encrypted ? 'https' : 'http';
+    const viewer = scanViewerRequest(req.rawHeaders, encrypted, this.options);
+    const decision = decideViewer(live, viewer, this.viewerSettings);
+    if (decision.reason === 'invalid-identity') this.options.metrics.countFallback('invalid-identity');
+    this.originRequest(req, res, component.component, live.shadow, viewer, decision, started);
+  }
 
-    const choice = identity.choice;
-    let target = component.targets.get(choice.version);
-    if (!target) {
-      this.options.metrics.countFallback('missing-target');
-      target = component.targets.get(component.alias.version)!;
-    }
-
-    const headers = scanned.headers;
+  /**
+   * Origin request: the chosen version serves the request, proxied to its upstream (with a
+   * copy for a running shadow) or run by the handler pool. Positional, like the router, so
+   * that the request path builds no object to pass its state.
+   */
+  private originRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    component: string,
+    shadow: ShadowRoute | undefined,
+    viewer: ViewerRequest,
+    decision: ViewerDecision<Target>,
+    started: number,
+  ): void {
+    const url = req.url ?? '/';
+    const target = decision.target;
     const clientIp = req.socket.remoteAddress ?? '';
-    headers.push(
-      'x-forwarded-for',
-      this.options.trustProxy && scanned.forwardedFor ? `${scanned.forwardedFor}, ${clientIp}` : clientIp,
-      'x-forwarded-proto',
-      proto,
-      'baggage',
-      writeBaggageIdentity(scanned.baggage, identity.id),
-    );
-    if (scanned.host !== undefined) headers.push('x-forwarded-host', scanned.host);
-
-    // Only a user we have never seen gets a cookie; a baggage-carrying hop already has one.
-    const setCookie =
-      identity.source === 'new'
-        ? identityCookie(identity.id, { maxAgeSeconds: this.options.cookieMaxAgeSeconds, secure: proto === 'https' })
-        : undefined;
-
-    const split = component.alias.additional !== undefined && component.alias.additional.weightBp > 0;
-    const vary = split ? this.varyFields : undefined;
-    if (!isHttpTarget(target)) {
-      const pool = this.options.handlers;
-      if (!pool) throw new Error('a handler version is routed but no handler pool is configured');
-      const params = {
-        component: component.component,
-        target,
-        headers,
-        userId: identity.id,
-        setCookie,
-        vary,
-        started,
-        url,
-        sourceIp: clientIp,
-      };
-      serveWithHandler(pool, req, res, params).catch(() => {
+    const headers = originRequestHeaders(viewer, decision.identity, clientIp);
+    if (target.kind === 'handler') {
+      const params = { component, target, decision, headers, started, url, sourceIp: clientIp };
+      serveWithHandler(this.options.handlers, req, res, params).catch(() => {
         this.options.metrics.countFallback('internal-error');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
       });
       return;
     }
-    const shadow = component.shadow;
     const method = req.method ?? 'GET';
     const mirror =
-      shadow && shadow.runtime.wants(method, identity.id)
-        ? shadow.runtime.begin(method, url, headers, shadow.target, shadow.live)
+      shadow && shadow.runtime.wants(method, decision.identity)
+        ? shadow.runtime.begin(method, url, headers, shadow.target, shadow.stable)
         : undefined;
-    new Exchange(req, res, {
-      mirror,
-      component: component.component,
-      target,
-      headers,
-      hasBody: scanned.hasBody,
-      userId: identity.id,
-      setCookie,
-      vary,
-      started,
-      url,
-    }).start();
+    const hasBody = viewer.hasBody;
+    new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url }).start();
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {

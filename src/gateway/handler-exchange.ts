@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toApiGatewayV2Event } from '../core/index.js';
+import type { ViewerDecision } from '../core/viewer-decision.js';
+import { toApiGatewayV2Event } from '../runtime/apigw.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
-import { httpResponseOf } from '../runtime/handler-pool.js';
+import { httpResponseOf } from '../runtime/invocation.js';
 import { addGatewayHeaders, sendJson } from './exchange.js';
-import type { UpstreamTarget } from './routing-snapshot.js';
+import type { HandlerTarget, Target } from './target.js';
 
 /** Lambda's limit on a synchronous invocation's request payload. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024;
 
 export interface HandlerExchangeParams {
   readonly component: string;
-  readonly target: UpstreamTarget;
+  readonly target: HandlerTarget;
+  /** The viewer phase's decision: the identity (counted per user), Set-Cookie and Vary for the answer. */
+  readonly decision: ViewerDecision<Target>;
   /** Request headers as forwarded to an upstream (flat), identity baggage included. */
   readonly headers: string[];
-  readonly userId: string;
-  readonly setCookie: string | undefined;
-  readonly vary: readonly string[] | undefined;
   readonly started: number;
   readonly url: string;
   readonly sourceIp: string;
@@ -34,14 +34,13 @@ export async function serveWithHandler(
   res: ServerResponse,
   p: HandlerExchangeParams,
 ): Promise<void> {
-  const fn = p.target.fn!;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
       sendJson(res, 413, { error: 'payload_too_large', limit: MAX_BODY_BYTES });
-      p.target.metrics.record(413, (performance.now() - p.started) * 1000, 'response', p.userId);
+      p.target.metrics.record(413, (performance.now() - p.started) * 1000, 'response', p.decision.identity);
       req.resume();
       return;
     }
@@ -58,7 +57,7 @@ export async function serveWithHandler(
     requestId: randomUUID(),
     timeEpoch: Date.now(),
   });
-  const result = await pool.invokeHttp(fn, event, { qualifier: 'live' });
+  const result = await pool.invokeHttp(p.target.fn, event, { qualifier: 'live' });
   const response = httpResponseOf(result);
   // A fresh list per invocation: the gateway's headers are added to it in place.
   const out = response.headers;
@@ -69,7 +68,7 @@ export async function serveWithHandler(
     if (name === 'vary') vary = i;
     else if (name === 'cache-control') cacheControl = i;
   }
-  addGatewayHeaders(out, p, vary, cacheControl);
+  addGatewayHeaders(out, p.decision, vary, cacheControl);
   const outcome: Outcome =
     result.outcome === 'timeout'
       ? 'upstream-timeout'
@@ -80,5 +79,5 @@ export async function serveWithHandler(
     res.writeHead(response.statusCode, out);
     res.end(req.method === 'HEAD' ? undefined : response.body);
   }
-  p.target.metrics.record(response.statusCode, (performance.now() - p.started) * 1000, outcome, p.userId);
+  p.target.metrics.record(response.statusCode, (performance.now() - p.started) * 1000, outcome, p.decision.identity);
 }

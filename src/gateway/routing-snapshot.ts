@@ -1,48 +1,36 @@
 import type { Dispatcher } from 'undici';
-import {
-  AliasRouter,
-  parseTarget,
-  RouteTable,
-  type AliasRouting,
-  type Component,
-  type Version,
-} from '../core/index.js';
-import type { FunctionVersion } from '../runtime/handler-pool.js';
+import { AliasRouter, RouteTable, type AliasRouting, type Component, type Version } from '../core/index.js';
+import type { LiveChoices } from '../core/viewer-decision.js';
 import type { VersionRecorders } from '../metrics/recorder.js';
-import type { VersionRecorder } from '../metrics/version-metrics.js';
-import type { ShadowRuntime } from '../shadow/mirror.js';
+import type { ShadowRuntime } from './shadow-mirror.js';
+import { targetOf, type HttpTarget, type Target } from './target.js';
 
-/** A routable version: where to send requests and where to count them. */
-export interface UpstreamTarget {
-  readonly version: number;
-  /** The pool of an HTTP upstream; undefined for a handler version. */
-  readonly dispatcher: Dispatcher | undefined;
-  /** Origin, e.g. http://127.0.0.1:9001 ('' for a handler version). */
-  readonly origin: string;
-  /** Path prefix of the target URL, '' when the target is an origin. */
-  readonly basePath: string;
-  /** A handler version's function, run by the gateway's handler pool. */
-  readonly fn: FunctionVersion | undefined;
-  readonly metrics: VersionRecorder;
-  /** Value of the x-onebox-version response header: `<component>:<n>`. */
-  readonly debugHeader: string;
+/** A running shadow on a component and where its copies go. */
+export interface ShadowRoute {
+  readonly runtime: ShadowRuntime;
+  /** The shadow version. */
+  readonly target: HttpTarget;
+  /** The live alias's stable version, asked again for the noise copy. */
+  readonly stable: HttpTarget;
 }
 
-/** A target whose requests go to an HTTP upstream (shadow copies need one). */
-export type HttpTarget = UpstreamTarget & { readonly dispatcher: Dispatcher };
-
-export const isHttpTarget = (t: UpstreamTarget): t is HttpTarget => t.dispatcher !== undefined;
+/**
+ * What the request path needs of a component with a live alias. `stable` and `additional`
+ * are the targets of the router's two choices, so every decision has a target.
+ */
+export interface LiveRoute extends LiveChoices<Target> {
+  /** The live alias, reduced to its routable versions (an unroutable additional version is dropped). */
+  readonly alias: AliasRouting;
+  /** Every routable version of the alias by number: the stable one and at most one more. */
+  readonly targets: ReadonlyMap<number, Target>;
+  /** Shadows mirror between HTTP upstreams only (handler versions cannot be mirrored yet). */
+  readonly shadow: ShadowRoute | undefined;
+}
 
 export interface ComponentRoute {
   readonly component: string;
-  /** Undefined while the component has no live alias yet. */
-  readonly alias: AliasRouting | undefined;
-  /** The alias prepared for the request path; present exactly when `alias` is. */
-  readonly router: AliasRouter | undefined;
-  readonly targets: ReadonlyMap<number, UpstreamTarget>;
-  /** A running shadow and where its copies go. */
-  readonly shadow?:
-    { readonly runtime: ShadowRuntime; readonly target: HttpTarget; readonly live: HttpTarget } | undefined;
+  /** Undefined exactly while the component has no routable live alias. */
+  readonly live: LiveRoute | undefined;
 }
 
 /** Immutable view of routing state; the gateway swaps in a new one on every change. */
@@ -66,79 +54,57 @@ export interface SnapshotSources extends RouteSources {
   readonly aliases: ReadonlyMap<string, AliasRouting>;
 }
 
-/** A version's raw target, kept to tell whether a previous UpstreamTarget still fits it. */
-const targetSource = new WeakMap<UpstreamTarget, string>();
-
-function targetOf(sources: RouteSources, v: Version, previous: UpstreamTarget | undefined): UpstreamTarget {
-  // Published versions do not change: the previous snapshot's target for the same version is reused.
-  if (previous && previous.version === v.number && targetSource.get(previous) === v.target) return previous;
-  const target = newTarget(sources, v);
-  targetSource.set(target, v.target);
-  return target;
-}
-
-function newTarget(sources: RouteSources, v: Version): UpstreamTarget {
-  const common = {
-    version: v.number,
-    metrics: sources.metrics.forVersion(v.component, v.number),
-    debugHeader: `${v.component}:${v.number}`,
-  };
-  const target = parseTarget(v.target);
-  if (target.kind === 'handler') {
-    const fn = {
-      functionName: v.component,
-      version: v.number,
-      handler: target.handler,
-      timeoutMs: target.timeoutMs,
-      env: target.env,
-    };
-    return { ...common, dispatcher: undefined, origin: '', basePath: '', fn };
-  }
-  const url = new URL(target.url);
-  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return { ...common, dispatcher: sources.dispatcherFor(url.origin), origin: url.origin, basePath, fn: undefined };
-}
+const routable = (v: Version | undefined): v is Version => v !== undefined && !v.retiredAt;
 
 /**
- * One component's entry. Only published, non-retired versions become targets; an alias
- * whose additional version is not routable is reduced to its stable version. Targets of
- * `previous` (the component's entry in the last snapshot) are reused where they still fit.
+ * One component's live part. Only published, non-retired versions become targets; an alias
+ * whose additional version is not routable is reduced to its stable version. Targets and
+ * the router of `previous` (the component's live part in the last snapshot) are reused
+ * where they still fit.
  */
-function routeOf(
+function liveRouteOf(
   sources: RouteSources,
   name: string,
   alias: AliasRouting | undefined,
-  previous: ComponentRoute | undefined,
-): ComponentRoute {
-  const targets = new Map<number, UpstreamTarget>();
-  const reuse = (v: Version): UpstreamTarget => targetOf(sources, v, previous?.targets.get(v.number));
-  let routing: AliasRouting | undefined;
-  const stable = alias && sources.version(name, alias.version);
-  if (alias && stable && !stable.retiredAt) {
-    targets.set(stable.number, reuse(stable));
-    routing = alias;
-    const extra = alias.additional && sources.version(name, alias.additional.version);
-    if (extra && !extra.retiredAt) targets.set(extra.number, reuse(extra));
-    else if (alias.additional) routing = { ...alias, additional: undefined };
-  }
-  const runtime = sources.shadows?.get(name);
-  const shadowVersion = runtime && sources.version(name, runtime.policy.version);
-  // Shadows mirror between HTTP upstreams only (handler versions cannot be mirrored yet).
-  const shadowTarget =
-    routing && runtime && shadowVersion && !shadowVersion.retiredAt
-      ? targetOf(sources, shadowVersion, previous?.shadow?.target)
-      : undefined;
-  const liveTarget = routing && targets.get(routing.version);
-  const shadow =
-    runtime && shadowTarget && isHttpTarget(shadowTarget) && liveTarget && isHttpTarget(liveTarget)
-      ? { runtime, target: shadowTarget, live: liveTarget }
-      : undefined;
+  previous: LiveRoute | undefined,
+): LiveRoute | undefined {
+  const stableVersion = alias && sources.version(name, alias.version);
+  if (!alias || !routable(stableVersion)) return undefined;
+  const reuse = (v: Version): Target => targetOf(sources, v, previous?.targets.get(v.number));
+  const stable = reuse(stableVersion);
+  const targets = new Map<number, Target>([[stable.version, stable]]);
+  const extraVersion = alias.additional && sources.version(name, alias.additional.version);
+  let routing = alias;
+  let additional = stable;
+  if (routable(extraVersion)) {
+    additional = reuse(extraVersion);
+    targets.set(additional.version, additional);
+  } else if (alias.additional) routing = { ...alias, additional: undefined };
   // The prepared router depends on the alias alone: kept while the alias is the same.
-  const router =
-    routing && previous?.router && sameRouting(previous.router.alias, routing)
-      ? previous.router
-      : routing && new AliasRouter(routing);
-  return { component: name, alias: routing, router, targets, shadow };
+  const router = previous && sameRouting(previous.alias, routing) ? previous.router : new AliasRouter(routing);
+  const split = routing.additional !== undefined && routing.additional.weightBp > 0;
+  return {
+    alias: routing,
+    router,
+    stable,
+    additional,
+    split,
+    targets,
+    shadow: shadowOf(sources, name, stable, previous),
+  };
+}
+
+function shadowOf(
+  sources: RouteSources,
+  name: string,
+  stable: Target,
+  previous: LiveRoute | undefined,
+): ShadowRoute | undefined {
+  const runtime = sources.shadows?.get(name);
+  const version = runtime && sources.version(name, runtime.policy.version);
+  if (!runtime || !routable(version)) return undefined;
+  const target = targetOf(sources, version, previous?.shadow?.target);
+  return target.kind === 'http' && stable.kind === 'http' ? { runtime, target, stable } : undefined;
 }
 
 function sameRouting(a: AliasRouting, b: AliasRouting): boolean {
@@ -149,6 +115,15 @@ function sameRouting(a: AliasRouting, b: AliasRouting): boolean {
     a.additional?.version === b.additional?.version &&
     a.additional?.weightBp === b.additional?.weightBp
   );
+}
+
+function routeOf(
+  sources: RouteSources,
+  name: string,
+  alias: AliasRouting | undefined,
+  previous: ComponentRoute | undefined,
+): ComponentRoute {
+  return { component: name, live: liveRouteOf(sources, name, alias, previous?.live) };
 }
 
 /** Builds the whole snapshot: at start, and when more than one component may have changed. */

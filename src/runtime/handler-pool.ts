@@ -1,78 +1,17 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
-import { builtScript } from '../util/built-script.js';
+import type { ApiGatewayV2Event } from './apigw.js';
+import { builtScript } from './built-script.js';
+import { functionArn, type FunctionVersion } from './function-version.js';
+import { forkHandlerProcess, Instance, type InstanceInfo, type LifecycleEvent } from './instance.js';
 import {
-  fromHandlerResult,
-  internalServerError,
-  type ApiGatewayV2Event,
-  type HandlerHttpResponse,
-} from '../core/index.js';
+  httpResponseOf,
+  type HttpInvocationResult,
+  type InvocationOutcome,
+  type InvocationResult,
+  type InvokeOptions,
+} from './invocation.js';
 import type { HandlerErrorData, ParentMessage, WorkerMessage } from './protocol.js';
-
-/** One published version of a function (a component), runnable by the pool. */
-export interface FunctionVersion {
-  /** The component's name: Lambda's function name. */
-  readonly functionName: string;
-  readonly version: number | string;
-  /** `file#exportName`, default export name `handler`; the file is an ESM or CJS module. */
-  readonly handler: string;
-  /** Per-invocation timeout, counted from when the invocation reaches a ready process. Default 3000 (Lambda's). */
-  readonly timeoutMs?: number;
-  /** context.memoryLimitInMB and the process's V8 heap limit. Default 128 (Lambda's). */
-  readonly memoryLimitInMB?: number;
-  /** Environment of the handler's process, on top of the Lambda-style variables. */
-  readonly env?: Readonly<Record<string, string>>;
-}
-
-export interface InvokeOptions {
-  /** The alias or version number the caller named: the qualifier of invokedFunctionArn. Default `live`. */
-  readonly qualifier?: string;
-  /** context.awsRequestId. Default: a random UUID. */
-  readonly requestId?: string;
-}
-
-/**
- * - success: the handler returned (`payload` is its result, through JSON as on Lambda);
- * - function-error: the handler threw or rejected (`error`);
- * - timeout: it did not answer within the timeout; its process was killed;
- * - crash: its process ended during the invocation (process.exit, a fatal error, a kill);
- * - init-error: the module could not be loaded, has no such export, or did not load in time.
- */
-export type InvocationOutcome = 'success' | 'function-error' | 'timeout' | 'crash' | 'init-error';
-
-export interface InvocationResult {
-  readonly outcome: InvocationOutcome;
-  readonly payload?: unknown;
-  readonly error?: HandlerErrorData;
-  /** True when this invocation waited for its process to start (Lambda's cold start). */
-  readonly coldStart: boolean;
-  /** The process that ran (or was to run) the invocation. */
-  readonly pid: number | undefined;
-  readonly requestId: string;
-  /** The version that ran, as `aws lambda invoke` reports it (ExecutedVersion). */
-  readonly executedVersion: string;
-  /** Time from the call to the result, cold start included. */
-  readonly durationMs: number;
-}
-
-export interface HttpInvocationResult extends InvocationResult {
-  readonly response: HandlerHttpResponse;
-}
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export interface LifecycleEvent {
-  readonly type: 'start' | 'stop' | 'exit';
-  readonly functionName: string;
-  readonly version: string;
-  readonly pid: number | undefined;
-  /** stop: idle | timeout | init-error | close; exit: the exit code or signal. */
-  readonly reason: string;
-}
+import { globalTimers, type Timers } from './timers.js';
 
 export interface HandlerPoolOptions {
   /** A process with nothing to do for this long is stopped. Default 300000 (5 minutes). */
@@ -89,105 +28,6 @@ export interface HandlerPoolOptions {
   readonly region?: string;
   readonly accountId?: string;
   readonly onLifecycle?: (event: LifecycleEvent) => void;
-}
-
-export interface InstanceInfo {
-  readonly functionName: string;
-  readonly version: string;
-  readonly pid: number | undefined;
-  readonly state: 'starting' | 'ready';
-  /** Invocations waiting for or running in this process. */
-  readonly active: number;
-  /** Invocations this process has been given. */
-  readonly invocations: number;
-}
-
-/** Splits `file#exportName` (default export name `handler`). */
-export function parseHandlerRef(ref: string): { file: string; exportName: string } {
-  const hash = ref.lastIndexOf('#');
-  if (hash === -1 || ref.slice(hash + 1).includes('/')) return { file: ref, exportName: 'handler' };
-  return { file: ref.slice(0, hash), exportName: ref.slice(hash + 1) || 'handler' };
-}
-
-/** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` */
-export function functionArn(
-  functionName: string,
-  qualifier?: string,
-  where: { region?: string; accountId?: string } = {},
-): string {
-  const base = `arn:aws:lambda:${where.region ?? 'local'}:${where.accountId ?? '000000000000'}:function:${functionName}`;
-  return qualifier ? `${base}:${qualifier}` : base;
-}
-
-function jsonResponse(statusCode: number, message: string): HandlerHttpResponse {
-  const body = Buffer.from(JSON.stringify({ message }));
-  return {
-    statusCode,
-    headers: ['content-type', 'application/json', 'content-length', String(body.length)],
-    body,
-  };
-}
-
-/**
- * The HTTP response for an invocation: the handler's result mapped as API Gateway does;
- * a function error 500 `Internal Server Error` (as API Gateway answers one); a timeout 504;
- * a crash or a module that does not load 502.
- */
-export function httpResponseOf(result: InvocationResult): HandlerHttpResponse {
-  switch (result.outcome) {
-    case 'success':
-      return fromHandlerResult(result.payload);
-    case 'function-error':
-      return internalServerError();
-    case 'timeout':
-      return jsonResponse(504, 'Endpoint request timed out');
-    case 'crash':
-    case 'init-error':
-      return jsonResponse(502, 'Bad Gateway');
-  }
-}
-
-
-const globalTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-type InitResult =
-  | { readonly type: 'ready' }
-  | { readonly type: 'init-error'; readonly error: HandlerErrorData }
-  | { readonly type: 'exit'; readonly error: HandlerErrorData };
-
-type Settle = (message: WorkerMessage | { type: 'exit'; error: HandlerErrorData }) => void;
-
-/** One process hosting one version. */
-class Instance {
-  state: 'starting' | 'ready' | 'dead' = 'starting';
-  active = 0;
-  invocations = 0;
-  idleTimer: unknown;
-  readonly inflight = new Map<number, Settle>();
-  readonly ready: Promise<InitResult>;
-  private resolveReady!: (r: InitResult) => void;
-  exited = false;
-  readonly exitedPromise: Promise<void>;
-
-  constructor(
-    readonly key: string,
-    readonly fn: FunctionVersion,
-    readonly child: ChildProcess,
-  ) {
-    this.ready = new Promise((r) => (this.resolveReady = r));
-    this.exitedPromise = new Promise((r) => child.once('exit', () => r()));
-  }
-
-  settleInit(r: InitResult): void {
-    this.resolveReady(r);
-  }
 }
 
 /**
@@ -210,7 +50,7 @@ export class HandlerPool {
     this.timers = options.timers ?? globalTimers;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
-    this.workerPath = options.workerPath ?? builtScript(import.meta.url, 'runtime/worker.js');
+    this.workerPath = options.workerPath ?? builtScript('runtime/worker.js');
   }
 
   /** Invokes a version with any event, as `aws lambda invoke` does. Never rejects. */
@@ -371,29 +211,9 @@ export class HandlerPool {
   }
 
   private start(key: string, fn: FunctionVersion): Instance {
-    const { file, exportName } = parseHandlerRef(fn.handler);
-    const abs = resolve(file);
-    const memory = fn.memoryLimitInMB ?? 128;
-    const region = this.options.region ?? 'local';
-    const out = this.options.output ?? 'inherit';
-    const child = fork(this.workerPath, [abs, exportName], {
-      cwd: dirname(abs),
-      execArgv: [`--max-old-space-size=${memory}`, '--enable-source-maps'],
-      stdio: ['ignore', out, out, 'ipc'],
-      serialization: 'json',
-      env: {
-        PATH: process.env.PATH ?? '',
-        TZ: 'UTC',
-        LANG: 'en_US.UTF-8',
-        AWS_REGION: region,
-        AWS_DEFAULT_REGION: region,
-        AWS_EXECUTION_ENV: 'onebox',
-        AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
-        AWS_LAMBDA_FUNCTION_VERSION: String(fn.version),
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memory),
-        LAMBDA_TASK_ROOT: dirname(abs),
-        ...fn.env,
-      },
+    const child = forkHandlerProcess(this.workerPath, fn, {
+      region: this.options.region ?? 'local',
+      output: this.options.output ?? 'inherit',
     });
     const inst = new Instance(key, fn, child);
     this.live.set(key, inst);

@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { parseHandlerRef } from './handler-pool.js';
+import { parseHandlerRef } from './function-version.js';
 
 /** A handler's code, copied where nothing edits it: what a published version runs. */
 export interface HandlerSnapshot {

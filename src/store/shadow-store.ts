@@ -1,5 +1,4 @@
-import type { ShadowPolicy } from '../shadow/policy.js';
-import type { ShadowReportData } from '../shadow/report.js';
+import type { ShadowPolicy, ShadowReportData } from '../core/shadow/index.js';
 import { prepare, type Db } from './database.js';
 
 /** Running shadows and their comparison reports, so a report survives a restart. */

@@ -355,4 +355,14 @@ describe('construct props are checked eagerly, quoting the bad value', () => {
       'bodyCapBytes must be a whole number from 0 to 184320, got 1048576',
     );
   });
+
+  it('ShadowMirror lists every problem of its props in one error', () => {
+    const eu = new Stack(new App(), 'Eu2', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const props = { shadowUrl: 'ftp://s', share: 2, methods: ['get'], timeout: Duration.minutes(11) };
+    expect(() => new ShadowMirror(eu, 'M', props)).toThrow(
+      "ShadowMirror M: ShadowMirror's stack must be in us-east-1 (Lambda@Edge functions live there), got region eu-west-1; " +
+        'share must be above 0 and at most 1, got 2; methods must be uppercase method names, got ["get"]; ' +
+        'timeout must be a whole number of milliseconds from 1 to 600000, got 660000; shadowUrl must be an http(s) URL, got "ftp://s"',
+    );
+  });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { shadowPolicyBody } from '../../src/shadow/policy.js';
+import { shadowPolicyBody } from '../../src/api/shadow-policy.js';
 import type { Db } from '../../src/store/database.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { startTestOnebox, TEST_TOKEN, type TestOnebox } from '../helpers/onebox.js';

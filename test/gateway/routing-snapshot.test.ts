@@ -54,22 +54,24 @@ describe('rebuildComponent', () => {
     const after = rebuildComponent(before, w.sources, c7, split);
 
     const route = after.routes.match('/c7/page')!;
-    expect(route.alias).toEqual(split);
-    expect([...route.targets.keys()]).toEqual([1, 2]);
-    expect(route.router!.choose('anyone', () => 0)).toEqual({ version: 2, additional: true });
+    expect(route.live?.alias).toEqual(split);
+    expect([...route.live!.targets.keys()]).toEqual([1, 2]);
+    expect(route.live!.router.choose('anyone', () => 0)).toEqual({ version: 2, additional: true });
+    // The targets of the router's two choices.
+    expect([route.live!.stable.version, route.live!.additional.version]).toEqual([1, 2]);
     // In-flight requests keep the snapshot they were routed with.
-    expect(before.routes.match('/c7/page')!.alias).toEqual({ version: 1, mode: 'sticky', seed: 'c7@1' });
-    expect([...before.routes.match('/c7/page')!.targets.keys()]).toEqual([1]);
+    expect(before.routes.match('/c7/page')!.live?.alias).toEqual({ version: 1, mode: 'sticky', seed: 'c7@1' });
+    expect([...before.routes.match('/c7/page')!.live!.targets.keys()]).toEqual([1]);
     // The same result as building everything again.
     const full = w.full();
     for (const c of w.components) {
       const path = c.route === '/' ? '/elsewhere' : `${c.route}/x`;
       const got = after.routes.match(path)!;
       const want = full.routes.match(path)!;
-      expect({ path, alias: got.alias, versions: [...got.targets.keys()] }).toEqual({
+      expect({ path, alias: got.live?.alias, versions: [...got.live!.targets.keys()] }).toEqual({
         path,
-        alias: want.alias,
-        versions: [...want.targets.keys()],
+        alias: want.live?.alias,
+        versions: [...want.live!.targets.keys()],
       });
     }
   });
@@ -86,10 +88,12 @@ describe('rebuildComponent', () => {
     }
     expect(after.components.get(c3.name)).not.toBe(before.components.get(c3.name));
     // v1 did not change: its target (pool, metrics) is the same object.
-    expect(after.components.get(c3.name)!.targets.get(1)).toBe(before.components.get(c3.name)!.targets.get(1));
+    expect(after.components.get(c3.name)!.live!.targets.get(1)).toBe(
+      before.components.get(c3.name)!.live!.targets.get(1),
+    );
     // The same alias again keeps the prepared router too.
     const again = rebuildComponent(after, w.sources, c3, { ...split });
-    expect(again.components.get(c3.name)!.router).toBe(after.components.get(c3.name)!.router);
+    expect(again.components.get(c3.name)!.live!.router).toBe(after.components.get(c3.name)!.live!.router);
   });
 
   it('stops routing a retired version: the split falls back to the stable version', () => {
@@ -98,14 +102,15 @@ describe('rebuildComponent', () => {
     const split: AliasRouting = { version: 1, additional: { version: 2, weightBp: 10_000 }, mode: 'sticky', seed: 's' };
     w.aliases.set(c2.name, split);
     const before = w.full();
-    expect(before.routes.match('/c2')!.router!.choose('u', () => 0).version).toBe(2);
+    expect(before.routes.match('/c2')!.live!.router.choose('u', () => 0).version).toBe(2);
 
     w.publish(c2.name, 2, '2026-01-02T00:00:00.000Z');
     const after = rebuildComponent(before, w.sources, c2, split);
     const route = after.routes.match('/c2')!;
-    expect([...route.targets.keys()]).toEqual([1]);
-    expect(route.alias?.additional).toBeUndefined();
-    expect(route.router!.choose('u', () => 0)).toEqual({ version: 1, additional: false });
+    expect([...route.live!.targets.keys()]).toEqual([1]);
+    expect(route.live!.alias.additional).toBeUndefined();
+    expect(route.live!.router.choose('u', () => 0)).toEqual({ version: 1, additional: false });
+    expect(route.live!.additional).toBe(route.live!.stable);
   });
 
   it('leaves a component whose live version is retired with no live version', () => {
@@ -114,9 +119,8 @@ describe('rebuildComponent', () => {
     const c1 = w.components[1]!;
     w.publish(c1.name, 1, '2026-01-02T00:00:00.000Z');
     const after = rebuildComponent(before, w.sources, c1, w.aliases.get(c1.name));
-    expect(after.routes.match('/c1')!.alias).toBeUndefined();
-    expect(after.routes.match('/c1')!.router).toBeUndefined();
-    expect(after.routes.match('/c1')!.targets.size).toBe(0);
+    // No alias, no router, no targets: the whole live part is absent.
+    expect(after.routes.match('/c1')!.live).toBeUndefined();
   });
 
   it('does not reuse a target whose version now points elsewhere', () => {
@@ -125,9 +129,9 @@ describe('rebuildComponent', () => {
     const c0 = w.components[0]!;
     w.versions.set('c0#1', { ...w.versions.get('c0#1')!, target: 'http://127.0.0.1:7777/moved' });
     const after = rebuildComponent(before, w.sources, c0, w.aliases.get(c0.name));
-    const target = after.routes.match('/c0')!.targets.get(1)!;
-    expect(target).not.toBe(before.routes.match('/c0')!.targets.get(1));
-    expect(target.origin).toBe('http://127.0.0.1:7777');
+    const target = after.routes.match('/c0')!.live!.stable;
+    expect(target).not.toBe(before.routes.match('/c0')!.live!.targets.get(1));
+    expect(target.kind === 'http' && target.origin).toBe('http://127.0.0.1:7777');
   });
 
   it('refuses a component the snapshot does not know', () => {

@@ -5,7 +5,7 @@ import {
   splitRequestTarget,
   toApiGatewayV2Event,
   type HttpRequestInput,
-} from '../../src/core/index.js';
+} from '../../src/runtime/apigw.js';
 
 // The examples are AWS's, from "Create AWS Lambda proxy integrations for HTTP APIs in API
 // Gateway" (payload format structure 2.0; Lambda function response for format 2.0).

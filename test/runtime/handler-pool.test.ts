@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { toApiGatewayV2Event, type ApiGatewayV2Event } from '../../src/core/index.js';
+import { toApiGatewayV2Event, type ApiGatewayV2Event } from '../../src/runtime/apigw.js';
 import {
   functionArn,
   HandlerPool,

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
-import { shadowPolicyBody } from '../../src/shadow/policy.js';
+import { shadowPolicyBody } from '../../src/api/shadow-policy.js';
 
 /** An API whose answers carry a timestamp and a request id that change every time. */
 const api =

@@ -7,7 +7,6 @@ import { duration, h, pct, pctOfBp } from './dom.js';
 /** @typedef {import('./types.js').Verdict} Verdict */
 /** @typedef {'pause' | 'resume' | 'promote' | 'rollback'} Action */
 
-
 /** @type {Record<string, string>} */
 const STATUS_WORDS = {
   created: 'waiting to start',

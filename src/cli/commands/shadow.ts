@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseDuration } from '../../core/index.js';
+import { DEFAULT_DROPPED_HEADERS, parseDuration, unsafeMethods } from '../../core/index.js';
 import { client, positiveInt, print, withConnection, type CommonOptions } from '../common.js';
 import { formatShadowReport } from '../format.js';
 
@@ -71,13 +71,14 @@ export function registerShadowCommands(program: Command): void {
     )
     .option('--ignore-header <name>', 'a response header not compared (repeatable)', collect, [])
     .action(async (component: string, version: string, opts: StartOptions) => {
-      const defaults = ['authorization', 'cookie', 'proxy-authorization'];
       const keep = new Set(opts.keepHeader.map((h) => h.toLowerCase()));
       const body = {
         version: positiveInt('version')(version),
         share: opts.share,
         methods: opts.methods?.split(',').map((m) => m.trim().toUpperCase()),
-        dropHeaders: [...defaults, ...opts.dropHeader].map((h) => h.toLowerCase()).filter((h) => !keep.has(h)),
+        dropHeaders: [...DEFAULT_DROPPED_HEADERS, ...opts.dropHeader]
+          .map((h) => h.toLowerCase())
+          .filter((h) => !keep.has(h)),
         bodyCapBytes: opts.bodyCap,
         maxInFlight: opts.maxInFlight,
         timeoutMs: opts.timeout,
@@ -91,9 +92,7 @@ export function registerShadowCommands(program: Command): void {
         [
           `${component}: mirroring ${p.methods.join(', ')} requests of ${Math.round(p.share * 1000) / 10}% of users to v${p.version}`,
           `dropped headers: ${p.dropHeaders.join(', ') || 'none'}; noise cancellation ${p.noise ? 'on' : 'off'}; at most ${p.maxInFlight} in flight, ${p.timeoutMs} ms timeout`,
-          ...(p.methods.some((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m))
-            ? ['warning: methods with side effects are mirrored']
-            : []),
+          ...(unsafeMethods(p).length ? ['warning: methods with side effects are mirrored'] : []),
         ].join('\n'),
       );
     });

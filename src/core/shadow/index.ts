@@ -2,3 +2,8 @@ export * from './json-diff.js';
 export * from './endpoint.js';
 export * from './noise.js';
 export * from './defaults.js';
+export * from './policy.js';
+export * from './compare.js';
+export * from './report.js';
+export * from './summary.js';
+export * from './selection.js';

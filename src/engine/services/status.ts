@@ -12,7 +12,7 @@ import type { Controller } from '../../controller/controller.js';
 import type { MetricsRecorder } from '../../metrics/recorder.js';
 import type { DeploymentStore } from '../../store/deployment-store.js';
 import type { StateStore } from '../../store/state-store.js';
-import { unsafeMethods } from '../../shadow/policy.js';
+import { unsafeMethods } from '../../core/shadow/index.js';
 import type { Shadows } from '../shadows.js';
 
 export interface StatusDeps {

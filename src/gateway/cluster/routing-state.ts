@@ -1,10 +1,9 @@
 import type { Dispatcher } from 'undici';
-import type { AliasRouting, Component, Version } from '../core/index.js';
-import { buildSnapshot, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
-import type { MetricsDelta, WorkerMetrics } from '../metrics/worker-metrics.js';
-import { ShadowRuntime } from '../shadow/mirror.js';
-import { DEFAULT_IGNORED_HEADERS, type ShadowPolicy } from '../shadow/policy.js';
-import { ShadowReport, type ShadowReportData } from '../shadow/report.js';
+import type { AliasRouting, Component, Version } from '../../core/index.js';
+import { buildSnapshot, type RoutingSnapshot } from '../routing-snapshot.js';
+import type { MetricsDelta, WorkerMetrics } from '../../metrics/worker-metrics.js';
+import type { ShadowPolicy, ShadowReportData } from '../../core/shadow/index.js';
+import { ShadowRuntime } from '../shadow-mirror.js';
 
 /** What a gateway worker needs to route: the primary sends it on start and on every change. */
 export interface RoutingState {
@@ -75,11 +74,7 @@ export class WorkerRouting {
         component,
         running && JSON.stringify(running.policy) === JSON.stringify(policy)
           ? running
-          : new ShadowRuntime(
-              component,
-              policy,
-              new ShadowReport(component, policy.version, policy, DEFAULT_IGNORED_HEADERS),
-            ),
+          : new ShadowRuntime(component, policy),
       );
     }
     for (const [component, runtime] of this.shadows) {

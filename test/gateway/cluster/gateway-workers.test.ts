@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { runCli, startServe } from '../helpers/cli.js';
-import { shadowPolicyBody } from '../../src/shadow/policy.js';
+import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
+import { startTestOnebox, type TestOnebox } from '../../helpers/onebox.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { runCli, startServe } from '../../helpers/cli.js';
+import { shadowPolicyBody } from '../../../src/api/shadow-policy.js';
 
 /**
  * `gateway.workers`: real worker processes (node:cluster) sharing the gateway's port, the

@@ -1,8 +1,19 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { bucketOf, BUCKETS, normalizeEndpoint, shadowSeed } from '../core/index.js';
-import type { ShadowPolicy } from './policy.js';
-import type { CapturedResponse, ShadowReport } from './report.js';
+import {
+  normalizeEndpoint,
+  ShadowReport,
+  ShadowSelection,
+  type CapturedResponse,
+  type ShadowPolicy,
+  type ShadowReportData,
+} from '../core/shadow/index.js';
+
+/**
+ * The gateway's side of shadow traffic: the I/O. Which requests are copied, how answers
+ * are compared and how a report adds up are core's (ShadowSelection, compareResponses,
+ * ShadowReport); here the copies are sent, the answers captured, and the report fed.
+ */
 
 /** Where a copy goes: the shadow version, or the live version again (the noise copy). */
 export interface MirrorTarget {
@@ -11,29 +22,27 @@ export interface MirrorTarget {
   readonly basePath: string;
 }
 
-/** A shadow run on one component: its policy, its report, and what is in flight. */
+/**
+ * A shadow run on one component: its policy, its report, and what is in flight. `stored`
+ * is the report saved so far (after a restart), to go on with.
+ */
 export class ShadowRuntime {
   inFlight = 0;
-  private readonly shareBp: number;
-  private readonly seed: string;
-  private readonly methods: ReadonlySet<string>;
-  private readonly dropped: ReadonlySet<string>;
+  readonly report: ShadowReport;
+  private readonly selection: ShadowSelection;
 
   constructor(
     readonly component: string,
     readonly policy: ShadowPolicy,
-    readonly report: ShadowReport,
+    stored?: ShadowReportData,
   ) {
-    this.shareBp = Math.round(policy.share * BUCKETS);
-    this.seed = shadowSeed(component, policy.version);
-    this.methods = new Set(policy.methods);
-    this.dropped = new Set(policy.dropHeaders);
+    this.report = new ShadowReport(component, policy, stored);
+    this.selection = new ShadowSelection(component, policy);
   }
 
   /** Whether this request is mirrored: method allowed, user in the (sticky) share. */
   wants(method: string, userId: string): boolean {
-    if (!this.methods.has(method)) return false;
-    return this.shareBp >= BUCKETS || bucketOf(this.seed, userId) < this.shareBp;
+    return this.selection.wants(method, userId);
   }
 
   /** Starts a copy, or counts a drop when too many are in flight. */
@@ -50,12 +59,7 @@ export class ShadowRuntime {
       return undefined;
     }
     this.inFlight++;
-    const kept: string[] = [];
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      if (!this.dropped.has(name) && name !== 'content-length') kept.push(name, headers[i + 1]!);
-    }
-    return new Mirror(this, method, url, kept, shadow, live);
+    return new Mirror(this, method, url, this.selection.copiedHeaders(headers), shadow, live);
   }
 }
 

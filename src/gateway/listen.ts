@@ -1,5 +1,10 @@
 import type { Server } from 'node:http';
 
+/**
+ * A node:http server's lifecycle, shared by every server onebox runs (gateway, admin API,
+ * sample sites): listening on an address, and closing with its connections.
+ */
+
 /** Listens and resolves with the bound address (port 0 picks a free port). */
 export function listen(server: Server, port: number, host: string): Promise<{ port: number; host: string }> {
   return new Promise((resolve, reject) => {
@@ -19,11 +24,3 @@ export function close(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
-
-/** `host:port` (IPv6 hosts in brackets) as listen() takes it. */
-export function splitListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
-}
-
-export const urlOf = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

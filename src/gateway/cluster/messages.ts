@@ -1,4 +1,4 @@
-import type { OneboxConfig } from '../config/schema.js';
+import type { OneboxConfig } from '../../config/schema.js';
 import type { RoutingState, WorkerReport } from './routing-state.js';
 
 /** Primary → gateway worker. */

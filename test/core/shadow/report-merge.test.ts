@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IGNORED_HEADERS, shadowPolicyBody } from '../../src/shadow/policy.js';
-import { ShadowReport, type CapturedResponse } from '../../src/shadow/report.js';
-import { prng } from '../helpers/random.js';
+import { ShadowReport, type CapturedResponse } from '../../../src/core/shadow/index.js';
+import { shadowPolicyBody } from '../../../src/api/shadow-policy.js';
+import { prng } from '../../helpers/random.js';
 
 const policy = shadowPolicyBody.parse({ version: 2 });
-const newReport = (): ShadowReport => new ShadowReport('api', 2, policy, DEFAULT_IGNORED_HEADERS);
+const newReport = (): ShadowReport => new ShadowReport('api', policy);
 
 const answer = (body: object, latencyUs: number, status = 200): CapturedResponse => ({
   status,

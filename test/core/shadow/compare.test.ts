@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffJson, groupPath, isSignificant, normalizeEndpoint } from '../../src/core/index.js';
+import { diffJson, groupPath, isSignificant, normalizeEndpoint } from '../../../src/core/index.js';
 
 describe('diffJson', () => {
   it('finds nothing between equal documents', () => {

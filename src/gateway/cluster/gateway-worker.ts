@@ -1,8 +1,8 @@
-import { configuredGatewayOptions, Gateway } from '../gateway/gateway.js';
-import { UpstreamPools } from '../gateway/upstream-pools.js';
-import { splitListen } from '../util/server-lifecycle.js';
-import { WorkerMetrics } from '../metrics/worker-metrics.js';
-import { HandlerPool } from '../runtime/handler-pool.js';
+import { configuredGatewayOptions, Gateway } from '../gateway.js';
+import { UpstreamPools } from '../upstream-pools.js';
+import { splitListen } from '../../core/listen-address.js';
+import { WorkerMetrics } from '../../metrics/worker-metrics.js';
+import { HandlerPool } from '../../runtime/handler-pool.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { WorkerRouting } from './routing-state.js';
 

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
-import type { OneboxConfig } from '../config/schema.js';
-import { builtScript } from '../util/built-script.js';
+import type { OneboxConfig } from '../../config/schema.js';
+import { builtScript } from '../../runtime/built-script.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import type { RoutingState, WorkerReport } from './routing-state.js';
 
@@ -38,7 +38,7 @@ export class GatewayWorkers {
   /** Starts every worker; resolves with the address they listen on. */
   async start(): Promise<{ host: string; port: number }> {
     cluster.setupPrimary({
-      exec: builtScript(import.meta.url, 'cluster/gateway-worker.js'),
+      exec: builtScript('gateway/cluster/gateway-worker.js'),
       // Not this process's flags (a test runner's, a debugger's): a worker is a plain node.
       execArgv: ['--enable-source-maps'],
       serialization: 'advanced',
