@@ -4,7 +4,7 @@
 // machine or the number of threads.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { defaultWorkers, describeGate, PRESETS, runJobs, table, throughput } from '../../dist/sim/index.js';
+import { defaultWorkers, describeGate, PRESETS, runJobs, table, throughput } from '../../dist/tools/sim/index.js';
 
 const { values: opts } = parseArgs({
   options: {

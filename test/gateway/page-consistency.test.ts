@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import { startSampleSite, type SampleSite } from '../../src/sample/site.js';
+import { startSampleSite, type SampleSite } from '../../src/tools/sample/site.js';
 import { cookieFrom } from '../helpers/upstream.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
 

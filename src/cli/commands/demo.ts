@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { runDemo, type DemoSummary } from '../../demo/run-demo.js';
+import { runDemo, type DemoSummary } from '../../tools/demo/run-demo.js';
 import { positiveInt } from '../common.js';
 
 function speedOf(value: string): number {

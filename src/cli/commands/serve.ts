@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { startOnebox, type RunningOnebox } from '../../engine/onebox.js';
 import { parseConfig, readConfigInput } from '../../config/load.js';
 import type { OneboxConfig } from '../../config/schema.js';
-import { startSampleSite, type SampleSite } from '../../sample/site.js';
-import { checkStickiness } from '../sample-check.js';
+import { startSampleSite, type SampleSite } from '../../tools/sample/site.js';
+import { checkStickiness } from '../../tools/sample/check.js';
 import { DEFAULT_CONFIG_FILE, CliError } from '../admin-client.js';
 import { wholeNumber } from '../common.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-/** `onebox simulate`: the release simulator (src/sim), loaded only when asked for. */
+/** `onebox simulate`: the release simulator (src/tools/sim), loaded only when asked for. */
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
@@ -43,5 +43,5 @@ export function registerSimulateCommand(program: Command): void {
     .option('--workers <n>', 'threads (default: one per core)')
     .option('--list', 'list the scenarios')
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts) => (await import('../../sim/cli.js')).simulate(opts));
+    .action(async (opts) => (await import('../../tools/sim/cli.js')).simulate(opts));
 }

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bucketOf, defaultSeed, isActive, RECIPES } from '../core/index.js';
-import { toApiGatewayV2Event } from '../runtime/apigw.js';
-import { startOnebox, type RunningOnebox } from '../engine/onebox.js';
-import type { DeploymentView } from '../api/index.js';
-import { parseConfig } from '../config/load.js';
-import type { Exposure } from '../core/index.js';
-import type { DeploymentRecord } from '../core/index.js';
+import { bucketOf, defaultSeed, isActive, RECIPES } from '../../core/index.js';
+import { toApiGatewayV2Event } from '../../runtime/apigw.js';
+import { startOnebox, type RunningOnebox } from '../../engine/onebox.js';
+import type { DeploymentView } from '../../api/index.js';
+import { parseConfig } from '../../config/load.js';
+import type { Exposure } from '../../core/index.js';
+import type { DeploymentRecord } from '../../core/index.js';
 import { Narrator, progressLine, type DemoOutput } from './narrator.js';
 import { Population, type PopulationReport } from './population.js';
 import { scaledClock } from './scaled-clock.js';
@@ -16,7 +16,7 @@ import { demoConfig } from './demo-config.js';
 import { formatSummary } from './summary.js';
 
 /** The build step of examples/demo, loaded from the repository at run time. */
-const DEMO_BUILD = new URL('../../examples/demo/build.mjs', import.meta.url);
+const DEMO_BUILD = new URL('../../../examples/demo/build.mjs', import.meta.url);
 
 interface BuiltRelease {
   readonly release: string;

@@ -1,8 +1,8 @@
-import { invalid } from '../core/errors.js';
-import { DEFAULT_JUDGE, type JudgeSettings } from '../core/judge.js';
-import { parseDuration } from '../core/duration.js';
-import type { AlarmThresholds } from '../core/alarms.js';
-import type { RoutingMode } from '../core/routing.js';
+import { invalid } from '../../core/errors.js';
+import { DEFAULT_JUDGE, type JudgeSettings } from '../../core/judge.js';
+import { parseDuration } from '../../core/duration.js';
+import type { AlarmThresholds } from '../../core/alarms.js';
+import type { RoutingMode } from '../../core/routing.js';
 import { defaultWorkers } from './pool.js';
 import { formatScenario, type ScenarioReport } from './report.js';
 import { Simulator } from './runner.js';

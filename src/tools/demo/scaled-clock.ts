@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../core/index.js';
+import { systemClock, type Clock } from '../../core/index.js';
 
 /**
  * A clock that runs `speed` times faster than `real` from the moment it is made: the demo's

@@ -1,5 +1,5 @@
-import { basisPointsToPercent, formatDuration } from '../core/index.js';
-import { describeExposure, table } from '../api/index.js';
+import { basisPointsToPercent, formatDuration } from '../../core/index.js';
+import { describeExposure, table } from '../../api/index.js';
 import type { DemoSummary } from './run-demo.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
-import { BrowserUser } from '../../src/demo/browser-user.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { BrowserUser } from '../../../src/tools/demo/browser-user.js';
+import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
 
 /**
  * A site that moves the user to another version between the HTML and its asset once: the

@@ -1,7 +1,7 @@
-import { DEFAULT_ALARMS, evaluateAlarms, type AlarmThresholds } from '../core/alarms.js';
-import { BUCKETS } from '../core/bucket.js';
-import { combineVerdicts, type GateVerdict } from '../core/gate.js';
-import { DEFAULT_JUDGE, judge, type JudgeSettings } from '../core/judge.js';
+import { DEFAULT_ALARMS, evaluateAlarms, type AlarmThresholds } from '../../core/alarms.js';
+import { BUCKETS } from '../../core/bucket.js';
+import { combineVerdicts, type GateVerdict } from '../../core/gate.js';
+import { DEFAULT_JUDGE, judge, type JudgeSettings } from '../../core/judge.js';
 import type { ArmWindow } from './window.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { Arm } from '../core/judge.js';
-import type { WindowStats } from '../core/gate.js';
-import { BUCKET_GROWTH, bucketUpperUs, LATENCY_BUCKETS, quantileBucket } from '../core/latency-buckets.js';
+import type { Arm } from '../../core/judge.js';
+import type { WindowStats } from '../../core/gate.js';
+import { BUCKET_GROWTH, bucketUpperUs, LATENCY_BUCKETS, quantileBucket } from '../../core/latency-buckets.js';
 
 /**
  * One version's traffic in a window (a deployment step, or an alarm period): what the

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDemo } from '../../src/demo/run-demo.js';
-import { demoProblems } from '../../src/cli/commands/demo.js';
+import { runDemo } from '../../../src/tools/demo/run-demo.js';
+import { demoProblems } from '../../../src/cli/commands/demo.js';
 
 describe('onebox demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onebox-demo-'));

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { IDENTITY_COOKIE } from '../core/index.js';
+import { IDENTITY_COOKIE } from '../../core/index.js';
 
 /** One page view as a browser experiences it. */
 export interface PageView {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { close, listen } from '../gateway/listen.js';
+import { close, listen } from '../../gateway/listen.js';
 
 /**
  * A tiny versioned web site: one HTML page that references hashed assets only this

@@ -1,8 +1,8 @@
-import { DEFAULT_ALARMS, type AlarmThresholds } from '../core/alarms.js';
-import { describePlan, planOf, parseDeploymentSpec, type PlanStep } from '../core/deployment-config.js';
-import { invalid } from '../core/errors.js';
-import type { JudgeSettings } from '../core/judge.js';
-import type { RoutingMode } from '../core/routing.js';
+import { DEFAULT_ALARMS, type AlarmThresholds } from '../../core/alarms.js';
+import { describePlan, planOf, parseDeploymentSpec, type PlanStep } from '../../core/deployment-config.js';
+import { invalid } from '../../core/errors.js';
+import type { JudgeSettings } from '../../core/judge.js';
+import type { RoutingMode } from '../../core/routing.js';
 import { describeFault, parseFault, type Fault } from './fault.js';
 import { FIXED_ALARM_GATE, JUDGE_GATE, JUDGE_ONLY_GATE, type GateSpec } from './gate.js';
 import { DEFAULT_POPULATION } from './population.js';

@@ -1,5 +1,5 @@
-import { invalid } from '../core/errors.js';
-import { normalCdf } from '../core/stats/normal.js';
+import { invalid } from '../../core/errors.js';
+import { normalCdf } from '../../core/stats/normal.js';
 import type { Fault } from './fault.js';
 import type { Population, PopulationSpec } from './population.js';
 import type { Rng } from './random.js';

@@ -1,6 +1,6 @@
-import { BUCKETS } from '../core/bucket.js';
-import type { AliasTarget } from '../core/deployment.js';
-import { chooseVersion, type AliasRouting, type RoutingMode } from '../core/routing.js';
+import { BUCKETS } from '../../core/bucket.js';
+import type { AliasTarget } from '../../core/deployment.js';
+import { chooseVersion, type AliasRouting, type RoutingMode } from '../../core/routing.js';
 import type { Rng } from './random.js';
 
 /**

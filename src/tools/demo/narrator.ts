@@ -1,6 +1,6 @@
-import { basisPointsToPercent, formatDuration } from '../core/index.js';
-import { bar } from '../api/index.js';
-import type { DeploymentView } from '../api/index.js';
+import { basisPointsToPercent, formatDuration } from '../../core/index.js';
+import { bar } from '../../api/index.js';
+import type { DeploymentView } from '../../api/index.js';
 
 /** Where the demo's story goes: a terminal (bars redrawn in place) or a log (lines only). */
 export interface DemoOutput {

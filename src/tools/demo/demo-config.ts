@@ -1,4 +1,4 @@
-import type { OneboxConfigInput } from '../config/schema.js';
+import type { OneboxConfigInput } from '../../config/schema.js';
 
 export interface DemoConfigOptions {
   readonly stateDir: string;

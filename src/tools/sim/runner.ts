@@ -1,6 +1,6 @@
-import { createDeployment, isActive, reduce, type DeploymentState, type Observation } from '../core/deployment.js';
-import { latencyBucket } from '../core/latency-buckets.js';
-import { DistinctCounter } from '../metrics/distinct-counter.js';
+import { createDeployment, isActive, reduce, type DeploymentState, type Observation } from '../../core/deployment.js';
+import { latencyBucket } from '../../core/latency-buckets.js';
+import { DistinctCounter } from '../../metrics/distinct-counter.js';
 import { AlarmPeriods, gateVerdict, readsLatency, type GateReading } from './gate.js';
 import { Population } from './population.js';
 import { Rng, runSeed } from './random.js';

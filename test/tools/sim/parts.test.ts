@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALARMS } from '../../src/core/alarms.js';
-import { bucketOf } from '../../src/core/bucket.js';
-import { latencyBucket } from '../../src/core/latency-buckets.js';
-import { parseFault } from '../../src/sim/fault.js';
-import { AlarmPeriods } from '../../src/sim/gate.js';
-import { Population } from '../../src/sim/population.js';
-import { Rng, runSeed } from '../../src/sim/random.js';
-import { Router } from '../../src/sim/router.js';
+import { DEFAULT_ALARMS } from '../../../src/core/alarms.js';
+import { bucketOf } from '../../../src/core/bucket.js';
+import { latencyBucket } from '../../../src/core/latency-buckets.js';
+import { parseFault } from '../../../src/tools/sim/fault.js';
+import { AlarmPeriods } from '../../../src/tools/sim/gate.js';
+import { Population } from '../../../src/tools/sim/population.js';
+import { Rng, runSeed } from '../../../src/tools/sim/random.js';
+import { Router } from '../../../src/tools/sim/router.js';
 import {
   DEFAULT_ROUTES,
   latencyQuantileMs,
   RequestStream,
   versionModels,
   type TrafficSpec,
-} from '../../src/sim/traffic.js';
-import { ArmWindow } from '../../src/sim/window.js';
+} from '../../../src/tools/sim/traffic.js';
+import { ArmWindow } from '../../../src/tools/sim/window.js';
 
 const traffic = (over: Partial<TrafficSpec> = {}): TrafficSpec => ({
   population: { users: 5_000, zipf: 0.8, sessionRequests: 8, thinkTimeMs: 15_000 },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Simulator, type RunResult } from '../../src/sim/runner.js';
-import { presetSpec, resolveScenario, type ScenarioSpec } from '../../src/sim/scenario.js';
-import { quantiles, summarize } from '../../src/sim/report.js';
-import { replay, simulateAll } from '../../src/sim/cli.js';
+import { Simulator, type RunResult } from '../../../src/tools/sim/runner.js';
+import { presetSpec, resolveScenario, type ScenarioSpec } from '../../../src/tools/sim/scenario.js';
+import { quantiles, summarize } from '../../../src/tools/sim/report.js';
+import { replay, simulateAll } from '../../../src/tools/sim/cli.js';
 
 const scenario = (name: string, over: Partial<ScenarioSpec> = {}) => resolveScenario({ ...presetSpec(name), ...over });
 

@@ -1,4 +1,4 @@
-import { invalid } from '../core/errors.js';
+import { invalid } from '../../core/errors.js';
 
 /**
  * What is wrong with the new version. Errors: its error rate is `to` where the stable
