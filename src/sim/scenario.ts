@@ -1,9 +1,10 @@
 import { DEFAULT_ALARMS, type AlarmThresholds } from '../core/alarms.js';
 import { describePlan, planOf, parseDeploymentSpec, type PlanStep } from '../core/deployment-config.js';
+import { defaultMaxExtensionMs } from '../core/deployment.js';
 import { invalid } from '../core/errors.js';
 import type { JudgeSettings } from '../core/judge.js';
 import type { RoutingMode } from '../core/routing.js';
-import { describeFault, parseFault, type Fault } from './fault.js';
+import { describeFault, isBad, parseFault, type Fault } from './fault.js';
 import { FIXED_ALARM_GATE, JUDGE_GATE, JUDGE_ONLY_GATE, type GateSpec } from './gate.js';
 import { DEFAULT_POPULATION } from './population.js';
 import { DEFAULT_ROUTES, latencyQuantileMs, versionModels, type TrafficSpec } from './traffic.js';
@@ -65,6 +66,8 @@ export interface ScenarioSpec {
   /** The p99 ceiling of `alarm+p99`, as a multiple of the stable version's p99. Default 1.5. */
   readonly p99Factor?: number;
   readonly onInconclusive?: 'rollback' | 'proceed';
+  /** How long past its hold a step may wait for its gate. Default: the controller's default. */
+  readonly maxExtensionMs?: number;
   readonly traffic?: Omit<Partial<TrafficSpec>, 'population'> & {
     readonly population?: Partial<TrafficSpec['population']>;
   };
@@ -175,9 +178,9 @@ export function resolveScenario(spec: ScenarioSpec): Scenario {
     routing: spec.routing ?? 'sticky',
     fault,
     gate,
-    onInconclusive: codeDeploy ? 'proceed' : (spec.onInconclusive ?? (fault.kind === 'none' ? 'rollback' : 'proceed')),
-    // The controller's default extension is the plan's longest hold; CodeDeploy has none.
-    maxExtensionMs: codeDeploy ? 0 : Math.max(0, ...plan.map((s) => s.holdMs)),
+    onInconclusive: codeDeploy ? 'proceed' : (spec.onInconclusive ?? (isBad(fault) ? 'proceed' : 'rollback')),
+    // The controller's default extension; CodeDeploy has none.
+    maxExtensionMs: codeDeploy ? 0 : (spec.maxExtensionMs ?? defaultMaxExtensionMs(plan)),
     traffic,
     tickMs,
   };

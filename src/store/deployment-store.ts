@@ -1,4 +1,5 @@
 import { conflict, notFound } from '../core/errors.js';
+import { DEFAULT_JUDGE } from '../core/judge.js';
 import type {
   AlarmThresholds,
   JudgeSettings,
@@ -49,13 +50,19 @@ interface DeploymentRow {
   hooks: string;
 }
 
+/** Judge settings stored before one of its settings existed take that setting's default. */
+function gatesOf(json: string): DeploymentGates {
+  const g = JSON.parse(json) as DeploymentGates;
+  return g.judge ? { ...g, judge: { ...DEFAULT_JUDGE, ...g.judge } } : g;
+}
+
 const toRecord = (r: DeploymentRow): DeploymentRecord => ({
   exposure: r.exposure ? (JSON.parse(r.exposure) as Exposure) : undefined,
   id: r.id,
   releaseId: r.release_id,
   after: JSON.parse(r.after) as string[],
   state: JSON.parse(r.state) as DeploymentState,
-  gates: JSON.parse(r.gates) as DeploymentGates,
+  gates: gatesOf(r.gates),
   hooks: JSON.parse(r.hooks) as DeploymentHooks,
 });
 
