@@ -17,7 +17,7 @@ import { join, relative, resolve } from 'node:path';
 import { snapshotHandler } from '../runtime/snapshot.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
 import { unsafeMethods } from '../shadow/policy.js';
-import { conflict, describePlan, holdRemainingMs, type Clock, type GateVerdict } from '../core/index.js';
+import { conflict, describeNeed, describePlan, holdRemainingMs, type Clock, type GateVerdict } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import type { Controller } from '../controller/controller.js';
 import type { DeploymentCommand } from '../core/index.js';
@@ -53,6 +53,8 @@ export interface DeploymentView extends DeploymentRecord {
   readonly holdRemainingMs: number;
   /** The gate on the current step's window, while a step holds. */
   readonly gate: GateVerdict | undefined;
+  /** While the gate is inconclusive: what it needs, e.g. "needs ~420 more requests on v7, ~7 min at 1.0 req/s". */
+  readonly waiting: string | undefined;
   /** The gate's parts: alarms, and the judge while both versions serve (absent: off or not applicable). */
   readonly gateParts: { alarms: GateVerdict; judge: GateVerdict | undefined } | undefined;
   /** Blast radius so far: distinct users the new version served, of all active users. */
@@ -315,11 +317,13 @@ export class ControlPlane {
   private view(record: DeploymentRecord | undefined): DeploymentView | undefined {
     if (!record) return undefined;
     const s = record.state;
+    const gate = this.controller.gate(record);
     return {
       ...record,
       plan: describePlan(s.plan),
       holdRemainingMs: holdRemainingMs(s, this.clock.now()),
-      gate: this.controller.gate(record),
+      gate,
+      waiting: gate?.need && describeNeed(gate.need, `v${s.toVersion}`),
       gateParts: this.controller.gateParts(record),
       exposure: this.controller.exposure(record),
     };

@@ -7,7 +7,7 @@ export interface Need {
   readonly requests: number;
   /** The new version's requests per second in the gate's window (set by whoever measured the window). */
   readonly perSecond?: number | undefined;
-  /** `requests` at `perSecond`, ms; Infinity while the new version gets no traffic. */
+  /** `requests` at `perSecond`, ms. */
   readonly ms?: number | undefined;
 }
 
@@ -17,10 +17,17 @@ export function maxNeed(a: Need | undefined, b: Need | undefined): Need | undefi
   return a.requests >= b.requests ? a : b;
 }
 
+/**
+ * A pace needs this many requests in the window: fewer (a window just begun, or just
+ * restarted) say too little about the traffic to time anything by.
+ */
+export const MIN_PACE_REQUESTS = 10;
+
 /** The need with the time it takes at the window's pace: `requests` new-version requests in `windowMs`. */
 export function paced(need: Need, requests: number, windowMs: number): Need {
-  const perSecond = windowMs > 0 ? requests / (windowMs / 1000) : 0;
-  return { ...need, perSecond, ms: perSecond > 0 ? (need.requests / perSecond) * 1000 : Infinity };
+  if (requests < MIN_PACE_REQUESTS || !(windowMs > 0)) return need;
+  const perSecond = requests / (windowMs / 1000);
+  return { ...need, perSecond, ms: (need.requests / perSecond) * 1000 };
 }
 
 /** Two significant digits: an estimate, not a count. */
@@ -41,7 +48,6 @@ function roughDuration(ms: number): string {
 export function describeNeed(need: Need, label: string): string {
   const head = `needs ~${rough(need.requests)} more request${need.requests === 1 ? '' : 's'} on ${label}`;
   if (need.perSecond === undefined || need.ms === undefined) return head;
-  if (!Number.isFinite(need.ms)) return `${head}, and it gets no traffic`;
   const pace = need.perSecond >= 10 ? need.perSecond.toFixed(0) : need.perSecond.toFixed(1);
   return `${head}, ~${roughDuration(need.ms)} at ${pace} req/s`;
 }

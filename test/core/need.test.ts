@@ -15,11 +15,11 @@ describe('describeNeed', () => {
     expect(describeNeed({ requests: 1 }, 'v3')).toBe('needs ~1 more request on v3');
   });
 
-  it('says so when the new version gets no traffic', () => {
-    expect(paced({ requests: 50 }, 0, 10_000)).toMatchObject({ perSecond: 0, ms: Infinity });
-    expect(describeNeed(paced({ requests: 50 }, 0, 10_000), 'v2')).toBe(
-      'needs ~50 more requests on v2, and it gets no traffic',
-    );
+  it('gives no time while the window holds too few requests to tell the pace', () => {
+    expect(paced({ requests: 50 }, 0, 10_000)).toEqual({ requests: 50 });
+    expect(paced({ requests: 50 }, 9, 10_000)).toEqual({ requests: 50 });
+    expect(describeNeed(paced({ requests: 50 }, 3, 100), 'v2')).toBe('needs ~50 more requests on v2');
+    expect(paced({ requests: 50 }, 10, 10_000)).toEqual({ requests: 50, perSecond: 1, ms: 50_000 });
   });
 });
 
