@@ -2,10 +2,10 @@ import { isActive, type Arm, type DeploymentState } from '../core/index.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { MetricsMark, VersionWindow } from '../metrics/version-metrics.js';
 
-/** Where a new version's warm-up began (its request count) and, once over, the metrics then. */
+/** Where a new version's warm-up began (its request count) and, once over, both latencies then. */
 interface WarmUp {
   readonly from: number;
-  done?: { readonly at: number; readonly fresh: MetricsMark; readonly stable: MetricsMark };
+  done?: { readonly at: number; readonly fresh: Float64Array; readonly stable: Float64Array };
 }
 
 /**
@@ -45,12 +45,12 @@ export class WarmUps {
     if (!w) this.byDeployment.set(s.id, (w = { from: 0 }));
     const seen = versions.fresh.requests - w.from;
     if (!w.done && seen >= warmupRequests)
-      w.done = { at: now, fresh: versions.fresh.mark(), stable: versions.stable.mark() };
+      w.done = { at: now, fresh: versions.fresh.latencySince(), stable: versions.stable.latencySince() };
     if (!w.done) return { fresh: { ...fresh, warmingUp: warmupRequests - seen }, stable };
     if (mark && w.done.at <= mark.at) return { fresh, stable };
     return {
-      fresh: { ...fresh, latency: versions.fresh.since(w.done.fresh).latency },
-      stable: { ...stable, latency: versions.stable.since(w.done.stable).latency },
+      fresh: { ...fresh, latency: versions.fresh.latencySince(w.done.fresh) },
+      stable: { ...stable, latency: versions.stable.latencySince(w.done.stable) },
     };
   }
 }
