@@ -42,6 +42,7 @@ export const deploymentViewSchema = deploymentRecordSchema.extend({
   holdRemainingMs: z.number(),
   /** The gate on the current step's window, while a step holds. */
   gate: gateVerdictSchema.optional(),
+  waiting: z.string().optional(),
   /** The gate's parts: alarms, and the judge while both versions serve (absent: off or not applicable). */
   gateParts: gatePartsSchema.optional(),
   /** Blast radius so far: distinct users the new version served, of all active users. */

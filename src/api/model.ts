@@ -9,9 +9,12 @@ import {
   type DeploymentHooks,
   type DeploymentRecord,
   type DeploymentState,
+  type Evidence,
   type Exposure,
   type GateVerdict,
   type JudgeSettings,
+  type Need,
+  type RateEvidence,
   type RoutingMode,
   type StoredEvent,
   type Version,
@@ -59,6 +62,22 @@ export const deploymentSettingsSchema = z.object({
   onInconclusive: z.enum(['pause', 'rollback', 'proceed']),
 });
 
+const rateEvidenceSchema = z.object({
+  llr: z.number(),
+  newEvents: count,
+  newRequests: count,
+  stableEvents: count,
+  stableRequests: count,
+  accepted: z.boolean(),
+}) satisfies z.ZodType<RateEvidence>;
+
+export const evidenceSchema = z.object({
+  errors: rateEvidenceSchema.optional(),
+  tail: rateEvidenceSchema.optional(),
+  rank: z.boolean().optional(),
+  alarms: z.boolean().optional(),
+}) satisfies z.ZodType<Evidence>;
+
 export const deploymentStateSchema = z.object({
   id: z.string(),
   component: z.string(),
@@ -75,6 +94,7 @@ export const deploymentStateSchema = z.object({
   reason: z.string().optional(),
   createdAt: z.number(),
   endedAt: z.number().optional(),
+  evidence: evidenceSchema.optional(),
 }) satisfies z.ZodType<DeploymentState>;
 
 export const deploymentEventSchema = z.object({
@@ -113,6 +133,8 @@ export const judgeSettingsSchema = z.object({
   minSuperiority: z.number(),
   minMedianRatio: z.number(),
   minMedianShiftMs: z.number(),
+  tailFloor: z.number(),
+  warmupRequests: z.number(),
 }) satisfies z.ZodType<JudgeSettings>;
 
 const hookSpecSchema = z.union([
@@ -147,9 +169,17 @@ export const deploymentRecordSchema = z.object({
   exposure: exposureSchema.optional(),
 }) satisfies z.ZodType<DeploymentRecord>;
 
+const needSchema = z.object({
+  requests: z.number(),
+  perSecond: z.number().optional(),
+  ms: z.number().optional(),
+}) satisfies z.ZodType<Need>;
+
 export const gateVerdictSchema = z.object({
   result: z.enum(['pass', 'fail', 'inconclusive']),
   sentence: z.string(),
+  need: needSchema.optional(),
+  evidence: evidenceSchema.optional(),
 }) satisfies z.ZodType<GateVerdict>;
 
 export const versionCountersSchema = z.object({

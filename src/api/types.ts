@@ -47,6 +47,8 @@ export interface DeploymentView extends DeploymentRecord {
   readonly holdRemainingMs: number;
   /** The gate on the current step's window, while a step holds. */
   readonly gate?: GateVerdict | undefined;
+  /** While the gate is inconclusive: what it needs, e.g. "needs ~420 more requests on v7, ~7 min at 1.0 req/s". */
+  readonly waiting?: string | undefined;
   /** The gate's parts: alarms, and the judge while both versions serve (absent: off or not applicable). */
   readonly gateParts?: { readonly alarms: GateVerdict; readonly judge?: GateVerdict | undefined } | undefined;
   /** Blast radius so far: distinct users the new version served, of all active users. */

@@ -56,6 +56,7 @@ export function formatDeployment(d: DeploymentView): string[] {
   if (d.holdRemainingMs > 0)
     facts.push(`${s.status === 'baking' ? 'bake' : 'hold'}: ${formatDuration(d.holdRemainingMs)} left`);
   if (d.gate) facts.push(`gate ${d.gate.result}: ${d.gate.sentence}`);
+  if (d.waiting) facts.push(`the gate ${d.waiting}`);
   if (d.exposure) facts.push(`users on v${s.toVersion}: ${describeExposure(d.exposure)}`);
   lines.push(facts.join('   '));
   if (s.reason) lines.push(`why: ${s.reason}`);

@@ -49,7 +49,10 @@ export const deploymentDefaults = z
       .default(false),
     /** When a hold is over and the gate still lacks data: pause (default), rollback or proceed. */
     onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default('pause'),
-    /** How long past its hold a step waits for enough data. Default: the longest hold of the plan. */
+    /**
+     * How long past its hold a step may wait for enough data; it stops sooner when the gate
+     * expects to need longer than is left. Default: 30 minutes, or the plan's longest hold if longer.
+     */
     maxExtension: duration.optional(),
   })
   .strict();

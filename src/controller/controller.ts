@@ -4,7 +4,9 @@ import {
   BUCKETS,
   combineVerdicts,
   createDeployment,
+  defaultMaxExtensionMs,
   judge,
+  paced,
   evaluateAlarms,
   InvalidCommand,
   invalid,
@@ -33,6 +35,7 @@ import { exposureOf } from '../metrics/exposure.js';
 import type { DeploymentStore } from '../store/deployment-store.js';
 import type { StateStore } from '../store/state-store.js';
 import type { HookRunner } from './hook-runner.js';
+import { WarmUps } from './warm-up.js';
 
 /** Both versions' metrics when the current step began: the gate's window starts there. */
 interface StepMark {
@@ -52,7 +55,7 @@ export interface DeploymentSpec {
   readonly judge: JudgeSettings | undefined;
   readonly hooks: DeploymentHooks;
   readonly onInconclusive: InconclusivePolicy;
-  /** Undefined: as long as the step's own hold. */
+  /** Undefined: defaultMaxExtensionMs (30 minutes, or the plan's longest hold). */
   readonly maxExtensionMs?: number | undefined;
   /** Components of the same release that must succeed first. */
   readonly after: readonly string[];
@@ -87,6 +90,7 @@ export interface ControllerDeps {
 export class Controller {
   /** Metrics at each deployment's step start; lost on restart (metrics start again then). */
   private readonly marks = new Map<string, StepMark>();
+  private readonly warmups = new WarmUps();
   /** Exposure stored before this process started, per deployment. */
   private readonly carried = new Map<string, Exposure>();
   /** When this process began collecting metrics. */
@@ -133,7 +137,7 @@ export class Controller {
       const settings: DeploymentSettings = {
         beforeHook: !!s.hooks.beforeAllowTraffic,
         afterHook: !!s.hooks.afterAllowTraffic,
-        maxExtensionMs: s.maxExtensionMs ?? Math.max(...plan.map((p) => p.holdMs), 0),
+        maxExtensionMs: s.maxExtensionMs ?? defaultMaxExtensionMs(plan),
         onInconclusive: s.onInconclusive,
       };
       const id = `${releaseId}-${s.component}`;
@@ -236,12 +240,16 @@ export class Controller {
     const mark = this.currentMark(record);
     const fresh = this.deps.metrics.forVersion(s.component, s.toVersion).since(mark?.fresh);
     const label = `v${s.toVersion}`;
-    const alarms = evaluateAlarms(record.gates.alarms, fresh, label);
+    // What the gate still needs, at the new version's pace in this window.
+    const windowMs = this.deps.clock.now() - (mark?.at ?? this.startedAt);
+    const pace = (v: GateVerdict): GateVerdict =>
+      v.need ? { ...v, need: paced(v.need, fresh.requests, windowMs) } : v;
+    const alarms = pace(evaluateAlarms(record.gates.alarms, fresh, label, s.evidence?.alarms));
     const settings = record.gates.judge;
     if (!settings || s.weightBp <= 0 || s.weightBp >= BUCKETS) return { alarms, judge: undefined };
-    const stable = this.deps.metrics.forVersion(s.component, s.fromVersion).since(mark?.stable);
-    const { result, sentence } = judge(fresh, stable, settings, label);
-    return { alarms, judge: { result, sentence } };
+    const arms = this.warmups.arms(s, this.deps.metrics, mark, fresh, settings.warmupRequests, this.deps.clock.now());
+    const { result, sentence, need, evidence } = judge(arms.fresh, arms.stable, settings, label, s.evidence);
+    return { alarms, judge: pace({ result, sentence, need, evidence }) };
   }
 
   /**
@@ -314,7 +322,8 @@ export class Controller {
     if (alias) this.deps.onAliasChange(state.component);
     // A step mark holds copies of two histograms: an ended deployment's are let go.
     if (!isActive(state.status)) this.marks.delete(state.id);
-    else if (state.step !== record.state.step) {
+    this.warmups.follow(state, record.state, this.deps.metrics);
+    if (isActive(state.status) && state.step !== record.state.step) {
       const metrics = this.deps.metrics;
       this.marks.set(state.id, {
         step: state.step,

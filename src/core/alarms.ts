@@ -27,8 +27,13 @@ const ALPHA = 0.001;
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 
-/** The alarm verdict for one window of the new version's own traffic. */
-export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new version'): GateVerdict {
+/**
+ * The alarm verdict for one window of the new version's own traffic (the current step's:
+ * a version that turns bad at a higher share is not diluted by its quiet earlier steps).
+ * `shown`: the alarms already passed on their minimum of requests earlier in the
+ * deployment, so a new step's first requests do not make them wait again; they still fire.
+ */
+export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new version', shown = false): GateVerdict {
   const rate = s.requests ? s.errors / s.requests : 0;
   const over = `over ${s.requests.toLocaleString('en-US')} requests`;
   if (t.errorRule === 'observed') {
@@ -48,7 +53,17 @@ export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new 
     }
   }
   if (s.requests < t.minRequests) {
-    return { result: 'inconclusive', sentence: `${label}: ${s.requests} of ${t.minRequests} requests needed to judge` };
+    if (shown)
+      return {
+        result: 'pass',
+        sentence: `${label}: ${s.requests} requests in this step, none over the alarms (their minimum was met earlier)`,
+        evidence: { alarms: true },
+      };
+    return {
+      result: 'inconclusive',
+      sentence: `${label}: ${s.requests} of ${t.minRequests} requests needed to judge`,
+      need: { requests: t.minRequests - s.requests },
+    };
   }
   const problems: string[] = [];
   if (rate > t.maxErrorRate) {
@@ -69,5 +84,9 @@ export function evaluateAlarms(t: AlarmThresholds, s: WindowStats, label = 'new 
     if (max !== undefined && value > max) problems.push(`${name} ${value.toFixed(1)} ms > ${max} ms`);
   }
   if (problems.length) return { result: 'fail', sentence: `${label}: ${problems.join(', ')} ${over}` };
-  return { result: 'pass', sentence: `${label}: error rate ${pct(rate)} ${over}, within alarms` };
+  return {
+    result: 'pass',
+    sentence: `${label}: error rate ${pct(rate)} ${over}, within alarms`,
+    evidence: { alarms: true },
+  };
 }

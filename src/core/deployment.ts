@@ -1,10 +1,12 @@
 import { BUCKETS } from './bucket.js';
 import { formatDuration } from './duration.js';
 import type { PlanStep } from './deployment-config.js';
+import { bankEvidence, recordAcceptance, type Evidence } from './evidence.js';
 import type { GateVerdict } from './gate.js';
 import { isActive, isHolding, isWatched, type DeploymentStatus } from './deployment-status.js';
 
 export { ACTIVE_STATUSES, isActive, type DeploymentStatus } from './deployment-status.js';
+import { describeNeed } from './need.js';
 
 /**
  * A deployment moves one component's live alias from `fromVersion` to `toVersion` along a
@@ -17,7 +19,10 @@ export type InconclusivePolicy = 'pause' | 'rollback' | 'proceed';
 export interface DeploymentSettings {
   readonly beforeHook: boolean;
   readonly afterHook: boolean;
-  /** How long past its hold a step may wait for a conclusive gate. */
+  /**
+   * How long past its hold a step may wait for a conclusive gate, at most: it stops waiting
+   * sooner when the gate expects to need more time than is left (see onTick).
+   */
   readonly maxExtensionMs: number;
   readonly onInconclusive: InconclusivePolicy;
 }
@@ -44,6 +49,11 @@ export interface DeploymentState extends NewDeployment {
   readonly paused?: { readonly from: 'in-progress' | 'baking'; readonly heldMs: number } | undefined;
   /** Set once the current step has been extended for an inconclusive gate. */
   readonly extended: boolean;
+  /**
+   * What the judge and alarms have shown in the finished steps (and acceptances in this
+   * one). Absent in states written before it existed: no evidence yet.
+   */
+  readonly evidence?: Evidence | undefined;
   readonly reason?: string | undefined;
   readonly createdAt: number;
   readonly endedAt?: number | undefined;
@@ -87,6 +97,21 @@ export type Effect =
 export interface Transition {
   readonly state: DeploymentState;
   readonly effects: readonly Effect[];
+}
+
+/**
+ * The extension when none is configured: long enough for a low-traffic step to gather its
+ * evidence (a clean version needs ~600 requests, one at 1% errors ~1,000: 17 minutes at
+ * 1 req/s), and no shorter than the plan's longest hold. The gate's own estimate ends the
+ * wait sooner when the evidence cannot come in time.
+ */
+export const DEFAULT_MIN_EXTENSION_MS = 30 * 60_000;
+
+/** A step stops waiting when its gate expects to need more than this many times the extension left. */
+const TOO_SLOW = 3;
+
+export function defaultMaxExtensionMs(plan: readonly PlanStep[]): number {
+  return Math.max(DEFAULT_MIN_EXTENSION_MS, ...plan.map((p) => p.holdMs));
 }
 
 export function createDeployment(d: NewDeployment, now: number): DeploymentState {
@@ -212,29 +237,46 @@ function onTick(t: Step, gate: GateVerdict, windowStartedAt: number | undefined)
   // Alarms protect users while a human has paused the deployment and while the
   // afterAllowTraffic hook runs with everyone on the new version.
   if (gate.result === 'fail') return t.rollBack('rolled-back', gate.sentence);
+  // A check that accepted "not worse" stays accepted for the deployment (its fail side
+  // stays armed): recorded now, so a later tick of this step cannot read it inconclusive.
+  const accepted = recordAcceptance(s.evidence, gate.evidence);
+  if (accepted !== s.evidence) t.set({ evidence: accepted });
   if (s.status === 'paused' || s.status === 'after-hook') return;
   const step = s.plan[s.step]!;
   const held = heldMs(s, t.now);
   if (held < step.holdMs) return;
-  if (gate.result === 'pass') return t.enter(s.step + 1);
+  // The step's window (its counts and likelihoods) is banked as it ends, on evidence or not.
+  const next = (): void => {
+    t.set({ evidence: bankEvidence(t.state.evidence, gate.evidence) });
+    t.enter(s.step + 1);
+  };
+  if (gate.result === 'pass') return next();
   const observedFrom = windowStartedAt === undefined ? 0 : windowStartedAt - s.stepStartedAt;
-  if (held < Math.max(step.holdMs, observedFrom) + s.settings.maxExtensionMs) {
+  const left = Math.max(step.holdMs, observedFrom) + s.settings.maxExtensionMs - held;
+  const need = gate.need && describeNeed(gate.need, `v${s.toVersion}`);
+  // The gate's estimate sizes the wait: it stops once the evidence, at the current pace,
+  // is not to be expected within what is left of the extension. The time a sequential test
+  // takes varies widely (it is the mean that is estimated), so only beyond three times what
+  // is left, where at most about one in twenty would still have decided in time.
+  const tooSlow = gate.need?.ms !== undefined && gate.need.ms > TOO_SLOW * left;
+  if (left > 0 && !tooSlow) {
     if (!s.extended) {
       t.set({ extended: true });
       t.event(
         'extended',
-        `hold over but the gate is inconclusive (${gate.sentence}); waiting up to ${formatDuration(s.settings.maxExtensionMs)} more`,
+        `hold over but the gate is inconclusive (${gate.sentence}); ${need ? `it ${need}; ` : ''}waiting up to ${formatDuration(s.settings.maxExtensionMs)} more`,
       );
     }
     return;
   }
-  const waited = `gate still inconclusive after ${formatDuration(held)} (${gate.sentence})`;
+  const short = tooSlow && left > 0 ? `; it ${need}, more than the ${formatDuration(left)} of extension left` : '';
+  const waited = `gate still inconclusive after ${formatDuration(held)} (${gate.sentence})${short}`;
   switch (s.settings.onInconclusive) {
     case 'rollback':
       return t.rollBack('rolled-back', waited);
     case 'proceed':
       t.event('proceeded', `${waited}; proceeding as configured`);
-      return t.enter(s.step + 1);
+      return next();
     case 'pause':
       t.set({ status: 'paused', paused: { from: s.status as 'in-progress' | 'baking', heldMs: held } });
       t.event('paused', `${waited}; paused for a person to decide (promote or rollback)`);

@@ -1,7 +1,9 @@
+import { bankEvidence, type Evidence } from './evidence.js';
+import { maxNeed, type Need } from './need.js';
+
 /**
  * A gate answers whether a step may pass. `inconclusive` means too little data yet; it is
  * never turned into a pass or a fail by the gate itself (the deployment's policy decides).
- * Alarms today; the comparative judge plugs in with the same verdict shape.
  */
 export type GateResult = 'pass' | 'fail' | 'inconclusive';
 
@@ -9,6 +11,13 @@ export interface GateVerdict {
   readonly result: GateResult;
   /** One sentence with the numbers behind the verdict. */
   readonly sentence: string;
+  /** While inconclusive: how many more new-version requests it expects to need (absent: unknown). */
+  readonly need?: Need | undefined;
+  /**
+   * The deployment's evidence with this window's added: the reducer banks it when the step
+   * ends, and records acceptances at once.
+   */
+  readonly evidence?: Evidence | undefined;
 }
 
 /** The new version's own traffic in the current step's window. */
@@ -21,11 +30,31 @@ export interface WindowStats {
   readonly p99Ms: number;
 }
 
-/** Combines verdicts: any fail fails; else any inconclusive is inconclusive; else pass. */
+/**
+ * Combines verdicts: any fail fails; else any inconclusive is inconclusive (needing what
+ * its slowest part needs); else pass. The evidence of every part is kept.
+ */
 export function combineVerdicts(verdicts: readonly GateVerdict[]): GateVerdict {
+  const evidence = verdicts.reduce<Evidence | undefined>(
+    (e, v) => (v.evidence ? bankEvidence(e, v.evidence) : e),
+    undefined,
+  );
+  const withEvidence = evidence ? { evidence } : {};
   const failed = verdicts.filter((v) => v.result === 'fail');
-  if (failed.length) return { result: 'fail', sentence: failed.map((v) => v.sentence).join('; ') };
+  if (failed.length) return { result: 'fail', sentence: failed.map((v) => v.sentence).join('; '), ...withEvidence };
   const waiting = verdicts.filter((v) => v.result === 'inconclusive');
-  if (waiting.length) return { result: 'inconclusive', sentence: waiting.map((v) => v.sentence).join('; ') };
-  return { result: 'pass', sentence: verdicts.map((v) => v.sentence).join('; ') || 'no gate configured' };
+  if (waiting.length) {
+    const need = waiting.map((v) => v.need).reduce(maxNeed);
+    return {
+      result: 'inconclusive',
+      sentence: waiting.map((v) => v.sentence).join('; '),
+      ...(need ? { need } : {}),
+      ...withEvidence,
+    };
+  }
+  return {
+    result: 'pass',
+    sentence: verdicts.map((v) => v.sentence).join('; ') || 'no gate configured',
+    ...withEvidence,
+  };
 }

@@ -44,6 +44,9 @@ export * from './gate.js';
 export * from './alarms.js';
 export * from './judge.js';
 export * from './latency-buckets.js';
+export * from './evidence.js';
+export * from './need.js';
+export * from './rate-test.js';
 
 // Shadow comparison.
 export * from './shadow/index.js';

@@ -99,6 +99,13 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
     return { requests: this.requests, errors5xx: this.errors5xx, latency, buckets: this.buckets.slice() };
   }
 
+  /** The latency bucket counts since `from` (counts taken earlier from this method), or all of them. */
+  latencySince(from?: Float64Array): Float64Array {
+    const buckets = this.buckets.slice();
+    if (from) for (let i = 0; i < buckets.length; i++) buckets[i]! -= from[i]!;
+    return buckets;
+  }
+
   /** Traffic since `mark` (since the process started when no mark is given). */
   since(mark: MetricsMark | undefined): VersionWindow {
     const window = newHistogram();

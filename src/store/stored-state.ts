@@ -1,6 +1,12 @@
 import type { z } from 'zod';
 import { deploymentGatesSchema, deploymentHooksSchema, deploymentStateSchema, exposureSchema } from '../api/index.js';
-import type { DeploymentGates, DeploymentHooks, DeploymentState, Exposure } from '../core/index.js';
+import {
+  DEFAULT_JUDGE,
+  type DeploymentGates,
+  type DeploymentHooks,
+  type DeploymentState,
+  type Exposure,
+} from '../core/index.js';
 
 /**
  * The reducer's state as the state file keeps it: JSON, with the number of the schema it
@@ -8,10 +14,13 @@ import type { DeploymentGates, DeploymentHooks, DeploymentState, Exposure } from
  * schema and parsed, never cast, so a field a newer onebox added or an older one lacks is
  * told, not found later as an undefined in the middle of a tick.
  */
-export const STATE_SCHEMA = 1;
+export const STATE_SCHEMA = 2;
 
 /** `MIGRATE[n]` turns a state written in schema n into schema n + 1. */
-const MIGRATE: Readonly<Record<number, (state: Record<string, unknown>) => Record<string, unknown>>> = {};
+const MIGRATE: Readonly<Record<number, (state: Record<string, unknown>) => Record<string, unknown>>> = {
+  // 2: the judge's evidence, banked from step to step (src/core/evidence.ts); none before.
+  1: (state) => ({ ...state, evidence: state.evidence ?? {} }),
+};
 
 export class StoredStateError extends Error {}
 
@@ -34,8 +43,12 @@ export function readState(deploymentId: string, json: string, schema: number): D
   return parsed(deploymentStateSchema, state, where);
 }
 
-export const readGates = (id: string, json: string): DeploymentGates =>
-  parsed(deploymentGatesSchema, JSON.parse(json), `deployment ${id}'s gates`);
+/** Judge settings stored before one of its settings existed take that setting's default. */
+export function readGates(id: string, json: string): DeploymentGates {
+  const g = JSON.parse(json) as { judge?: object };
+  const withDefaults = g.judge ? { ...g, judge: { ...DEFAULT_JUDGE, ...g.judge } } : g;
+  return parsed(deploymentGatesSchema, withDefaults, `deployment ${id}'s gates`);
+}
 
 export const readHooks = (id: string, json: string): DeploymentHooks =>
   parsed(deploymentHooksSchema, JSON.parse(json), `deployment ${id}'s hooks`);

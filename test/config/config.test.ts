@@ -356,3 +356,66 @@ describe('loadConfigFile', () => {
     expect(err.problems[0]).toMatch(/^cannot read the file: EISDIR/);
   });
 });
+
+describe('parseConfig: gate settings that cannot be satisfied', () => {
+  const withJudge = (judge: Record<string, unknown>): unknown =>
+    withComponent({ name: 'api', route: '/api', deployment: { judge } });
+  const J = 'components[0].deployment.judge';
+
+  it.each([
+    [
+      'alpha of 1',
+      { alpha: 1 },
+      `${J}.alpha = 1: the chance of rolling back a version that is not worse must be above 0 and below 0.5 (a probability; at 0.5 or more the test is a coin toss)`,
+    ],
+    [
+      'beta of 0',
+      { beta: 0 },
+      `${J}.beta = 0: the chance of passing a version exactly at the margin must be above 0 and below 0.5 (a probability; at 0.5 or more the test is a coin toss)`,
+    ],
+    [
+      'an error floor of 1',
+      { errorFloor: 1 },
+      `${J}.errorFloor = 1: how far above the stable error rate "worse" starts must be at least 0 and below 0.5 (a share of requests; a negative margin calls an identical version worse, one of 0.5 or more can never be shown)`,
+    ],
+    [
+      'a negative tail margin',
+      { tailFloor: -0.01 },
+      `${J}.tailFloor = -0.01: how far above the stable share of slow requests "worse" starts must be at least 0 and below 0.5 (a share of requests; a negative margin calls an identical version worse, one of 0.5 or more can never be shown)`,
+    ],
+    [
+      'an error ratio of 1',
+      { errorRatio: 1 },
+      `${J}.errorRatio = 1: the multiple of the stable error rate that is "worse" must be above 1 (at 1 or less an identical version is "worse")`,
+    ],
+    [
+      'a fractional warm-up',
+      { warmupRequests: 2.5 },
+      `${J}.warmupRequests = 2.5: the new version's requests its latency is not judged on must be a whole number at least 0 (its warm-up)`,
+    ],
+    [
+      'a probability given as text',
+      { alpha: '0.01' },
+      `${J}.alpha = "0.01": the chance of rolling back a version that is not worse must be above 0 and below 0.5 (a probability; at 0.5 or more the test is a coin toss)`,
+    ],
+  ])('refuses %s, naming the field, the value and why', (_name, judge, message) => {
+    expect(problems(withJudge(judge))).toEqual([message]);
+  });
+
+  it('refuses an alarm error rate above 1', () => {
+    expect(
+      problems(withComponent({ name: 'api', route: '/api', deployment: { alarms: { maxErrorRate: 2 } } })),
+    ).toEqual([
+      'components[0].deployment.alarms.maxErrorRate = 2: the highest error rate must be at least 0 and at most 1 (a share of requests: 0.02 is 2%)',
+    ]);
+  });
+
+  it('accepts the bounds themselves where they are satisfiable, and fills the new defaults', () => {
+    const cfg = parseConfig(withJudge({ errorFloor: 0, tailFloor: 0, warmupRequests: 0 }));
+    expect(cfg.components[0]!.deployment.judge).toMatchObject({ errorFloor: 0, tailFloor: 0, warmupRequests: 0 });
+    expect(parseConfig(minimal).components[0]!.deployment.judge).toMatchObject({
+      tailFloor: 0.01,
+      warmupRequests: 100,
+    });
+  });
+});

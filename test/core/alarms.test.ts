@@ -34,6 +34,7 @@ describe('evaluateAlarms (observed rule)', () => {
       expect(evaluateAlarms(t, stats(0, 0))).toEqual({
         result: 'inconclusive',
         sentence: 'new version: 0 of 100 requests needed to judge',
+        need: { requests: 100 },
       });
     });
 
@@ -41,6 +42,7 @@ describe('evaluateAlarms (observed rule)', () => {
       expect(evaluateAlarms(t, stats(99, 2), 'v7')).toEqual({
         result: 'inconclusive',
         sentence: 'v7: 99 of 100 requests needed to judge',
+        need: { requests: 1 },
       });
     });
 
@@ -109,6 +111,7 @@ describe('evaluateAlarms (observed rule)', () => {
       expect(evaluateAlarms(t, stats(100, 2), 'v2')).toEqual({
         result: 'pass',
         sentence: 'v2: error rate 2.00% over 100 requests, within alarms',
+        evidence: { alarms: true },
       });
     });
 
@@ -198,7 +201,12 @@ describe('combineVerdicts', () => {
       evaluateAlarms(DEFAULT_ALARMS, stats(500, 0), 'api v2'),
       evaluateAlarms(DEFAULT_ALARMS, stats(20, 1), 'web v5'),
     ]);
-    expect(v).toEqual({ result: 'inconclusive', sentence: 'web v5: 20 of 100 requests needed to judge' });
+    expect(v).toEqual({
+      result: 'inconclusive',
+      sentence: 'web v5: 20 of 100 requests needed to judge',
+      need: { requests: 80 },
+      evidence: { alarms: true },
+    });
   });
 });
 

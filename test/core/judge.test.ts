@@ -89,3 +89,71 @@ describe('judge', () => {
     expect(caught.result).toBe('fail');
   });
 });
+
+describe('judge across a deployment', () => {
+  it('tail: one slow request on a fast service does not hold the check for thousands more (absolute margin)', () => {
+    // Both versions ~1 ms: the tail's edge is the 10 ms floor and "slow" is rare. The new
+    // version had 3 slow requests in 1,500, stable 40 in 20,000 (0.2% each): "worse" is at
+    // least 1.2% (0.2% + the 1-point floor), which 0.2% clearly is not.
+    const fresh = arm(1500, 0, 1, 1);
+    const stable = arm(20_000, 0, 1, 2);
+    fresh.latency[latencyBucket(50_000)]! += 3;
+    stable.latency[latencyBucket(50_000)]! += 40;
+    const tail = judge(fresh, stable).findings.find((f) => f.check === 'latency-tail')!;
+    expect(tail.result).toBe('pass');
+    expect(tail.sentence).toMatch(
+      /slower than 10\.\d ms \(both p99s are faster\), stable 0\.20%; not worse than 1\.20% slow/,
+    );
+    // Without the floor ("worse" is 3 x 0.2% = 0.6%), the same data cannot tell yet.
+    const ratioOnly = judge(fresh, stable, { ...DEFAULT_JUDGE, tailFloor: 0 }).findings.find(
+      (f) => f.check === 'latency-tail',
+    )!;
+    expect(ratioOnly.result).toBe('inconclusive');
+  });
+
+  it('does not judge latency during the new version’s warm-up, but judges its errors', () => {
+    const fresh = { ...arm(80, 20, 200, 1), warmingUp: 20 };
+    const v = judge(fresh, arm(4000, 40, 20, 2), DEFAULT_JUDGE, 'v3');
+    expect(v.findings.map((f) => [f.check, f.result])).toEqual([
+      ['errors', 'inconclusive'],
+      ['latency-tail', 'inconclusive'],
+      ['latency-rank', 'inconclusive'],
+    ]);
+    expect(v.findings[1]!.sentence).toBe('v3 p99 latency: not compared until its warm-up is over (20 more requests)');
+    // 25% errors: failed at once, warm-up or not.
+    expect(judge({ ...arm(400, 100, 200, 1), warmingUp: 20 }, arm(4000, 40, 20, 2)).result).toBe('fail');
+  });
+
+  it('banks each step and passes on the sum: two short steps prove what neither could alone', () => {
+    const step1 = judge(arm(600, 6, 20, 1), arm(5400, 54, 20, 2), DEFAULT_JUDGE, 'v2');
+    expect(step1.result).toBe('inconclusive');
+    expect(step1.need).toBeDefined();
+    const step2 = judge(arm(700, 7, 20, 3), arm(2800, 28, 20, 4), DEFAULT_JUDGE, 'v2', step1.evidence);
+    expect(judge(arm(700, 7, 20, 3), arm(2800, 28, 20, 4), DEFAULT_JUDGE, 'v2').findings[0]!.result).toBe(
+      'inconclusive',
+    );
+    expect(step2.findings[0]).toMatchObject({ check: 'errors', result: 'pass' });
+    expect(step2.findings[0]!.sentence).toMatch(/over 700 requests \(1,300 in the deployment\); not worse than/);
+    expect(step2.evidence.errors).toMatchObject({ newRequests: 1300, stableRequests: 8200, accepted: true });
+  });
+
+  it('keeps a check passed once it has shown "not worse", and says so, while a later window is thin', () => {
+    const first = judge(arm(3000, 30, 20, 1), arm(27_000, 270, 20, 2));
+    expect(first.result).toBe('pass');
+    expect(first.evidence).toMatchObject({ errors: { accepted: true }, tail: { accepted: true }, rank: true });
+    const next = judge(arm(30, 0, 20, 3), arm(120, 1, 20, 4), DEFAULT_JUDGE, 'v2', first.evidence);
+    expect(next.result).toBe('pass');
+    expect(next.findings.map((f) => f.sentence)).toEqual([
+      expect.stringMatching(/shown not worse earlier in the deployment$/),
+      'v2 p99 latency: 120 stable and 30 new samples, 500 and 100 needed',
+      'v2 latency rank test: 100 samples each needed (passed earlier in the deployment)',
+    ]);
+  });
+
+  it('says how many more new-version requests it expects to need', () => {
+    const v = judge(arm(300, 3, 20, 1), arm(2700, 27, 20, 2));
+    expect(v.result).toBe('inconclusive');
+    expect(v.need!.requests).toBeGreaterThan(200);
+    expect(v.need!.requests).toBeLessThan(2000);
+  });
+});

@@ -164,7 +164,11 @@ describe.skipIf(NO_BROWSER)('the release dashboard in a real browser', () => {
     await expect.poll(() => alias.textContent()).toBe('v1 90%, v2 10%');
     expect(await card.getByTestId('status-web').textContent()).toBe('shifting traffic');
     expect(await card.getByTestId('left-web').textContent()).toBe('1m left');
-    expect(await card.getByRole('term').allTextContents()).toEqual(['Alarms', 'Judge']);
+    // While the gate waits, it says how much more it needs.
+    expect(await card.getByRole('term').allTextContents()).toEqual(['Alarms', 'Judge', 'Waiting']);
+    expect(await card.getByRole('definition').last().textContent()).toMatch(
+      /^the gate needs ~[\d,]+ more requests? on v2/,
+    );
 
     // The charts receive samples with both versions in them.
     const charts = page.locator('section.charts').first();

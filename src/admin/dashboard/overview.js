@@ -111,7 +111,10 @@ function gateWords(d) {
     );
   // No judge verdict: turned off, or one version serves everyone (nothing to compare with).
   const judgeIdle = !d.gates?.judge ? 'off (alarms only)' : 'idle: it compares while both versions serve';
-  return h('dl', { class: 'gate' }, row('Alarms', parts.alarms, ''), row('Judge', parts.judge, judgeIdle));
+  const waiting = d.waiting
+    ? h('div', { class: 'verdict verdict-inconclusive' }, h('dt', {}, 'Waiting'), h('dd', {}, `the gate ${d.waiting}`))
+    : null;
+  return h('dl', { class: 'gate' }, row('Alarms', parts.alarms, ''), row('Judge', parts.judge, judgeIdle), waiting);
 }
 
 /**

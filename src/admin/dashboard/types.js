@@ -10,7 +10,7 @@
  * }} DeploymentState
  * @typedef {{
  *   id: string, releaseId: string, state: DeploymentState, plan: string, holdRemainingMs: number,
- *   gate?: Verdict, gateParts?: { alarms: Verdict, judge?: Verdict }, exposure?: Exposure,
+ *   gate?: Verdict, gateParts?: { alarms: Verdict, judge?: Verdict }, exposure?: Exposure, waiting?: string,
  *   gates: { judge?: object }, holding: boolean,
  *   actions: { pause: boolean, resume: boolean, promote: boolean, rollback: boolean },
  * }} Deployment

@@ -1,5 +1,6 @@
 import {
   allowedActions,
+  describeNeed,
   describePlan,
   holdRemainingMs,
   isHolding,
@@ -60,11 +61,13 @@ export class StatusService {
     const s = record.state;
     const { controller } = this.deps;
     const alias = this.deps.store.getAlias(s.component);
+    const gate = controller.gate(record);
     return {
       ...record,
       plan: describePlan(s.plan),
       holdRemainingMs: holdRemainingMs(s, this.deps.clock.now()),
-      gate: controller.gate(record),
+      gate,
+      waiting: gate?.need && describeNeed(gate.need, `v${s.toVersion}`),
       gateParts: controller.gateParts(record),
       exposure: controller.exposure(record),
       holding: isHolding(s.status),

@@ -60,6 +60,10 @@ export interface DeploymentOutcome {
   readonly releaseMs: number;
   readonly newVersionRequests: number;
   readonly newVersionErrors: number;
+  /** Held steps that ended with the gate passing, on evidence. */
+  readonly stepsPassed: number;
+  /** Held steps that ended with the gate still inconclusive (proceeding as configured). */
+  readonly stepsUndecided: number;
 }
 
 export interface DemoSummary {
@@ -268,6 +272,20 @@ async function warmUp(onebox: RunningOnebox, versions: [string, number][]): Prom
   }
 }
 
+/**
+ * How a deployment's held steps ended: undecided ones say so ('proceeded'), a person's
+ * promotion too; every other completed held step passed on its gate.
+ */
+function stepsOf(
+  s: DeploymentRecord['state'],
+  events: readonly { type: string }[],
+): { stepsPassed: number; stepsUndecided: number } {
+  const completed = s.plan.slice(0, s.status === 'succeeded' ? s.plan.length : s.step).filter((p) => p.holdMs > 0);
+  const undecided = events.filter((e) => e.type === 'proceeded').length;
+  const promoted = events.filter((e) => e.type === 'promoted').length;
+  return { stepsPassed: completed.length - undecided - promoted, stepsUndecided: undecided };
+}
+
 /** Shows a release's deployments until each has ended; returns how each ended. */
 async function follow(
   onebox: RunningOnebox,
@@ -311,6 +329,7 @@ async function follow(
       releaseMs: (s.endedAt ?? firstTraffic) - firstTraffic,
       newVersionRequests: m?.requests ?? 0,
       newVersionErrors: m?.errors5xx ?? 0,
+      ...stepsOf(s, events),
     };
   });
 }

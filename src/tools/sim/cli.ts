@@ -127,7 +127,11 @@ export function selectSpecs(o: SimulateOptions): ScenarioSpec[][] {
         ...(o.fault ? { fault: o.fault, summary: `fault ${o.fault}` } : {}),
         gate,
         routing: routing as RoutingMode,
-        traffic,
+        traffic: {
+          ...preset.traffic,
+          ...traffic,
+          population: { ...preset.traffic?.population, ...traffic.population },
+        },
         ...(judge ? { judge } : {}),
         ...(alarms ? { alarms } : {}),
         ...(policy ? { onInconclusive: policy } : {}),

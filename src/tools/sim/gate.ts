@@ -1,5 +1,6 @@
 import { DEFAULT_ALARMS, evaluateAlarms, type AlarmThresholds } from '../../core/alarms.js';
 import { BUCKETS } from '../../core/bucket.js';
+import type { Evidence } from '../../core/evidence.js';
 import { combineVerdicts, type GateVerdict } from '../../core/gate.js';
 import { DEFAULT_JUDGE, judge, type JudgeSettings } from '../../core/judge.js';
 import type { ArmWindow } from './window.js';
@@ -8,7 +9,8 @@ import type { ArmWindow } from './window.js';
  * The gate a simulated release is watched by, built from the product's own pieces:
  * - `alarm`: absolute thresholds on the new version alone (evaluateAlarms), CodeDeploy-style;
  * - `judge`: those alarms combined with the comparative judge (new vs stable in the
- *   current step's window), as onebox's controller does while both versions serve.
+ *   current step's window, on the evidence of the earlier steps), as onebox's controller
+ *   does while both versions serve.
  */
 export interface GateSpec {
   readonly kind: 'alarm' | 'judge';
@@ -99,19 +101,20 @@ export interface GateReading {
   readonly failed: readonly string[];
 }
 
-/** The gate's verdict at a tick: what the reducer is fed. */
+/** The gate's verdict at a tick (on the deployment's evidence so far): what the reducer is fed. */
 export function gateVerdict(
   g: GateSpec,
   fresh: ArmWindow,
   stable: ArmWindow,
   weightBp: number,
   periods: AlarmPeriods | undefined,
+  evidence: Evidence | undefined,
 ): GateReading {
-  const alarms = periods ? periods.state : evaluateAlarms(g.alarms, fresh.stats(), LABEL);
+  const alarms = periods ? periods.state : evaluateAlarms(g.alarms, fresh.stats(), LABEL, evidence?.alarms);
   const failed = alarms.result === 'fail' ? ['alarm'] : [];
   // With everyone on one version there is nothing to compare: alarms alone (as the controller).
   if (g.kind === 'alarm' || weightBp <= 0 || weightBp >= BUCKETS) return { verdict: alarms, failed };
-  const j = judge(fresh, stable, g.judge, LABEL);
+  const j = judge(fresh, stable, g.judge, LABEL, evidence);
   for (const f of j.findings) if (f.result === 'fail') failed.push(f.check);
   return { verdict: combineVerdicts([alarms, j]), failed };
 }

@@ -1,3 +1,4 @@
+import { isBad } from './fault.js';
 import type { RunResult } from './runner.js';
 import { describeGate, describeScenario, type Scenario } from './scenario.js';
 
@@ -17,6 +18,12 @@ export interface ScenarioReport {
   readonly causes: Readonly<Record<string, number>>;
   /** Releases that ended on the inconclusive policy, rolled back or let through. */
   readonly undecided: number;
+  /** Steps, over all releases, that ended on the inconclusive policy. */
+  readonly undecidedSteps: number;
+  /** Releases that reached 100% with every step passed on evidence (none undecided). */
+  readonly passedOnEvidence: number;
+  /** Over releases whose gate read pass at some point: virtual time and new-version requests until it first did. */
+  readonly toPass: { readonly runs: number; readonly timeMs: Quantiles; readonly newRequests: Quantiles } | undefined;
   /** Users the new version served, as a share of the users active while the release ran. */
   readonly exposedShare: Quantiles;
   readonly exposedUsers: Quantiles;
@@ -41,8 +48,9 @@ export function quantiles(values: readonly number[]): Quantiles {
 }
 
 export function summarize(s: Scenario, seed: number, results: readonly RunResult[]): ScenarioReport {
-  const bad = s.fault.kind !== 'none';
+  const bad = isBad(s.fault);
   const rolledBack = results.filter((r) => r.status === 'rolled-back');
+  const passed = results.filter((r) => r.passedAtMs !== undefined);
   const causes: Record<string, number> = {};
   for (const r of rolledBack) causes[r.cause] = (causes[r.cause] ?? 0) + 1;
   return {
@@ -56,6 +64,16 @@ export function summarize(s: Scenario, seed: number, results: readonly RunResult
     rollbacks: rolledBack.length,
     causes,
     undecided: results.filter((r) => r.inconclusive).length,
+    undecidedSteps: results.reduce((n, r) => n + r.stepsUndecided, 0),
+    passedOnEvidence: results.filter((r) => r.status === 'succeeded' && r.stepsUndecided === 0).length,
+    // A release whose gate never read pass counts as never (Infinity): the quantiles stay honest.
+    toPass: passed.length
+      ? {
+          runs: passed.length,
+          timeMs: quantiles(results.map((r) => r.passedAtMs ?? Infinity)),
+          newRequests: quantiles(results.map((r) => r.passedAtRequests ?? Infinity)),
+        }
+      : undefined,
     exposedShare: quantiles(results.map((r) => (r.activeUsers ? r.exposedUsers / r.activeUsers : 0))),
     exposedUsers: quantiles(results.map((r) => r.exposedUsers)),
     activeUsers: quantiles(results.map((r) => r.activeUsers)),

@@ -1,5 +1,8 @@
 import { createDeployment, isActive, reduce, type DeploymentState, type Observation } from '../../core/deployment.js';
+import type { Evidence } from '../../core/evidence.js';
 import { latencyBucket } from '../../core/latency-buckets.js';
+import { paced } from '../../core/need.js';
+import { coldFactor } from './fault.js';
 import { DistinctCounter } from '../../metrics/distinct-counter.js';
 import { AlarmPeriods, gateVerdict, readsLatency, type GateReading } from './gate.js';
 import { Population } from './population.js';
@@ -9,12 +12,16 @@ import type { Scenario } from './scenario.js';
 import { RequestStream, versionModels, type VersionModel } from './traffic.js';
 import { ArmWindow } from './window.js';
 
-/** Reads the gate at a tick: the step's windows of both versions, the new version's weight, the alarm periods. */
+/**
+ * Reads the gate at a tick: the step's windows of both versions, the new version's weight,
+ * the alarm periods, the deployment's evidence so far.
+ */
 export type GateFunction = (
   fresh: ArmWindow,
   stable: ArmWindow,
   weightBp: number,
   periods: AlarmPeriods | undefined,
+  evidence: Evidence | undefined,
 ) => GateReading;
 
 /** What one simulated release did. */
@@ -27,6 +34,12 @@ export interface RunResult {
   readonly reason: string;
   /** True when a step ended on the inconclusive policy (rolled back, or proceeded undecided). */
   readonly inconclusive: boolean;
+  /** Steps that ended on a passing gate, and steps that ended undecided (by the policy). */
+  readonly stepsPassed: number;
+  readonly stepsUndecided: number;
+  /** Virtual ms and new-version requests until the gate first read pass (undefined: never). */
+  readonly passedAtMs: number | undefined;
+  readonly passedAtRequests: number | undefined;
   /** What rolled it back: the failed checks ('alarm', 'errors', 'latency-tail', 'latency-rank') or 'inconclusive'. */
   readonly cause: string;
   /** Virtual ms from the start to the end (success or rollback). */
@@ -66,6 +79,8 @@ export class Simulator {
   private token = 0;
 
   private readonly gate: GateFunction;
+  /** Per user, the multiple of a route's error rate they see (errors clustered by user); undefined: 1 for all. */
+  private readonly errorFactor: Float64Array | undefined;
 
   constructor(
     readonly scenario: Scenario,
@@ -80,7 +95,8 @@ export class Simulator {
     this.population = options.population ?? new Population(scenario.traffic.population, seed);
     this.gate =
       options.gate ??
-      ((fresh, stable, weightBp, periods) => gateVerdict(scenario.gate, fresh, stable, weightBp, periods));
+      ((fresh, stable, weightBp, periods, evidence) =>
+        gateVerdict(scenario.gate, fresh, stable, weightBp, periods, evidence));
     this.stream = new RequestStream(this.population, scenario.traffic);
     this.router = new Router(
       this.population.ids,
@@ -94,6 +110,7 @@ export class Simulator {
     this.latency = readsLatency(g);
     this.activeIn = new Int32Array(this.population.size);
     this.exposedIn = new Int32Array(this.population.size);
+    this.errorFactor = userErrorFactors(this.population, scenario.traffic.errorUsers ?? 1, seed);
   }
 
   run(index: number, options: { events?: boolean } = {}): RunResult {
@@ -130,6 +147,10 @@ export class Simulator {
       0,
     );
     let inconclusive = false;
+    let stepsPassed = 0;
+    let stepsUndecided = 0;
+    let passedAtMs: number | undefined;
+    let passedAtRequests: number | undefined;
     let cause = '';
     const apply = (observation: Observation, now: number): void => {
       const before = state;
@@ -149,6 +170,13 @@ export class Simulator {
     apply({ kind: 'command', command: 'start', by: 'the simulator' }, 0);
 
     const latency = this.latency;
+    const errorFactor = this.errorFactor;
+    const fault = sc.fault;
+    const cold = fault.kind === 'cold';
+    // As the controller: latency is judged from the end of the new version's warm-up.
+    const warmup = sc.gate.kind === 'judge' ? sc.gate.judge.warmupRequests : 0;
+    let warm = warmup === 0;
+    freshWindow.warmingUp = warm ? undefined : warmup;
     const periodWindow = periods?.window;
     const limit = sc.plan.reduce((s, p) => s + p.holdMs + sc.maxExtensionMs, 0) + 2 * sc.tickMs;
     let requests = 0;
@@ -168,12 +196,14 @@ export class Simulator {
         const toNew = router.toNew(u);
         const model = toNew ? fresh : stable;
         const window = toNew ? freshWindow : stableWindow;
-        const error = rng.next() < model.errorRate[r]! ? 1 : 0;
+        const rate = errorFactor ? model.errorRate[r]! * errorFactor[u]! : model.errorRate[r]!;
+        const error = rng.next() < rate ? 1 : 0;
         window.requests++;
         window.errors += error;
         let bucket = -1;
         if (latency) {
-          bucket = latencyBucket(Math.exp(model.mu[r]! + model.sigma[r]! * rng.normal()));
+          const us = Math.exp(model.mu[r]! + model.sigma[r]! * rng.normal());
+          bucket = latencyBucket(cold && toNew ? us * coldFactor(fault, newRequests) : us);
           window.latency[bucket]!++;
         }
         if (toNew) {
@@ -193,12 +223,34 @@ export class Simulator {
         stream.next(rng);
       }
       periods?.roll(nextTick);
-      const { verdict, failed } = this.gate(freshWindow, stableWindow, state.weightBp, periods);
+      if (!warm) {
+        // The warm-up ends at a tick, as in the controller: latency counts from there, for both.
+        warm = newRequests >= warmup;
+        freshWindow.warmingUp = warm ? undefined : warmup - newRequests;
+        if (warm) {
+          freshWindow.latency.fill(0);
+          stableWindow.latency.fill(0);
+        }
+      }
+      const reading = this.gate(freshWindow, stableWindow, state.weightBp, periods, state.evidence);
+      const { failed } = reading;
+      const need = reading.verdict.need;
+      const verdict = need
+        ? { ...reading.verdict, need: paced(need, freshWindow.requests, nextTick - state.stepStartedAt) }
+        : reading.verdict;
+      if (verdict.result === 'pass' && passedAtMs === undefined) {
+        passedAtMs = nextTick;
+        passedAtRequests = newRequests;
+      }
       const step = state.step;
       apply({ kind: 'tick', gate: verdict, windowStartedAt: state.stepStartedAt }, nextTick);
       // An undecided gate can only end a step through the inconclusive policy.
-      const undecided = verdict.result === 'inconclusive' && (state.step !== step || !isActive(state.status));
-      if (undecided) inconclusive = true;
+      const ended = state.step !== step || !isActive(state.status);
+      const undecided = verdict.result === 'inconclusive' && ended;
+      if (undecided) {
+        inconclusive = true;
+        stepsUndecided++;
+      } else if (ended && verdict.result === 'pass') stepsPassed++;
       if (state.status === 'rolled-back') cause = undecided ? 'inconclusive' : failed.join('+');
       if (nextTick > limit)
         throw new Error(
@@ -212,6 +264,10 @@ export class Simulator {
       status: state.status === 'succeeded' ? 'succeeded' : 'rolled-back',
       reason: state.reason ?? '',
       inconclusive,
+      stepsPassed,
+      stepsUndecided,
+      passedAtMs,
+      passedAtRequests,
       cause,
       durationMs: state.endedAt ?? nextTick,
       requests,
@@ -222,4 +278,15 @@ export class Simulator {
       events,
     };
   }
+}
+
+/**
+ * Errors clustered by user: a share `share` of the users (picked by the population's seed)
+ * see every error, at the rate divided by `share`; the others see none. Undefined for 1.
+ */
+function userErrorFactors(population: Population, share: number, seed: number): Float64Array | undefined {
+  if (share >= 1) return undefined;
+  if (!(share > 0)) throw new RangeError(`the share of users who see errors must be above 0, got ${share}`);
+  const rng = new Rng(seed ^ 0x2f6b1a3d);
+  return Float64Array.from({ length: population.size }, () => (rng.next() < share ? 1 / share : 0));
 }

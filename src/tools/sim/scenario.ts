@@ -1,9 +1,12 @@
 import { DEFAULT_ALARMS, type AlarmThresholds } from '../../core/alarms.js';
 import { describePlan, planOf, parseDeploymentSpec, type PlanStep } from '../../core/deployment-config.js';
+import { defaultMaxExtensionMs } from '../../core/deployment.js';
+import { parseDuration } from '../../core/duration.js';
 import { invalid } from '../../core/errors.js';
+import { DEMO_DEPLOYMENT } from '../demo/demo-config.js';
 import type { JudgeSettings } from '../../core/judge.js';
 import type { RoutingMode } from '../../core/routing.js';
-import { describeFault, parseFault, type Fault } from './fault.js';
+import { describeFault, isBad, parseFault, type Fault } from './fault.js';
 import { FIXED_ALARM_GATE, JUDGE_GATE, JUDGE_ONLY_GATE, type GateSpec } from './gate.js';
 import { DEFAULT_POPULATION } from './population.js';
 import { DEFAULT_ROUTES, latencyQuantileMs, versionModels, type TrafficSpec } from './traffic.js';
@@ -65,6 +68,8 @@ export interface ScenarioSpec {
   /** The p99 ceiling of `alarm+p99`, as a multiple of the stable version's p99. Default 1.5. */
   readonly p99Factor?: number;
   readonly onInconclusive?: 'rollback' | 'proceed';
+  /** How long past its hold a step may wait for its gate. Default: the controller's default. */
+  readonly maxExtensionMs?: number;
   readonly traffic?: Omit<Partial<TrafficSpec>, 'population'> & {
     readonly population?: Partial<TrafficSpec['population']>;
   };
@@ -116,6 +121,55 @@ export const PRESETS: readonly ScenarioSpec[] = [
     config: 'LambdaLinear10PercentEvery1Minute',
     fault: 'errors:1%->3%',
     summary: 'errors 1% -> 3% on linear 10% every minute',
+  },
+  {
+    name: 'margin',
+    config: 'onebox:10%:1m',
+    fault: 'errors:1%->2%',
+    summary: 'exactly at the margin (errors 1% -> 2%) on one 1-minute step: a linear step with nothing banked',
+  },
+  {
+    name: 'linear-margin',
+    config: 'LambdaLinear10PercentEvery1Minute',
+    fault: 'errors:1%->2%',
+    summary: 'exactly at the margin (errors 1% -> 2%) on linear 10% every minute',
+  },
+  {
+    name: 'cold',
+    config: 'onebox:10%:10m',
+    fault: 'cold:x5:100',
+    summary: 'a good version that starts cold (first request 5x slower, fading over 100)',
+  },
+  {
+    name: 'clustered-aa',
+    config: 'onebox:10%:10m',
+    fault: 'none',
+    traffic: { errorUsers: 0.05 },
+    summary: 'A/A, errors clustered on 5% of the users',
+  },
+  {
+    name: 'clustered-errors',
+    config: 'onebox:10%:10m',
+    fault: 'errors:1%->3%',
+    traffic: { errorUsers: 0.05 },
+    summary: 'errors 1% -> 3%, clustered on 5% of the users',
+  },
+  {
+    // `onebox demo` at its default speed, in release time: ~6 web requests a second from 300
+    // users (a page every 3 s of real time is one a minute of release time), no errors, and
+    // the gate src/demo/demo-config.ts gives it.
+    name: 'demo-web',
+    config: 'onebox:20%:10m',
+    fault: 'none',
+    traffic: {
+      requestsPerSecond: 6,
+      errorRate: 0,
+      population: { users: 300, zipf: 0, sessionRequests: 100, thinkTimeMs: 60_000 },
+    },
+    alarms: DEMO_DEPLOYMENT.alarms,
+    judge: DEMO_DEPLOYMENT.judge,
+    maxExtensionMs: parseDuration(DEMO_DEPLOYMENT.maxExtension),
+    summary: "the demo's web one-box at its traffic (6 req/s from 300 users, no errors), with the demo's gate",
   },
 ];
 
@@ -175,9 +229,9 @@ export function resolveScenario(spec: ScenarioSpec): Scenario {
     routing: spec.routing ?? 'sticky',
     fault,
     gate,
-    onInconclusive: codeDeploy ? 'proceed' : (spec.onInconclusive ?? (fault.kind === 'none' ? 'rollback' : 'proceed')),
-    // The controller's default extension is the plan's longest hold; CodeDeploy has none.
-    maxExtensionMs: codeDeploy ? 0 : Math.max(0, ...plan.map((s) => s.holdMs)),
+    onInconclusive: codeDeploy ? 'proceed' : (spec.onInconclusive ?? (isBad(fault) ? 'proceed' : 'rollback')),
+    // The controller's default extension; CodeDeploy has none.
+    maxExtensionMs: codeDeploy ? 0 : (spec.maxExtensionMs ?? defaultMaxExtensionMs(plan)),
     traffic,
     tickMs,
   };

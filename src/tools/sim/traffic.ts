@@ -22,6 +22,11 @@ export interface TrafficSpec {
   readonly routes: readonly RouteSpec[];
   /** Share of requests answered 5xx by either version when no fault says otherwise. */
   readonly errorRate: number;
+  /**
+   * Share of users who ever see an error (errors clustered by user: data only some users
+   * have). They get errors at the rate divided by this share, the others none. Default 1.
+   */
+  readonly errorUsers?: number | undefined;
 }
 
 /** A small shop: pages, search, item and cart APIs, and a slow checkout. */
@@ -49,12 +54,14 @@ export interface VersionModel {
 export function versionModels(traffic: TrafficSpec, fault: Fault): { stable: VersionModel; fresh: VersionModel } {
   const routes = traffic.routes;
   const names = new Set(routes.map((r) => r.name));
-  if (fault.kind !== 'none') {
+  if (fault.kind === 'errors' || fault.kind === 'latency') {
     for (const r of fault.routes ?? []) {
       if (!names.has(r)) throw invalid(`fault names route "${r}", which is not one of ${[...names].join(', ')}`);
     }
   }
-  const hit = routes.map((r) => fault.kind !== 'none' && (!fault.routes || fault.routes.includes(r.name)));
+  const hit = routes.map(
+    (r) => (fault.kind === 'errors' || fault.kind === 'latency') && (!fault.routes || fault.routes.includes(r.name)),
+  );
   const base = fault.kind === 'errors' ? fault.from : traffic.errorRate;
   const model = (faulty: boolean, widen: number): VersionModel => {
     const m: VersionModel = {

@@ -11,6 +11,8 @@ export class ArmWindow implements Arm {
   requests = 0;
   errors = 0;
   readonly latency = new Float64Array(LATENCY_BUCKETS);
+  /** The new version's requests of warm-up still to come (see Arm.warmingUp). */
+  warmingUp: number | undefined = undefined;
 
   reset(): void {
     this.requests = 0;

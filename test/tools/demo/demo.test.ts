@@ -44,12 +44,17 @@ describe('onebox demo', () => {
     expect(b.partitionUsers).toBeGreaterThan(30);
     expect(b.partitionUsers).toBeLessThan(95);
     expect(outcome['web v3']!.exposure!.exact).toBe(true);
+    // Every held step of the good release ended on its gate, passed or undecided (9 linear steps, 1 bake).
+    expect(outcome['api v2']!.stepsPassed + outcome['api v2']!.stepsUndecided).toBe(9);
+    expect(outcome['web v2']!.stepsPassed + outcome['web v2']!.stepsUndecided).toBe(1);
 
     // It tells the story: the build, each step, the rollback, the summary.
     expect(story).toMatch(/1\. Build\. .*\n\s+v1: app-\w+\.js style-\w+\.css/);
     expect(story).toMatch(/api v2: 10% of users on v2/);
     expect(story).toMatch(/web v3: rolled back: /);
     expect(story).toMatch(/Summary\nrelease\s+component/);
+    expect(story).toMatch(/steps passed \(undecided\)/);
+    expect(story).toMatch(/LambdaLinear10PercentEvery1Minute\s+reached 100%\s+\S+\s+\d \(\d\)/);
     expect(story).toMatch(/Broken pages \(.*\): 0\./);
   }, 180_000);
 });
