@@ -185,12 +185,4 @@ describe('gateway under failure and bad input', () => {
       await only.close();
     }
   });
-
-  it('answers 400 to an absolute-form request target', async () => {
-    const raw = await rawExchange(
-      Number(new URL(onebox.gatewayUrl).port),
-      'GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n',
-    );
-    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
-  });
 });
