@@ -37,7 +37,10 @@ export class MetricsRecorder implements VersionRecorders, FallbackCounter {
     if (!byNumber) this.versions.set(component, (byNumber = new Map()));
     let m = byNumber.get(version);
     if (!m)
-      byNumber.set(version, (m = new VersionMetrics(component, version, this.trackersOf(component), this.options.onLog)));
+      byNumber.set(
+        version,
+        (m = new VersionMetrics(component, version, this.trackersOf(component), this.options.onLog)),
+      );
     return m;
   }
 

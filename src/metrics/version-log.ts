@@ -8,9 +8,7 @@ export const VERSION_LOG_CAPACITY = 100;
  * version failing on every request costs the same memory as one failing once.
  */
 export class VersionLog {
-  private readonly ring: (GatewayLogEntry | undefined)[] = new Array<GatewayLogEntry | undefined>(
-    VERSION_LOG_CAPACITY,
-  );
+  private readonly ring: (GatewayLogEntry | undefined)[] = new Array<GatewayLogEntry | undefined>(VERSION_LOG_CAPACITY);
   private next = 0;
   private size = 0;
 

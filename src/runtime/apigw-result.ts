@@ -67,7 +67,6 @@ function scalarString(v: unknown): string | undefined {
 /** An HTTP field name (RFC 9110 5.1: a token). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A character node will not send in a field value (its own check): controls, CR/LF, above U+00FF. */
-// eslint-disable-next-line no-control-regex
 const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** Why a header cannot be sent, quoting where; undefined when it can. */
@@ -153,7 +152,8 @@ export function fromHandlerResult(result: unknown, options: ResultOptions = {}):
   else body = result.isBase64Encoded === true ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
   if (noBody(status)) return { statusCode: status, headers, body: Buffer.alloc(0) };
   // HEAD: the length a GET would have, as the handler (or its framework) said it.
-  const length = options.head && declaredLength !== undefined && /^\d+$/.test(declaredLength) ? declaredLength : undefined;
+  const length =
+    options.head && declaredLength !== undefined && /^\d+$/.test(declaredLength) ? declaredLength : undefined;
   headers.push('content-length', length ?? String(body.length));
   return { statusCode: status, headers, body };
 }

@@ -151,7 +151,12 @@ describe('MetricsRecorder', () => {
       [1, 498],
       [1, 500],
     ]);
-    expect(r.logs('api', undefined, 200).filter((e) => e.version === 2).map((e) => e.at)).toEqual([301]);
+    expect(
+      r
+        .logs('api', undefined, 200)
+        .filter((e) => e.version === 2)
+        .map((e) => e.at),
+    ).toEqual([301]);
     expect(r.logs('web', undefined, 10)).toEqual([]);
     expect(r.logs('api', 9, 10)).toEqual([]);
   });

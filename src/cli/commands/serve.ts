@@ -8,6 +8,7 @@ import { startSampleSite, type SampleSite } from '../../sample/site.js';
 import { checkStickiness } from '../sample-check.js';
 import { DEFAULT_CONFIG_FILE, CliError } from '../admin-client.js';
 import { wholeNumber } from '../common.js';
+import { describeLogEntry } from '../../api/index.js';
 
 export interface ServeOptions {
   readonly config?: string;
@@ -60,6 +61,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         console.error(`onebox: controller: ${err.message}; no deployment moves until this is fixed (retrying)`),
       onRecover: () => console.error('onebox: controller: the state file is writable again; deployments carry on'),
       onWorkerExit: (description) => console.error(`onebox: ${description}`),
+      onGatewayLog: (entry) => console.error(`onebox: gateway: ${describeLogEntry(entry, true)}`),
       onShadowError: (err) =>
         console.error(`onebox: shadow report not saved: ${err.message} (kept in memory, retrying)`),
     });
