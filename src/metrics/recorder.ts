@@ -48,8 +48,9 @@ export class MetricsRecorder implements VersionRecorders, FallbackCounter {
   logs(component: string, version: number | undefined, limit: number): GatewayLogEntry[] {
     const byNumber = this.versions.get(component);
     if (!byNumber) return [];
-    const sources = version === undefined ? [...byNumber.values()] : [byNumber.get(version)].filter((m) => m);
-    const all = sources.flatMap((m) => m!.logs.entries()).sort((a, b) => a.at - b.at);
+    const one = version === undefined ? undefined : byNumber.get(version);
+    const sources = version === undefined ? [...byNumber.values()] : one ? [one] : [];
+    const all = sources.flatMap((m) => m.logs.entries()).sort((a, b) => a.at - b.at);
     return all.slice(Math.max(0, all.length - limit));
   }
 

@@ -25,13 +25,8 @@ export interface ResultOptions {
 }
 
 function jsonAnswer(statusCode: number, message: string, malformed?: string): HandlerHttpResponse {
-  const body = Buffer.from(JSON.stringify({ message }));
-  return {
-    statusCode,
-    headers: ['content-type', 'application/json', 'content-length', String(body.length)],
-    body,
-    ...(malformed !== undefined ? { malformed } : {}),
-  };
+  const response = jsonResponse(statusCode, { message });
+  return malformed === undefined ? response : { ...response, malformed };
 }
 
 /** API Gateway's answer to a malformed Lambda response, or to a function error. */

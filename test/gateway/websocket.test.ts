@@ -247,7 +247,7 @@ describe('WebSocket to versions that cannot take it', () => {
         path: '/chat',
       });
 
-      onebox.plane.publish('web', { handler: join(src, 'index.mjs') });
+      onebox.plane.publish('web', { handler: join(src, 'index.mjs'), timeoutMs: 3000 });
       onebox.plane.setAlias('web', { version: 2 });
       const handler = await refusal(`${url}/chat`);
       expect(handler.status).toBe(501);

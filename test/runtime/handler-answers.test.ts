@@ -120,7 +120,7 @@ describe('handler versions: every answer counted and explained', () => {
   });
 
   it('answers a module that does not load with 502, counted and logged as that version’s', async () => {
-    const v2 = onebox.plane.publish('web', { handler: `${join(src, 'broken.js')}#handler` });
+    const v2 = onebox.plane.publish('web', { handler: `${join(src, 'broken.js')}#handler`, timeoutMs: 3000 });
     onebox.plane.setAlias('web', { version: v2.number });
     try {
       const res = await get('/');
@@ -234,7 +234,7 @@ describe('gateway.publicHost: the host handler events carry', () => {
       { handlerOutput: 'ignore' },
     );
     try {
-      onebox.plane.publish('web', { handler: join(src, 'index.js') });
+      onebox.plane.publish('web', { handler: join(src, 'index.js'), timeoutMs: 3000 });
       onebox.plane.setAlias('web', { version: 1 });
       const res = await request(`${onebox.gatewayUrl}/`);
       expect(await res.body.json()).toMatchObject({

@@ -1,0 +1,108 @@
+// npm run bench:gateway:ab -- --base <dir>: this build's gateway against another build of
+// onebox (e.g. main, built in <dir>), interleaved in one run with the plain node proxy as
+// the yardstick. Each round starts fresh processes and loads base, branch and plain proxy
+// in rotating order; the figure is onebox's CPU per request over the plain proxy's within
+// a round, median over rounds, for base and branch, and their ratio.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
+import { commandLine, measuredCommit, median, row, writeReport } from '../common.mjs';
+import { loadGenerator } from './load.mjs';
+import { measureLoad } from './measure.mjs';
+import { killAll, startOnebox, startPlain, startUpstreams } from './proxies.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    rounds: { type: 'string', default: '7' },
+    duration: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '32' },
+    out: { type: 'string', default: 'docs/bench-gateway-ab.md' },
+  },
+});
+if (!opts.base) {
+  console.error('usage: npm run bench:gateway:ab -- --base <folder of another onebox build> [--rounds 7]');
+  process.exit(2);
+}
+const baseCli = join(resolve(opts.base), 'dist/cli/main.js');
+const rounds = Number(opts.rounds);
+const timing = { warmup: Number(opts.warmup), duration: Number(opts.duration) };
+const WEIGHT_BP = 2000;
+const cookies = Array.from(
+  { length: 1000 },
+  (_, i) => `onebox-uid=${createHash('sha256').update(`bench-user-${i}`).digest('base64url').slice(0, 22)}`,
+);
+
+const lines = [];
+const log = (line = '') => {
+  console.log(line);
+  lines.push(line);
+};
+const dir = mkdtempSync(join(tmpdir(), 'onebox-bench-ab-'));
+process.on('exit', () => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function main() {
+  const load = await loadGenerator({ dir, cookies, connections: Number(opts.connections), threads: 1 });
+  const upstreams = await startUpstreams();
+  log('# Gateway A/B: this build against a base build, the plain node proxy as yardstick');
+  log();
+  log(`- branch: ${measuredCommit()}; base: ${resolve(opts.base)}`);
+  log(
+    `- load: ${load.version}, ${opts.connections} connections; ${rounds} rounds × ${timing.duration} s each, order rotating`,
+  );
+  log(`- command: \`${commandLine('bench:gateway:ab')} -- --base ${opts.base}\``);
+  log();
+  log(row(['round', 'proxy', 'req/s', 'CPU µs/req', 'other cores']));
+  log(row(['---', '---', '---:', '---:', '---:']));
+  const ratios = { base: [], branch: [] };
+  const cpu = { base: [], branch: [], plain: [] };
+  for (let r = 0; r < rounds; r++) {
+    const at = join(dir, `round-${r}`);
+    const base = await startOnebox(join(at, 'base'), upstreams, WEIGHT_BP, [], 0, baseCli);
+    const branch = await startOnebox(join(at, 'branch'), upstreams, WEIGHT_BP);
+    const plain = await startPlain(upstreams, branch.seed, WEIGHT_BP);
+    const proxies = [
+      ['base', base],
+      ['branch', branch],
+      ['plain', plain],
+    ];
+    const got = {};
+    for (let i = 0; i < proxies.length; i++) {
+      const [name, proxy] = proxies[(i + r) % proxies.length];
+      const m = await measureLoad(load, proxy, upstreams, timing);
+      got[name] = m;
+      cpu[name].push(m.cpuUs);
+      log(row([String(r + 1), name, Math.round(m.rps).toString(), m.cpuUs.toFixed(2), m.other.toFixed(2)]));
+    }
+    ratios.base.push(got.base.cpuUs / got.plain.cpuUs);
+    ratios.branch.push(got.branch.cpuUs / got.plain.cpuUs);
+    for (const [, p] of proxies) await p.stop();
+  }
+  const b = median(ratios.base);
+  const n = median(ratios.branch);
+  const paired = median(ratios.branch.map((x, i) => x / ratios.base[i]));
+  log();
+  log(
+    `- median CPU µs/request: base ${median(cpu.base).toFixed(2)}, branch ${median(cpu.branch).toFixed(2)}, plain proxy ${median(cpu.plain).toFixed(2)}`,
+  );
+  log(`- onebox / plain proxy, median of the per-round ratios: base ${b.toFixed(3)}×, branch ${n.toFixed(3)}×`);
+  log(
+    `- branch / base, median of the per-round ratios of those ratios: ${paired.toFixed(3)} (${((paired - 1) * 100).toFixed(1)}%)`,
+  );
+  await upstreams.stop();
+  writeReport(opts.out, lines);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
