@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
+import { logAnswer } from './answer-log.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
 import type { ViewerDecision } from '../core/viewer-decision.js';
 import type { Mirror } from './shadow-mirror.js';
@@ -225,7 +227,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.finish('upstream-error');
       return;
     }
-    if (!res.headersSent) {
+    const midBody = res.headersSent;
+    if (!midBody) {
       this.status = timeout ? 504 : 502;
       sendJson(
         res,
@@ -243,6 +246,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       res.destroy(err);
     }
     this.finish(timeout ? 'upstream-timeout' : 'upstream-error');
+    logAnswer(p.target, {
+      requestId: randomUUID(),
+      method: req.method ?? 'GET',
+      url: p.url,
+      status: this.status,
+      kind: timeout ? 'upstream-timeout' : 'upstream-error',
+      message: `${midBody ? 'failed mid-body' : 'no answer'}: ${code || err.name}: ${err.message}`,
+    });
   }
 
   private finish(outcome: Outcome, latencyUs = (performance.now() - this.p.started) * 1000): void {
