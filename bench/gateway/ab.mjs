@@ -1,8 +1,9 @@
 // npm run bench:gateway:ab -- --base <dir>: this build's gateway against another build of
 // onebox (e.g. main, built in <dir>), interleaved in one run with the plain node proxy as
 // the yardstick. Each round starts fresh processes and loads base, branch and plain proxy
-// in rotating order; the figure is onebox's CPU per request over the plain proxy's within
-// a round, median over rounds, for base and branch, and their ratio.
+// in the order base, branch, plain, branch, base; the figures are onebox's CPU per request
+// over the plain proxy's within a round (median over rounds) for base and branch, and
+// branch over base within a round.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,8 +17,8 @@ import { killAll, startOnebox, startPlain, startUpstreams } from './proxies.mjs'
 const { values: opts } = parseArgs({
   options: {
     base: { type: 'string' },
-    rounds: { type: 'string', default: '7' },
-    duration: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '9' },
+    duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '32' },
     out: { type: 'string', default: 'docs/bench-gateway-ab.md' },
@@ -54,46 +55,51 @@ async function main() {
   log();
   log(`- branch: ${measuredCommit()}; base: ${resolve(opts.base)}`);
   log(
-    `- load: ${load.version}, ${opts.connections} connections; ${rounds} rounds × ${timing.duration} s each, order rotating`,
+    `- load: ${load.version}, ${opts.connections} connections; ${rounds} rounds × 5 runs of ${timing.duration} s (base, branch, plain, branch, base)`,
   );
   log(`- command: \`${commandLine('bench:gateway:ab')} -- --base ${opts.base}\``);
   log();
   log(row(['round', 'proxy', 'req/s', 'CPU µs/req', 'other cores']));
   log(row(['---', '---', '---:', '---:', '---:']));
-  const ratios = { base: [], branch: [] };
+  // Each round loads base, branch, plain, branch, base: the machine's speed drifts (here by
+  // up to 1.5x within minutes), and a palindromic order cancels a linear drift, where one
+  // run each would charge it to whichever ran later.
+  const order = ['base', 'branch', 'plain', 'branch', 'base'];
+  const ratios = { base: [], branch: [], paired: [] };
   const cpu = { base: [], branch: [], plain: [] };
   for (let r = 0; r < rounds; r++) {
     const at = join(dir, `round-${r}`);
-    const base = await startOnebox(join(at, 'base'), upstreams, WEIGHT_BP, [], 0, baseCli);
-    const branch = await startOnebox(join(at, 'branch'), upstreams, WEIGHT_BP);
-    const plain = await startPlain(upstreams, branch.seed, WEIGHT_BP);
-    const proxies = [
-      ['base', base],
-      ['branch', branch],
-      ['plain', plain],
-    ];
-    const got = {};
-    for (let i = 0; i < proxies.length; i++) {
-      const [name, proxy] = proxies[(i + r) % proxies.length];
-      const m = await measureLoad(load, proxy, upstreams, timing);
-      got[name] = m;
+    const proxies = {
+      base: await startOnebox(join(at, 'base'), upstreams, WEIGHT_BP, [], 0, baseCli),
+      branch: await startOnebox(join(at, 'branch'), upstreams, WEIGHT_BP),
+    };
+    proxies.plain = await startPlain(upstreams, proxies.branch.seed, WEIGHT_BP);
+    const got = { base: [], branch: [], plain: [] };
+    for (const name of order) {
+      const m = await measureLoad(load, proxies[name], upstreams, timing);
+      got[name].push(m.cpuUs);
       cpu[name].push(m.cpuUs);
       log(row([String(r + 1), name, Math.round(m.rps).toString(), m.cpuUs.toFixed(2), m.other.toFixed(2)]));
     }
-    ratios.base.push(got.base.cpuUs / got.plain.cpuUs);
-    ratios.branch.push(got.branch.cpuUs / got.plain.cpuUs);
-    for (const [, p] of proxies) await p.stop();
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [base, branch, plain] = [mean(got.base), mean(got.branch), mean(got.plain)];
+    ratios.base.push(base / plain);
+    ratios.branch.push(branch / plain);
+    ratios.paired.push(branch / base);
+    for (const p of Object.values(proxies)) await p.stop();
   }
   const b = median(ratios.base);
   const n = median(ratios.branch);
-  const paired = median(ratios.branch.map((x, i) => x / ratios.base[i]));
+  const paired = median(ratios.paired);
   log();
   log(
     `- median CPU µs/request: base ${median(cpu.base).toFixed(2)}, branch ${median(cpu.branch).toFixed(2)}, plain proxy ${median(cpu.plain).toFixed(2)}`,
   );
-  log(`- onebox / plain proxy, median of the per-round ratios: base ${b.toFixed(3)}×, branch ${n.toFixed(3)}×`);
   log(
-    `- branch / base, median of the per-round ratios of those ratios: ${paired.toFixed(3)} (${((paired - 1) * 100).toFixed(1)}%)`,
+    `- onebox / plain proxy, median over rounds: base ${b.toFixed(3)}×, branch ${n.toFixed(3)}× (${((n / b - 1) * 100).toFixed(1)}%)`,
+  );
+  log(
+    `- branch / base within each round, median over rounds: ${paired.toFixed(3)} (${((paired - 1) * 100).toFixed(1)}%)`,
   );
   await upstreams.stop();
   writeReport(opts.out, lines);

@@ -110,11 +110,6 @@ export class Gateway {
     });
   }
 
-  /** The tunnels open now (upgraded connections). */
-  get openTunnels(): number {
-    return this.tunnels.size;
-  }
-
   /** The routing changed: tunnels to versions the live alias no longer routes are closed. */
   routingChanged(): void {
     this.tunnels.closeUnrouted(this.options.snapshot());

@@ -63,13 +63,6 @@ export class Tunnels {
 
   constructor(private readonly options: TunnelOptions) {}
 
-  /** Tunnels open now, for tests and status. */
-  get size(): number {
-    let n = 0;
-    for (const set of this.byTarget.values()) n += set.size;
-    return n;
-  }
-
   /** A handler version cannot upgrade (an HTTP API does not either): 501, counted and logged. */
   refuse(
     req: IncomingMessage,

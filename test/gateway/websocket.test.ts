@@ -98,7 +98,7 @@ describe('WebSocket through the gateway', () => {
 
   beforeAll(async () => {
     [v1, v2] = await Promise.all([startWsUpstream('v1'), startWsUpstream('v2')]);
-    onebox = await startTestOnebox({ gateway: { listen: '127.0.0.1:0', upgradeIdleTimeoutMs: 5000 } });
+    onebox = await startTestOnebox();
     onebox.plane.publish('web', { url: v1.url });
     onebox.plane.publish('web', { url: v2.url });
     onebox.plane.setAlias('web', { version: 1 });
