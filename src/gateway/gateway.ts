@@ -195,8 +195,9 @@ export class Gateway {
 
   /** The origin request's headers, with the Host an upstream gets when preserveHost is on. */
   private originHeaders(req: IncomingMessage, placed: Placed, hostFor: 'http' | 'handler'): string[] {
-    const headers = originRequestHeaders(placed.viewer, placed.decision.identity, req.socket.remoteAddress ?? '');
-    const host = this.options.publicHost ?? placed.viewer.host;
+    const { viewer, decision } = placed;
+    const headers = originRequestHeaders(viewer, decision.identity, req.socket.remoteAddress ?? '', hostFor === 'http');
+    const host = this.options.publicHost ?? viewer.host;
     if (hostFor === 'http' && this.options.preserveHost && host !== undefined) headers.push('host', host);
     return headers;
   }

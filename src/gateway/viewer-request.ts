@@ -121,7 +121,13 @@ export function scanViewerRequest(
  * (X-Forwarded-For/Proto/Host, and the viewer's identity in baggage so that every later
  * hop reaches the same decision). Added to `viewer.headers` in place.
  */
-export function originRequestHeaders(viewer: ViewerRequest, identity: string, clientIp: string): string[] {
+export function originRequestHeaders(
+  viewer: ViewerRequest,
+  identity: string,
+  clientIp: string,
+  /** Add X-Forwarded-Host (an upstream's; API Gateway sends a handler none: its `host` is the public one). */
+  forwardHost = true,
+): string[] {
   const headers = viewer.headers;
   headers.push(
     'x-forwarded-for',
@@ -131,6 +137,6 @@ export function originRequestHeaders(viewer: ViewerRequest, identity: string, cl
     'baggage',
     writeBaggageIdentity(viewer.baggageHeader, identity),
   );
-  if (viewer.host !== undefined) headers.push('x-forwarded-host', viewer.host);
+  if (forwardHost && viewer.host !== undefined) headers.push('x-forwarded-host', viewer.host);
   return headers;
 }

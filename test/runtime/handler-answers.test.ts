@@ -30,6 +30,7 @@ export async function handler(event) {
     case '/head': return { statusCode: 200, headers: { 'content-type': 'text/html', 'content-length': '1234' }, body: '' };
     default: return json({
       host: event.headers.host ?? null,
+      forwardedHost: event.headers['x-forwarded-host'] ?? null,
       domainName: event.requestContext.domainName,
       domainPrefix: event.requestContext.domainPrefix,
       port: event.headers['x-forwarded-port'] ?? null,
@@ -218,6 +219,7 @@ describe('handler versions: every answer counted and explained', () => {
       host: 'shop.example.com',
       domainName: 'shop.example.com',
       domainPrefix: 'shop',
+      forwardedHost: null,
       port,
       trace: expect.stringMatching(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/),
     });
