@@ -3,15 +3,17 @@
 // the yardstick. Each round starts fresh processes and loads base, branch and plain proxy
 // in the order base, branch, plain, branch, base; the figures are onebox's CPU per request
 // over the plain proxy's within a round (median over rounds) for base and branch, and
-// branch over base within a round.
-import { mkdtempSync, rmSync } from 'node:fs';
+// branch over base within a round. `--mode side-by-side` loads the three at once instead
+// (each by its own load generator), for a machine whose speed drifts too fast for turns.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { commandLine, measuredCommit, median, row, writeReport } from '../common.mjs';
 import { loadGenerator } from './load.mjs';
-import { measureLoad } from './measure.mjs';
+import { cpuSnapshot } from './cpu.mjs';
+import { measureLoad, waitForQuiet } from './measure.mjs';
 import { killAll, startOnebox, startPlain, startUpstreams } from './proxies.mjs';
 
 const { values: opts } = parseArgs({
@@ -21,6 +23,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '32' },
+    mode: { type: 'string', default: 'interleaved' },
     out: { type: 'string', default: 'docs/bench-gateway-ab.md' },
   },
 });
@@ -48,14 +51,49 @@ process.on('exit', () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Side by side: the three proxies loaded at once, each by its own load generator, for the
+ * same seconds, so that whatever else the machine does falls on all three alike; CPU per
+ * request of each from /proc over the same window.
+ */
+async function sideBySide(loads, proxies) {
+  await waitForQuiet();
+  const names = Object.keys(proxies);
+  await Promise.all(names.map((n) => loads[n].run(proxies[n].url, timing.warmup)));
+  const before = cpuSnapshot(names.map((n) => proxies[n].pid));
+  const results = await Promise.all(names.map((n) => loads[n].run(proxies[n].url, timing.duration)));
+  const after = cpuSnapshot(names.map((n) => proxies[n].pid));
+  const other =
+    (after.machine - before.machine - after.trees.reduce((a, t, i) => a + t - before.trees[i], 0)) / timing.duration;
+  return Object.fromEntries(
+    names.map((n, i) => [
+      n,
+      {
+        rps: results[i].requests / results[i].seconds,
+        cpuUs: ((after.trees[i] - before.trees[i]) * 1e6) / results[i].requests,
+        other,
+      },
+    ]),
+  );
+}
+
 async function main() {
   const load = await loadGenerator({ dir, cookies, connections: Number(opts.connections), threads: 1 });
+  // Side by side, each proxy has its own generator with a third of the connections.
+  const third = Math.max(1, Math.round(Number(opts.connections) / 3));
+  const loads = {};
+  for (const name of ['base', 'branch', 'plain']) {
+    mkdirSync(join(dir, name));
+    loads[name] = await loadGenerator({ dir: join(dir, name), cookies, connections: third, threads: 1 });
+  }
   const upstreams = await startUpstreams();
   log('# Gateway A/B: this build against a base build, the plain node proxy as yardstick');
   log();
   log(`- branch: ${measuredCommit()}; base: ${resolve(opts.base)}`);
   log(
-    `- load: ${load.version}, ${opts.connections} connections; ${rounds} rounds × 5 runs of ${timing.duration} s (base, branch, plain, branch, base)`,
+    opts.mode === 'side-by-side'
+      ? `- load: ${load.version}; ${rounds} rounds of ${timing.duration} s, the three proxies loaded at once (${third} connections each)`
+      : `- load: ${load.version}, ${opts.connections} connections; ${rounds} rounds × 5 runs of ${timing.duration} s (base, branch, plain, branch, base)`,
   );
   log(`- command: \`${commandLine('bench:gateway:ab')} -- --base ${opts.base}\``);
   log();
@@ -75,11 +113,21 @@ async function main() {
     };
     proxies.plain = await startPlain(upstreams, proxies.branch.seed, WEIGHT_BP);
     const got = { base: [], branch: [], plain: [] };
-    for (const name of order) {
-      const m = await measureLoad(load, proxies[name], upstreams, timing);
-      got[name].push(m.cpuUs);
-      cpu[name].push(m.cpuUs);
-      log(row([String(r + 1), name, Math.round(m.rps).toString(), m.cpuUs.toFixed(2), m.other.toFixed(2)]));
+    if (opts.mode === 'side-by-side') {
+      const at2 = await sideBySide(loads, proxies);
+      for (const name of ['base', 'branch', 'plain']) {
+        const m = at2[name];
+        got[name].push(m.cpuUs);
+        cpu[name].push(m.cpuUs);
+        log(row([String(r + 1), name, Math.round(m.rps).toString(), m.cpuUs.toFixed(2), m.other.toFixed(2)]));
+      }
+    } else {
+      for (const name of order) {
+        const m = await measureLoad(load, proxies[name], upstreams, timing);
+        got[name].push(m.cpuUs);
+        cpu[name].push(m.cpuUs);
+        log(row([String(r + 1), name, Math.round(m.rps).toString(), m.cpuUs.toFixed(2), m.other.toFixed(2)]));
+      }
     }
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const [base, branch, plain] = [mean(got.base), mean(got.branch), mean(got.plain)];
