@@ -82,9 +82,17 @@ async function admin(method, url, token, body) {
 /**
  * `onebox serve` with a temp config, v1 and v2 published and the alias at v1 + 20% v2,
  * all through the admin API. `nodeArgs` go before the script (e.g. --cpu-prof); `workers`
- * is gateway.workers (0: the gateway in the main process).
+ * is gateway.workers (0: the gateway in the main process); `cli` another build's
+ * dist/cli/main.js, for an A/B of two builds (ab.mjs).
  */
-export async function startOnebox(dir, upstreams, weightBp, nodeArgs = [], workers = 0) {
+export async function startOnebox(
+  dir,
+  upstreams,
+  weightBp,
+  nodeArgs = [],
+  workers = 0,
+  cli = join(repo, 'dist/cli/main.js'),
+) {
   mkdirSync(dir, { recursive: true });
   const token = randomBytes(24).toString('hex');
   const config = join(dir, 'onebox.yaml');
@@ -98,7 +106,7 @@ export async function startOnebox(dir, upstreams, weightBp, nodeArgs = [], worke
       '',
     ].join('\n'),
   );
-  const args = [...nodeArgs, join(repo, 'dist/cli/main.js'), 'serve', '--config', config];
+  const args = [...nodeArgs, cli, 'serve', '--config', config];
   const proc = await spawnReady('onebox', process.execPath, args, (out) => {
     const gateway = /onebox gateway\s+(\S+)/.exec(out)?.[1];
     const adminUrl = /onebox admin\s+(\S+)/.exec(out)?.[1];

@@ -41,6 +41,14 @@ function positiveQuery(query: URLSearchParams, name: string): number | undefined
   return Number(v);
 }
 
+/** `?limit=`: 1..1000, `fallback` when absent. */
+function limitQuery(query: URLSearchParams, fallback: number): number {
+  const limit = Number(query.get('limit') ?? fallback);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new HttpError(400, 'invalid', `limit must be 1..1000, got ${query.get('limit')}`);
+  return limit;
+}
+
 /** The body of an endpoint that takes one, parsed with its schema. */
 async function bodyOf<N extends EndpointName>(name: N, ctx: RequestContext): Promise<BodyOf<N>> {
   const schema = endpoints[name].body as z.ZodType<BodyOf<N>> | undefined;
@@ -96,12 +104,10 @@ function handlers(plane: ControlPlane): { [N in EndpointName]: Handler<N> } {
     shadowReport: async ({ component }, { query }) => ({
       report: await plane.shadowReport(component!, positiveQuery(query, 'version')),
     }),
-    history: async (_, { query }) => {
-      const limit = Number(query.get('limit') ?? 20);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw new HttpError(400, 'invalid', `limit must be 1..1000, got ${query.get('limit')}`);
-      return { releases: [...(await plane.history(limit))] };
-    },
+    logs: async ({ component }, { query }) => ({
+      logs: [...(await plane.logs(component!, positiveQuery(query, 'version'), limitQuery(query, 100)))],
+    }),
+    history: async (_, { query }) => ({ releases: [...(await plane.history(limitQuery(query, 20)))] }),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   aliasSchema,
   deploymentRecordSchema,
   exposureSchema,
+  gatewayLogEntrySchema,
   gateVerdictSchema,
   storedEventSchema,
   versionMetricsSnapshotSchema,
@@ -82,6 +83,8 @@ export const metricsAnswer = z.object({
   versions: z.array(versionMetricsSnapshotSchema),
   fallbacks: z.record(z.string(), z.number()),
 }) satisfies z.ZodType<MetricsSnapshot>;
+
+export const logsAnswer = z.object({ logs: z.array(gatewayLogEntrySchema) });
 
 export const versionsAnswer = z.object({ versions: z.array(versionSchema) });
 export const versionAnswer = z.object({ version: versionSchema });

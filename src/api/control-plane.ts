@@ -1,7 +1,14 @@
 import type { Alias, DeploymentCommand, DeploymentRecord, Version } from '../core/index.js';
 import type { ShadowPolicy, ShadowSummary } from '../core/shadow/index.js';
 import type { AliasBody, PublishRequest, ReleaseBody } from './requests.js';
-import type { DeploymentWithEvents, InvokeResult, MetricsSnapshot, ReleaseHistory, StatusAnswer } from './types.js';
+import type {
+  DeploymentWithEvents,
+  GatewayLogEntry,
+  InvokeResult,
+  MetricsSnapshot,
+  ReleaseHistory,
+  StatusAnswer,
+} from './types.js';
 
 /** A value now (the local engine) or later (an engine whose state is remote). */
 export type Awaitable<T> = T | PromiseLike<T>;
@@ -35,6 +42,12 @@ export interface ControlPlane {
   deployment(id: string): Awaitable<DeploymentWithEvents>;
   /** Releases with every event, newest first. */
   history(limit: number): Awaitable<readonly ReleaseHistory[]>;
+
+  /**
+   * The gateway's recent failure answers for a component's versions (of `version` if given),
+   * oldest first, at most `limit`: what it had to answer or replace, and why.
+   */
+  logs(component: string, version: number | undefined, limit: number): Awaitable<readonly GatewayLogEntry[]>;
 
   /** Invokes a handler version directly, as `aws lambda invoke` does. */
   invoke(component: string, qualifier: string, payload: unknown): Awaitable<InvokeResult>;

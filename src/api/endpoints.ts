@@ -7,6 +7,7 @@ import {
   deploymentAnswer,
   historyAnswer,
   invokeAnswer,
+  logsAnswer,
   metricsAnswer,
   releaseAnswer,
   sessionAnswer,
@@ -31,7 +32,14 @@ import {
 import { shadowPolicyBody } from './shadow-policy.js';
 import type { Alias, DeploymentRecord, Version } from '../core/index.js';
 import type { ShadowPolicy, ShadowSummary } from '../core/shadow/index.js';
-import type { DeploymentWithEvents, InvokeResult, MetricsSnapshot, ReleaseHistory, StatusAnswer } from './types.js';
+import type {
+  DeploymentWithEvents,
+  GatewayLogEntry,
+  InvokeResult,
+  MetricsSnapshot,
+  ReleaseHistory,
+  StatusAnswer,
+} from './types.js';
 
 /**
  * The admin API, one entry per endpoint: method, path (with `:component`, `:version` and
@@ -145,6 +153,12 @@ export const endpoints = {
     method: 'GET',
     path: '/v1/components/:component/shadow/report',
     answer: shadowReportAnswer,
+  }),
+  /** The gateway's recent failure answers for a component (`?version=N`, `?limit=M`), oldest first. */
+  logs: endpoint<{ readonly logs: readonly GatewayLogEntry[] }>({
+    method: 'GET',
+    path: '/v1/components/:component/logs',
+    answer: logsAnswer,
   }),
   history: endpoint<{ readonly releases: readonly ReleaseHistory[] }>({
     method: 'GET',

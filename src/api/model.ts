@@ -19,7 +19,7 @@ import {
   type StoredEvent,
   type Version,
 } from '../core/index.js';
-import type { VersionCounters, VersionMetricsSnapshot } from './types.js';
+import type { GatewayLogEntry, VersionCounters, VersionMetricsSnapshot } from './types.js';
 
 /**
  * The model as it crosses a boundary (the admin API's answers, the state file's JSON):
@@ -189,7 +189,22 @@ export const versionCountersSchema = z.object({
   errors5xx: count,
   upstreamErrors: count,
   upstreamTimeouts: count,
+  upgrades: count,
+  upgradeFailures: count,
 }) satisfies z.ZodType<VersionCounters>;
+
+export const gatewayLogEntrySchema = z.object({
+  at: z.number(),
+  component: z.string(),
+  version: z.number().int().positive(),
+  requestId: z.string(),
+  method: z.string(),
+  path: z.string(),
+  status: z.number().int(),
+  kind: z.string(),
+  message: z.string(),
+  stack: z.array(z.string()).optional(),
+}) satisfies z.ZodType<GatewayLogEntry>;
 
 export const versionMetricsSnapshotSchema = versionCountersSchema.extend({
   latencyMs: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), p999: z.number(), max: z.number() }),

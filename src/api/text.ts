@@ -1,4 +1,5 @@
 import { basisPointsToPercent, type Alias, type Exposure } from '../core/index.js';
+import type { GatewayLogEntry } from './types.js';
 
 /** How the API's answers read as plain text, wherever they are printed (the CLI, the demo). */
 
@@ -31,4 +32,14 @@ export function bar(weightBp: number, width = 20): string {
 export function describeExposure(e: Exposure): string {
   const approx = e.exact ? '' : '~';
   return `${approx}${e.usersOnNew.toLocaleString('en-US')} of ${approx}${e.activeUsers.toLocaleString('en-US')} active users (${(e.share * 100).toFixed(1)}%)`;
+}
+
+/**
+ * One gateway log entry on one line: `2026-07-10 19:19:05  web:3  POST /items  500
+ * handler-error  req 6f1c…  TypeError: boom`; with `stack`, its lines follow, indented.
+ */
+export function describeLogEntry(e: GatewayLogEntry, stack = false): string {
+  const time = new Date(e.at).toISOString().slice(0, 19).replace('T', ' ');
+  const line = `${time}  ${e.component}:${e.version}  ${e.method} ${e.path}  ${e.status} ${e.kind}  req ${e.requestId}  ${e.message}`;
+  return stack && e.stack?.length ? [line, ...e.stack.slice(1).map((l) => `    ${l.trim()}`)].join('\n') : line;
 }

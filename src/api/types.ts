@@ -20,6 +20,37 @@ export interface VersionCounters {
   readonly upstreamErrors: number;
   /** Upstream did not answer in time. */
   readonly upstreamTimeouts: number;
+  /** HTTP Upgrades (WebSocket) switched to the version: connections tunnelled to it. */
+  readonly upgrades: number;
+  /** Upgrades that did not switch: refused, failed to connect, or answered without 101. */
+  readonly upgradeFailures: number;
+}
+
+/**
+ * An answer the gateway gave or replaced for a version, and why: a handler that threw, did
+ * not load, timed out or returned a result that cannot be sent; a payload over Lambda's
+ * limits; an upstream that failed; an upgrade that could not be made.
+ */
+export interface GatewayLogEntry {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly component: string;
+  readonly version: number;
+  /** The request's id: the handler event's requestContext.requestId (also sent as `apigw-requestid`). */
+  readonly requestId: string;
+  readonly method: string;
+  /** The request's path, at most 200 characters. */
+  readonly path: string;
+  /** The status the client got. */
+  readonly status: number;
+  /**
+   * handler-error | init-error | crash | timeout | invalid-result | request-too-large |
+   * response-too-large | upstream-error | upstream-timeout | upgrade-refused | upgrade-failed
+   */
+  readonly kind: string;
+  readonly message: string;
+  /** The first lines of a handler error's stack, when it has one. */
+  readonly stack?: readonly string[];
 }
 
 export interface VersionMetricsSnapshot extends VersionCounters {

@@ -6,6 +6,7 @@ import { registerAliasCommand } from './commands/alias.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeploymentCommands } from './commands/deployments.js';
 import { registerInvokeCommand } from './commands/invoke.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerShadowCommands } from './commands/shadow.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDeploymentCommands(program);
   registerSimulateCommand(program);
   registerInvokeCommand(program);
+  registerLogsCommand(program);
   registerShadowCommands(program);
   registerDemoCommand(program);
   return program;

@@ -68,6 +68,20 @@ const listen = z
   .regex(LISTEN, { message: 'expected host:port, e.g. 127.0.0.1:8080', abort: true })
   .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
+/**
+ * A Host header's value: a host name, an IPv4 address or a bracketed IPv6 one, and an
+ * optional port (RFC 9110 7.2, RFC 3986 3.2.2).
+ */
+const publicHost = z
+  .string()
+  .regex(
+    /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?$/,
+    'expected a host name with an optional port, as a Host header carries it, e.g. shop.example.com or localhost:8080',
+  );
+
+/** A long idle limit: past a day, a connection that says nothing is presumed dead. */
+const MAX_IDLE_MS = 86_400_000;
+
 const headerName = z
   .string()
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name')
@@ -109,6 +123,31 @@ export const configSchema = z
         headersTimeoutMs: z.number().int().positive().default(30_000),
         /** Longest silence while streaming an upstream body, ms. Default 30000. */
         bodyTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * Send the client's Host header to URL versions (the configured publicHost when set)
+         * instead of the upstream's own host:port. Default false, as nginx's proxy_pass and
+         * CloudFront do: an upstream that routes or checks by Host (a virtual host, a dev
+         * server's allowed hosts, TLS SNI) keeps working, and the client's Host still reaches
+         * it as X-Forwarded-Host. Turn it on for apps that build absolute links from Host.
+         */
+        preserveHost: z.boolean({ error: 'expected true or false' }).default(false),
+        /**
+         * The public host name of the API, as an API Gateway custom domain names it: handler
+         * versions see it as the event's `host` header and requestContext.domainName, and
+         * URL versions get it as Host with preserveHost. Default: the Host the client sent.
+         */
+        publicHost: publicHost.optional(),
+        /**
+         * How long an upgraded connection (a WebSocket) may stay silent both ways before the
+         * gateway closes it, ms. Default 600000 (10 minutes, API Gateway WebSocket APIs' idle
+         * timeout); a client that pings more often than this keeps its socket.
+         */
+        upgradeIdleTimeoutMs: z
+          .number({ error: 'expected a number of milliseconds' })
+          .int('expected a whole number of milliseconds')
+          .positive('must be above 0: an idle timeout of 0 would close every socket at once')
+          .max(MAX_IDLE_MS, `at most ${MAX_IDLE_MS} (24 hours): a socket silent longer than that is presumed dead`)
+          .default(600_000),
         /** Lifetime of the identity cookie, days. Default 400 (browsers' maximum). */
         cookieMaxAgeDays: z.number().positive().max(400).default(400),
         /**

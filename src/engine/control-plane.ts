@@ -3,6 +3,7 @@ import type {
   AliasBody,
   ControlPlane,
   DeploymentWithEvents,
+  GatewayLogEntry,
   InvokeResult,
   MetricsSnapshot,
   PublishRequest,
@@ -84,6 +85,11 @@ export class LocalControlPlane implements ControlPlane {
 
   history(limit: number): ReleaseHistory[] {
     return this.s.releases.history(limit);
+  }
+
+  logs(component: string, version: number | undefined, limit: number): GatewayLogEntry[] {
+    this.s.versions.list(component); // an unknown component is not_found, not an empty list
+    return this.s.metrics.logs(component, version, limit);
   }
 
   invoke(component: string, qualifier: string, payload: unknown): Promise<InvokeResult> {

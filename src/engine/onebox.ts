@@ -9,6 +9,7 @@ import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { splitListen, urlOf } from '../core/listen-address.js';
 import { close, listen } from '../gateway/listen.js';
 import { buildSnapshot, rebuildComponent, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
+import type { GatewayLogEntry } from '../api/types.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
@@ -66,6 +67,11 @@ export interface StartOptions {
   readonly workerReportMs?: number;
   /** A gateway worker died and is being replaced. */
   readonly onWorkerExit?: (description: string) => void;
+  /**
+   * The gateway gave or replaced an answer for a version (a handler error, a module that did
+   * not load, an upstream failure...), with why: `onebox serve` prints these.
+   */
+  readonly onGatewayLog?: (entry: GatewayLogEntry) => void;
 }
 
 /** Starts the whole local engine in this process: state, gateway and admin API. */
@@ -76,7 +82,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const db = openDatabase(join(config.state.dir, 'state.db'));
   const store = new StateStore(db, clock);
   store.ensureComponents(config.components.map((c) => c.name));
-  const metrics = new MetricsRecorder();
+  const metrics = new MetricsRecorder({ onLog: options.onGatewayLog });
 
   const pools = new UpstreamPools(config.gateway);
   const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });

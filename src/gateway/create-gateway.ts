@@ -33,7 +33,10 @@ export interface CreateGatewayOptions {
 export interface RunningGateway {
   /** Serves on config.gateway.listen; resolves with the bound address. */
   listen(): Promise<{ host: string; port: number }>;
-  /** The routing changed: workers are sent the new state (in this process the next request reads the snapshot). */
+  /**
+   * The routing changed: workers are sent the new state (in this process the next request
+   * reads the snapshot); upgraded connections to versions no longer routed are closed.
+   */
   routingChanged(): void;
   close(): Promise<void>;
   /** The worker processes, when the gateway runs in workers. */
@@ -71,7 +74,7 @@ export function createGateway(options: CreateGatewayOptions): RunningGateway {
   return {
     workers: undefined,
     listen: () => gateway.listen(at.port, at.host),
-    routingChanged: () => undefined,
+    routingChanged: () => gateway.routingChanged(),
     close: () => gateway.close(),
   };
 }

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
+import { logAnswer } from './answer-log.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
 import type { ViewerDecision } from '../core/viewer-decision.js';
 import type { Mirror } from './shadow-mirror.js';
@@ -69,6 +71,38 @@ export function sendJson(
 }
 
 /**
+ * An informational answer of the upstream, forwarded ahead of the final one (RFC 9110
+ * 15.2: a proxy forwards 1xx): 103 Early Hints with its Link headers, 102 Processing. Any
+ * other 1xx (none is in use; 100 and 101 never reach here) and a 103 without Link, which
+ * hints nothing, are dropped. Node writes them in order before the final answer.
+ */
+function forwardInformational(res: ServerResponse, status: number, raw: Buffer[]): void {
+  if (res.headersSent) return;
+  if (status === 102) {
+    res.writeProcessing();
+    return;
+  }
+  if (status !== 103) return;
+  const hints: Record<string, string | string[]> = {};
+  const links: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    const value = raw[i + 1]!.toString('latin1');
+    // Node takes one link per entry: a field may list several (`<a>; rel=preload, <b>; ...`).
+    if (name === 'link') links.push(...value.split(/,\s*(?=<)/));
+    else hints[name] = value;
+  }
+  if (links.length === 0) return;
+  hints.link = links;
+  try {
+    res.writeEarlyHints(hints);
+  } catch {
+    // A Link node will not send (its own check): the hint is lost, the answer is not.
+  }
+}
+
+/**
  * One proxied request, as an undici dispatch handler. It uses undici's raw-header
  * callbacks: response headers arrive as the bytes on the wire and go out as a flat
  * list, with no header object built in between (the largest cost of a Node proxy after
@@ -117,6 +151,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) {
+      forwardInformational(this.res, statusCode, raw);
+      return true;
+    }
     this.status = statusCode;
     const { p } = this;
     const out: string[] = [];
@@ -189,7 +227,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.finish('upstream-error');
       return;
     }
-    if (!res.headersSent) {
+    const midBody = res.headersSent;
+    if (!midBody) {
       this.status = timeout ? 504 : 502;
       sendJson(
         res,
@@ -207,6 +246,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       res.destroy(err);
     }
     this.finish(timeout ? 'upstream-timeout' : 'upstream-error');
+    logAnswer(p.target, {
+      requestId: randomUUID(),
+      method: req.method ?? 'GET',
+      url: p.url,
+      status: this.status,
+      kind: timeout ? 'upstream-timeout' : 'upstream-error',
+      message: `${midBody ? 'failed mid-body' : 'no answer'}: ${code || err.name}: ${err.message}`,
+    });
   }
 
   private finish(outcome: Outcome, latencyUs = (performance.now() - this.p.started) * 1000): void {

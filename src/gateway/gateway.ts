@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { OneboxConfig } from '../config/schema.js';
 import { decideViewer, type ViewerDecision, type ViewerSettings } from '../core/viewer-decision.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
@@ -8,8 +9,11 @@ import type { HandlerPool } from '../runtime/handler-pool.js';
 import { Exchange, sendJson } from './exchange.js';
 import { serveWithHandler } from './handler-exchange.js';
 import { close, listen } from './listen.js';
-import type { RoutingSnapshot, ShadowRoute } from './routing-snapshot.js';
+import { writeRawJson } from './raw-answer.js';
+import { absoluteForm, MAX_REQUEST_HEADERS, MAX_URL_BYTES } from './request-target.js';
+import type { LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
+import { Tunnels } from './upgrade.js';
 import { originRequestHeaders, scanViewerRequest, type ViewerRequest } from './viewer-request.js';
 
 export interface GatewayOptions {
@@ -18,9 +22,17 @@ export interface GatewayOptions {
   readonly metrics: FallbackCounter;
   /** Lowercased name of a trusted identity header; undefined to use the cookie only. */
   readonly identityHeader?: string | undefined;
-  /** Trust X-Forwarded-For/Proto from the client. */
+  /** Trust X-Forwarded-For/Proto/Port from the client. */
   readonly trustProxy: boolean;
   readonly cookieMaxAgeSeconds: number;
+  /** Send the client's Host (or publicHost) to URL versions. Default false: the upstream's host. */
+  readonly preserveHost?: boolean;
+  /** The public host name handler events carry (and URL versions get with preserveHost). Default: the client's Host. */
+  readonly publicHost?: string | undefined;
+  /** An upgraded connection silent both ways this long is closed, ms. Default 600000. */
+  readonly upgradeIdleTimeoutMs?: number;
+  /** Longest wait for an upstream's answer to an upgrade request, ms. Default 30000. */
+  readonly upgradeAnswerTimeoutMs?: number;
   /** Runs handler versions. */
   readonly handlers: HandlerPool;
   /** Random draw in [0, 1) for request-mode routing. */
@@ -30,22 +42,50 @@ export interface GatewayOptions {
 /** The gateway options that come from the config's `gateway` section. */
 export function configuredGatewayOptions(
   gateway: OneboxConfig['gateway'],
-): Pick<GatewayOptions, 'identityHeader' | 'trustProxy' | 'cookieMaxAgeSeconds'> {
+): Pick<
+  GatewayOptions,
+  | 'identityHeader'
+  | 'trustProxy'
+  | 'cookieMaxAgeSeconds'
+  | 'preserveHost'
+  | 'publicHost'
+  | 'upgradeIdleTimeoutMs'
+  | 'upgradeAnswerTimeoutMs'
+> {
   return {
     identityHeader: gateway.identityHeader,
     trustProxy: gateway.trustProxy,
     cookieMaxAgeSeconds: Math.round(gateway.cookieMaxAgeDays * 86_400),
+    preserveHost: gateway.preserveHost,
+    publicHost: gateway.publicHost,
+    upgradeIdleTimeoutMs: gateway.upgradeIdleTimeoutMs,
+    upgradeAnswerTimeoutMs: gateway.connectTimeoutMs + gateway.headersTimeoutMs,
   };
 }
 
+/** A request placed: its component's live route, the viewer and the decision, or a refusal sent. */
+interface Placed {
+  readonly component: string;
+  readonly live: LiveRoute;
+  readonly viewer: ViewerRequest;
+  readonly decision: ViewerDecision<Target>;
+  /** The target in origin-form (an absolute-form target's path and query). */
+  readonly url: string;
+}
+
+/** Where a refusal goes: a response node still handles, or a connection it handed over. */
+type Refused = ServerResponse | Duplex;
+
 /**
  * The local edge: routes each request to a component by path, picks the version with the
- * live alias (sticky per user), proxies with streaming, and counts per version. It never
- * throws at a client: every failure becomes a defined status and a counter.
+ * live alias (sticky per user), proxies with streaming (WebSocket upgrades included), and
+ * counts per version. It never throws at a client: every failure becomes a defined status
+ * and a counter.
  */
 export class Gateway {
   readonly server: Server;
   private readonly viewerSettings: ViewerSettings;
+  private readonly tunnels: Tunnels;
 
   constructor(private readonly options: GatewayOptions) {
     this.viewerSettings = {
@@ -54,22 +94,43 @@ export class Gateway {
       newId: () => randomBytes(16).toString('base64url'),
       draw: options.draw ?? Math.random,
     };
+    this.tunnels = new Tunnels({
+      idleTimeoutMs: options.upgradeIdleTimeoutMs ?? 600_000,
+      answerTimeoutMs: options.upgradeAnswerTimeoutMs ?? 30_000,
+    });
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+    // Node's own cap drops headers past it silently; the gateway counts them and answers 431.
+    this.server.maxHeadersCount = 0;
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      // A reverse proxy tunnels nothing on a client's behalf: said, not dropped.
+      this.options.metrics.countFallback('connect');
+      writeRawJson(socket, 501, { error: 'connect_not_supported' });
+    });
   }
 
-  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  /** The routing changed: tunnels to versions the live alias no longer routes are closed. */
+  routingChanged(): void {
+    this.tunnels.closeUnrouted(this.options.snapshot());
+  }
+
+  private onClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
     this.options.metrics.countFallback('client-error');
     if (!socket.writable || (err.code === 'ECONNRESET' && !socket.bytesWritten)) {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify({ error: status === 431 ? 'headers_too_large' : 'bad_request' });
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    let status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      // Over the header limit with a request line longer than the URL limit: it is the URL.
+      const packet = err.rawPacket;
+      const lineEnd = packet?.indexOf('\r\n') ?? -1;
+      const requestLine = packet !== undefined && /^[A-Z]+ /.test(packet.subarray(0, 16).toString('latin1'));
+      status = requestLine && (lineEnd === -1 || lineEnd > MAX_URL_BYTES) ? 414 : 431;
+    }
+    const error = status === 431 ? 'headers_too_large' : status === 414 ? 'uri_too_long' : 'bad_request';
+    writeRawJson(socket, status, { error });
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -83,70 +144,125 @@ export class Gateway {
     }
   }
 
-  /** scan -> decide -> serve: the component by path, then the viewer and origin phases. */
-  private route(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
-    const url = req.url ?? '/';
+  private refuse(to: Refused, reason: string, status: number, body: Record<string, unknown>): undefined {
+    this.options.metrics.countFallback(reason);
+    if ('writeHead' in to) sendJson(to as ServerResponse, status, body);
+    else writeRawJson(to, status, body);
+    return undefined;
+  }
+
+  /**
+   * Scan and decide, for a request or an upgrade: the target (RFC 9112 3.2: origin- or
+   * absolute-form, bounded), the Host (one, valid), the component by path, then the viewer
+   * phase. Undefined when the request was refused.
+   */
+  private place(req: IncomingMessage, to: Refused): Placed | undefined {
+    let url = req.url ?? '/';
+    if (url.length > MAX_URL_BYTES)
+      return this.refuse(to, 'uri-too-long', 414, { error: 'uri_too_long', limit: MAX_URL_BYTES });
+    let authority: string | undefined;
     if (url.charCodeAt(0) !== 47 /* / */) {
-      this.options.metrics.countFallback('bad-request-target');
-      sendJson(res, 400, { error: 'bad_request_target' });
-      return;
+      const absolute = absoluteForm(url);
+      if (!absolute) return this.refuse(to, 'bad-request-target', 400, { error: 'bad_request_target' });
+      url = absolute.originForm;
+      authority = absolute.authority;
     }
+    if (req.rawHeaders.length > MAX_REQUEST_HEADERS * 2)
+      return this.refuse(to, 'too-many-headers', 431, { error: 'too_many_headers', limit: MAX_REQUEST_HEADERS });
+    // Viewer request: who the viewer is.
+    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+    const viewer = scanViewerRequest(req.rawHeaders, encrypted, this.options, authority);
+    if (viewer.badHost) return this.refuse(to, 'bad-host', 400, { error: 'bad_host' });
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const component = this.options.snapshot().routes.match(path);
-    if (!component) {
-      this.options.metrics.countFallback('no-route');
-      sendJson(res, 404, { error: 'no_route', path: path.slice(0, 200) });
-      return;
-    }
+    if (!component) return this.refuse(to, 'no-route', 404, { error: 'no_route', path: path.slice(0, 200) });
     const live = component.live;
-    if (!live) {
-      this.options.metrics.countFallback('no-live-version');
-      sendJson(res, 503, { error: 'no_live_version', component: component.component });
-      return;
-    }
-    // Viewer request: who the viewer is, and which version serves them.
-    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    const viewer = scanViewerRequest(req.rawHeaders, encrypted, this.options);
+    if (!live)
+      return this.refuse(to, 'no-live-version', 503, { error: 'no_live_version', component: component.component });
+    // ... and which version serves them.
     const decision = decideViewer(live, viewer, this.viewerSettings);
     if (decision.reason === 'invalid-identity') this.options.metrics.countFallback('invalid-identity');
-    this.originRequest(req, res, component.component, live.shadow, viewer, decision, started);
+    return { component: component.component, live, viewer, decision, url };
+  }
+
+  /** scan -> decide -> serve: the component by path, then the viewer and origin phases. */
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const placed = this.place(req, res);
+    if (placed) this.originRequest(req, res, placed, started);
+  }
+
+  /** The origin request's headers, with the Host an upstream gets when preserveHost is on. */
+  private originHeaders(req: IncomingMessage, placed: Placed, hostFor: 'http' | 'handler'): string[] {
+    const { viewer, decision } = placed;
+    const headers = originRequestHeaders(viewer, decision.identity, req.socket.remoteAddress ?? '', hostFor === 'http');
+    const host = this.options.publicHost ?? viewer.host;
+    if (hostFor === 'http' && this.options.preserveHost && host !== undefined) headers.push('host', host);
+    return headers;
   }
 
   /**
    * Origin request: the chosen version serves the request, proxied to its upstream (with a
-   * copy for a running shadow) or run by the handler pool. Positional, like the router, so
-   * that the request path builds no object to pass its state.
+   * copy for a running shadow) or run by the handler pool.
    */
-  private originRequest(
-    req: IncomingMessage,
-    res: ServerResponse,
-    component: string,
-    shadow: ShadowRoute | undefined,
-    viewer: ViewerRequest,
-    decision: ViewerDecision<Target>,
-    started: number,
-  ): void {
-    const url = req.url ?? '/';
+  private originRequest(req: IncomingMessage, res: ServerResponse, placed: Placed, started: number): void {
+    const { decision, url, viewer } = placed;
     const target = decision.target;
-    const clientIp = req.socket.remoteAddress ?? '';
-    const headers = originRequestHeaders(viewer, decision.identity, clientIp);
     if (target.kind === 'handler') {
-      const params = { component, target, decision, headers, started, url, sourceIp: clientIp };
-      serveWithHandler(this.options.handlers, req, res, params).catch(() => {
-        this.options.metrics.countFallback('internal-error');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
+      const headers = this.originHeaders(req, placed, 'handler');
+      void serveWithHandler(this.options.handlers, req, res, {
+        target,
+        decision,
+        headers,
+        started,
+        url,
+        sourceIp: req.socket.remoteAddress ?? '',
+        host: this.options.publicHost ?? viewer.host,
+        port: this.options.trustProxy && viewer.forwardedPort !== undefined ? undefined : req.socket.localPort,
       });
       return;
     }
+    const headers = this.originHeaders(req, placed, 'http');
     const method = req.method ?? 'GET';
+    const shadow = placed.live.shadow;
     const mirror =
       shadow && shadow.runtime.wants(method, decision.identity)
         ? shadow.runtime.begin(method, url, headers, shadow.target, shadow.stable)
         : undefined;
     const hasBody = viewer.hasBody;
+    const component = placed.component;
     new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url }).start();
+  }
+
+  /** An HTTP Upgrade: placed like any request, then tunnelled to a URL version (see Tunnels). */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      const started = performance.now();
+      socket.on('error', () => undefined);
+      const placed = this.place(req, socket);
+      if (!placed) return;
+      const target = placed.decision.target;
+      if (target.kind === 'handler') {
+        this.tunnels.refuse(req, socket, target, placed.decision, placed.url, started);
+        return;
+      }
+      const headers = this.originHeaders(req, placed, 'http');
+      const hostInHeaders =
+        this.options.preserveHost === true && (this.options.publicHost ?? placed.viewer.host) !== undefined;
+      this.tunnels.open(req, socket, {
+        target,
+        decision: placed.decision,
+        headers,
+        url: placed.url,
+        started,
+        head,
+        hostInHeaders,
+      });
+    } catch {
+      this.options.metrics.countFallback('internal-error');
+      writeRawJson(socket, 500, { error: 'internal_error' });
+    }
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
@@ -154,6 +270,7 @@ export class Gateway {
   }
 
   close(): Promise<void> {
+    this.tunnels.closeAll();
     return close(this.server);
   }
 }

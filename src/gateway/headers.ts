@@ -1,25 +1,5 @@
 /**
- * Hop-by-hop headers (RFC 9110 7.6.1) apply to one connection and are never forwarded;
- * the gateway also sets the X-Forwarded-* headers and `baggage` itself.
+ * Hop-by-hop headers (RFC 9110 7.6.1), shared with the handler runtime; the gateway also
+ * sets the X-Forwarded-* headers and `baggage` itself.
  */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-/** Extra hop-by-hop names listed in a Connection header, lowercased. */
-export function connectionTokens(value: string | undefined): Set<string> | undefined {
-  if (!value || value === 'keep-alive' || value === 'close') return undefined;
-  const tokens = value
-    .split(',')
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive');
-  return tokens.length ? new Set(tokens) : undefined;
-}
+export { connectionTokens, HOP_BY_HOP } from '../core/hop-by-hop.js';

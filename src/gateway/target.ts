@@ -6,6 +6,7 @@ import type { FunctionVersion } from '../runtime/function-version.js';
 
 /** What every routable version has: its number and where its answers are counted. */
 interface TargetBase {
+  readonly component: string;
   readonly version: number;
   readonly metrics: VersionRecorder;
   /** Value of the x-onebox-version response header: `<component>:<n>`. */
@@ -65,12 +66,13 @@ function newTarget(sources: TargetSources, v: Version): Target {
       timeoutMs: target.timeoutMs,
       env: target.env,
     };
-    return { kind: 'handler', version: v.number, metrics, debugHeader, fn };
+    return { kind: 'handler', component: v.component, version: v.number, metrics, debugHeader, fn };
   }
   const url = new URL(target.url);
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   return {
     kind: 'http',
+    component: v.component,
     version: v.number,
     metrics,
     debugHeader,

@@ -1,6 +1,7 @@
 import { readBaggageIdentity, writeBaggageIdentity } from '../core/index.js';
 import type { ViewerInputs } from '../core/viewer-decision.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
+import { isValidHost } from './request-target.js';
 
 /**
  * The viewer request, as the edge functions name it: what the gateway reads of a client's
@@ -13,7 +14,12 @@ export interface ViewerRequest extends ViewerInputs {
   readonly headers: string[];
   /** The raw baggage header (several joined with commas). */
   readonly baggageHeader: string | undefined;
+  /** The request's host: an absolute-form target's authority, else its Host header. */
   readonly host: string | undefined;
+  /** More than one Host header, or one whose value is not a host (RFC 9112 3.2: answer 400). */
+  readonly badHost: boolean;
+  /** The X-Forwarded-Port the client sent (forwarded as it is; trusted only with trustProxy). */
+  readonly forwardedPort: string | undefined;
   readonly forwardedFor: string | undefined;
   /** `http` or `https`: a trusted X-Forwarded-Proto, else the connection's. */
   readonly proto: string;
@@ -27,14 +33,24 @@ export interface ViewerOptions {
   readonly trustProxy: boolean;
 }
 
-/** Reads a request's raw headers (node's rawHeaders) once; `encrypted` says whether its connection is TLS. */
-export function scanViewerRequest(raw: string[], encrypted: boolean, options: ViewerOptions): ViewerRequest {
+/**
+ * Reads a request's raw headers (node's rawHeaders) once; `encrypted` says whether its
+ * connection is TLS; `authority` is an absolute-form target's, which overrides Host.
+ */
+export function scanViewerRequest(
+  raw: string[],
+  encrypted: boolean,
+  options: ViewerOptions,
+  authority?: string,
+): ViewerRequest {
   const identityHeader = options.identityHeader;
   const headers: string[] = [];
   let cookie: string | undefined;
   let identity: string | undefined;
   let baggage: string | undefined;
   let host: string | undefined;
+  let hosts = 0;
+  let forwardedPort: string | undefined;
   let forwardedFor: string | undefined;
   let forwardedProto: string | undefined;
   let connection: string | undefined;
@@ -45,6 +61,7 @@ export function scanViewerRequest(raw: string[], encrypted: boolean, options: Vi
     switch (name) {
       case 'host':
         host = value;
+        hosts++;
         continue;
       case 'baggage':
         baggage = baggage === undefined ? value : `${baggage},${value}`;
@@ -55,6 +72,9 @@ export function scanViewerRequest(raw: string[], encrypted: boolean, options: Vi
       case 'x-forwarded-proto':
         forwardedProto = value;
         continue;
+      case 'x-forwarded-port':
+        forwardedPort = value;
+        break;
       case 'x-forwarded-host':
       case 'expect': // node answers 100-continue itself; undici refuses to forward it
         continue;
@@ -87,7 +107,9 @@ export function scanViewerRequest(raw: string[], encrypted: boolean, options: Vi
     https: proto === 'https',
     headers,
     baggageHeader: baggage,
-    host,
+    host: authority ?? host,
+    badHost: hosts > 1 || (host !== undefined && !isValidHost(host)),
+    forwardedPort,
     forwardedFor: options.trustProxy ? forwardedFor : undefined,
     proto,
     hasBody,
@@ -99,7 +121,13 @@ export function scanViewerRequest(raw: string[], encrypted: boolean, options: Vi
  * (X-Forwarded-For/Proto/Host, and the viewer's identity in baggage so that every later
  * hop reaches the same decision). Added to `viewer.headers` in place.
  */
-export function originRequestHeaders(viewer: ViewerRequest, identity: string, clientIp: string): string[] {
+export function originRequestHeaders(
+  viewer: ViewerRequest,
+  identity: string,
+  clientIp: string,
+  /** Add X-Forwarded-Host (an upstream's; API Gateway sends a handler none: its `host` is the public one). */
+  forwardHost = true,
+): string[] {
   const headers = viewer.headers;
   headers.push(
     'x-forwarded-for',
@@ -109,6 +137,6 @@ export function originRequestHeaders(viewer: ViewerRequest, identity: string, cl
     'baggage',
     writeBaggageIdentity(viewer.baggageHeader, identity),
   );
-  if (viewer.host !== undefined) headers.push('x-forwarded-host', viewer.host);
+  if (forwardHost && viewer.host !== undefined) headers.push('x-forwarded-host', viewer.host);
   return headers;
 }

@@ -45,6 +45,12 @@ export function prometheusRegistry(
   );
   counter('onebox_upstream_errors_total', 'Upstream unreachable or failed mid-response.', (m) => m.upstreamErrors);
   counter('onebox_upstream_timeouts_total', 'Upstream did not answer in time.', (m) => m.upstreamTimeouts);
+  counter('onebox_upgrades_total', 'HTTP Upgrades (WebSocket) tunnelled to this version.', (m) => m.upgrades);
+  counter(
+    'onebox_upgrade_failures_total',
+    'HTTP Upgrades that did not switch: refused, failed, or answered without 101.',
+    (m) => m.upgradeFailures,
+  );
   new Gauge({
     name: 'onebox_request_duration_seconds',
     help: 'Latency quantiles through the gateway since start (HdrHistogram).',

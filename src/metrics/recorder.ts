@@ -1,5 +1,11 @@
 import { ExposureTracker } from './exposure.js';
-import { VersionMetrics, type VersionMetricsSnapshot, type VersionRecorder } from './version-metrics.js';
+import type { GatewayLogEntry } from '../api/types.js';
+import {
+  VersionMetrics,
+  type LogListener,
+  type VersionMetricsSnapshot,
+  type VersionRecorder,
+} from './version-metrics.js';
 import type { MetricsDelta } from './worker-metrics.js';
 
 /** Where the routing snapshot finds each version's recorder. */
@@ -23,12 +29,29 @@ export class MetricsRecorder implements VersionRecorders, FallbackCounter {
   /** Named counters of fail-safe events, e.g. `bad-identity-header`, `unknown-route`. */
   readonly fallbacks = new Map<string, number>();
 
+  /** `onLog`: told of every gateway log entry, from this process's gateway or a worker's. */
+  constructor(private readonly options: { readonly onLog?: LogListener } = {}) {}
+
   forVersion(component: string, version: number): VersionMetrics {
     let byNumber = this.versions.get(component);
     if (!byNumber) this.versions.set(component, (byNumber = new Map()));
     let m = byNumber.get(version);
-    if (!m) byNumber.set(version, (m = new VersionMetrics(component, version, this.trackersOf(component))));
+    if (!m)
+      byNumber.set(
+        version,
+        (m = new VersionMetrics(component, version, this.trackersOf(component), this.options.onLog)),
+      );
     return m;
+  }
+
+  /** The recent log entries of a component's versions (of `version` only if given), oldest first, the last `limit`. */
+  logs(component: string, version: number | undefined, limit: number): GatewayLogEntry[] {
+    const byNumber = this.versions.get(component);
+    if (!byNumber) return [];
+    const one = version === undefined ? undefined : byNumber.get(version);
+    const sources = version === undefined ? [...byNumber.values()] : one ? [one] : [];
+    const all = sources.flatMap((m) => m.logs.entries()).sort((a, b) => a.at - b.at);
+    return all.slice(Math.max(0, all.length - limit));
   }
 
   /**

@@ -1,4 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
+import type { GatewayLogEntry } from '../api/types.js';
+import { VERSION_LOG_CAPACITY } from './version-log.js';
 import { VersionCounts, type Outcome, type VersionCounters, type VersionRecorder } from './version-metrics.js';
 
 /** What a gateway worker recorded for one version since its last report to the primary. */
@@ -9,6 +11,8 @@ export interface VersionDelta extends VersionCounters {
   readonly buckets: readonly (readonly [number, number])[];
   /** Distinct user ids served (each once per report). */
   readonly users: readonly string[];
+  /** Log entries since the last report (the newest ones, at most a version log's capacity). */
+  readonly logs: readonly GatewayLogEntry[];
 }
 
 /**
@@ -18,6 +22,7 @@ export interface VersionDelta extends VersionCounters {
  */
 export class VersionBuffer extends VersionCounts implements VersionRecorder {
   private users = new Set<string>();
+  private logs: GatewayLogEntry[] = [];
 
   constructor(
     readonly component: string,
@@ -31,9 +36,15 @@ export class VersionBuffer extends VersionCounts implements VersionRecorder {
     if (userId !== undefined) this.users.add(userId);
   }
 
+  log(entry: GatewayLogEntry): void {
+    // Only the newest reach the primary's ring anyway.
+    if (this.logs.length === VERSION_LOG_CAPACITY) this.logs.shift();
+    this.logs.push(entry);
+  }
+
   /** What was recorded since the last drain (undefined if nothing), and starts afresh. */
   drain(): VersionDelta | undefined {
-    if (this.requests === 0) return undefined;
+    if (this.requests === 0 && this.logs.length === 0) return undefined;
     const buckets: [number, number][] = [];
     for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i]! > 0) buckets.push([i, this.buckets[i]!]);
     const delta: VersionDelta = {
@@ -43,11 +54,16 @@ export class VersionBuffer extends VersionCounts implements VersionRecorder {
       errors5xx: this.errors5xx,
       upstreamErrors: this.upstreamErrors,
       upstreamTimeouts: this.upstreamTimeouts,
+      upgrades: this.upgrades,
+      upgradeFailures: this.upgradeFailures,
       latency: hdr.encodeIntoCompressedBase64(this.latency),
       buckets,
       users: [...this.users],
+      logs: this.logs,
     };
     this.requests = this.errors5xx = this.upstreamErrors = this.upstreamTimeouts = 0;
+    this.upgrades = this.upgradeFailures = 0;
+    this.logs = [];
     this.latency.reset();
     this.buckets.fill(0);
     this.users = new Set();

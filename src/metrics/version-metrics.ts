@@ -3,7 +3,8 @@ import { latencyBucket, LATENCY_BUCKETS, type Arm, type WindowStats } from '../c
 import { DistinctCounter } from './distinct-counter.js';
 import type { ExposureTracker } from './exposure.js';
 import type { VersionDelta } from './version-delta.js';
-import type { VersionMetricsSnapshot } from '../api/types.js';
+import type { GatewayLogEntry, VersionMetricsSnapshot } from '../api/types.js';
+import { VersionLog } from './version-log.js';
 
 /** Latencies are recorded in microseconds, from 1 µs to 10 minutes, 2 significant digits. */
 const HIGHEST_LATENCY_US = 600_000_000;
@@ -37,7 +38,14 @@ export type Outcome = 'response' | 'upstream-error' | 'upstream-timeout';
 /** What the gateway records one answer into: a version's metrics, or a worker's buffer of them. */
 export interface VersionRecorder {
   record(status: number, latencyUs: number, outcome: Outcome, userId: string | undefined): void;
+  /** An HTTP Upgrade asked of the version: switched (a tunnel opened) or not. Its answer is recorded too. */
+  countUpgrade(switched: boolean): void;
+  /** Why the gateway gave or replaced an answer for the version (its answer is recorded too). */
+  log(entry: GatewayLogEntry): void;
 }
+
+/** Told of every log entry as it is recorded (e.g. `onebox serve` prints it). */
+export type LogListener = (entry: GatewayLogEntry) => void;
 
 /** A version's request counts and latencies, without its users. */
 export class VersionCounts {
@@ -45,6 +53,8 @@ export class VersionCounts {
   errors5xx = 0;
   upstreamErrors = 0;
   upstreamTimeouts = 0;
+  upgrades = 0;
+  upgradeFailures = 0;
   protected readonly latency = newHistogram();
   /** Coarse log buckets, comparable across versions, for the judge's rank and tail tests. */
   protected readonly buckets = new Float64Array(LATENCY_BUCKETS);
@@ -57,19 +67,32 @@ export class VersionCounts {
     this.latency.recordValue(Math.min(Math.max(1, Math.round(latencyUs)), HIGHEST_LATENCY_US));
     this.buckets[latencyBucket(latencyUs)]!++;
   }
+
+  countUpgrade(switched: boolean): void {
+    if (switched) this.upgrades++;
+    else this.upgradeFailures++;
+  }
 }
 
 /** Counters, a latency histogram and distinct users for one version of one component. */
 export class VersionMetrics extends VersionCounts implements VersionRecorder {
   readonly users = new DistinctCounter();
+  /** The gateway's recent failure answers for this version. */
+  readonly logs = new VersionLog();
 
   constructor(
     readonly component: string,
     readonly version: number,
     /** The component's running deployments' trackers, shared by all its versions. */
     private readonly exposure: ExposureTracker[] = [],
+    private readonly onLog?: LogListener,
   ) {
     super();
+  }
+
+  log(entry: GatewayLogEntry): void {
+    this.logs.push(entry);
+    this.onLog?.(entry);
   }
 
   record(status: number, latencyUs: number, outcome: Outcome, userId: string | undefined): void {
@@ -88,6 +111,9 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
     this.errors5xx += delta.errors5xx;
     this.upstreamErrors += delta.upstreamErrors;
     this.upstreamTimeouts += delta.upstreamTimeouts;
+    this.upgrades += delta.upgrades;
+    this.upgradeFailures += delta.upgradeFailures;
+    for (const entry of delta.logs) this.log(entry);
     this.latency.add(hdr.decodeFromCompressedBase64(delta.latency, 32, false));
     for (const [i, n] of delta.buckets) this.buckets[i]! += n;
     for (const id of delta.users) this.see(id);
@@ -135,6 +161,8 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
       errors5xx: this.errors5xx,
       upstreamErrors: this.upstreamErrors,
       upstreamTimeouts: this.upstreamTimeouts,
+      upgrades: this.upgrades,
+      upgradeFailures: this.upgradeFailures,
       latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: this.latency.maxValue / 1000 },
       users: this.users.count,
       usersExact: this.users.isExact,

@@ -1,19 +1,25 @@
 /**
  * API Gateway HTTP API, Lambda proxy integration, payload format version 2.0: the event a
- * handler receives for an HTTP request, and the HTTP response API Gateway makes of what the
- * handler returns. Pure: no I/O, no clock (time is an argument).
+ * handler receives for an HTTP request (the response side is apigw-result.ts). Pure: no
+ * I/O, no clock, no randomness (time and ids are arguments).
  *
- * Reference: "Create AWS Lambda proxy integrations for HTTP APIs in API Gateway",
+ * References: "Create AWS Lambda proxy integrations for HTTP APIs in API Gateway",
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
- * (sections "Payload format differences", "Payload format structure" and "Lambda function
- * response for format 2.0").
+ * (sections "Payload format differences", "Payload format structure"), and events captured
+ * from a live HTTP API (test/runtime/fixtures/): the path arrives percent-decoded, `+` in the
+ * query string is a space in queryStringParameters, and API Gateway adds `content-length`,
+ * `x-amzn-trace-id` and the X-Forwarded-For/Port/Proto headers.
  */
+
+export * from './apigw-result.js';
 
 /** The event of payload format 2.0 (the fields onebox fills; no authorizer, no stage variables). */
 export interface ApiGatewayV2Event {
   readonly version: '2.0';
   readonly routeKey: string;
+  /** The path, percent-decoded as HTTP APIs deliver it. */
   readonly rawPath: string;
+  /** The query string as received, not decoded. */
   readonly rawQueryString: string;
   /** Absent when the request has no cookies, as on AWS. */
   readonly cookies?: string[];
@@ -50,10 +56,14 @@ export type RequestHeaders =
 
 export interface HttpRequestInput {
   readonly method: string;
-  /** The path as received, without the query string, not decoded. */
+  /** The path as received, without the query string, not decoded (the event carries it decoded). */
   readonly rawPath: string;
   /** The query string as received, without the `?`; '' when none. */
   readonly rawQueryString: string;
+  /**
+   * Header values as node gives them: each byte one character (latin1). A value that is
+   * valid UTF-8 reaches the handler decoded, as on AWS.
+   */
   readonly headers: RequestHeaders;
   /**
    * The request's cookies, one `name=value` per element. Default: every Cookie header,
@@ -71,8 +81,19 @@ export interface HttpRequestInput {
   readonly protocol?: string;
   /** Default `$default`. */
   readonly stage?: string;
-  /** Default: the Host header without its port, else `localhost`. */
+  /**
+   * The API's public host name, as a custom domain names it: the event's `host` header and
+   * `requestContext.domainName` (without a port). Default: the request's Host header, else
+   * `localhost`.
+   */
   readonly domainName?: string;
+  /** `x-forwarded-port`, the port the client connected to. Default: none added. */
+  readonly port?: number;
+  /**
+   * `x-amzn-trace-id` when the request has none, e.g. `Root=1-5e6a8a9e-...` (see
+   * traceIdOf). Default: none added.
+   */
+  readonly traceId?: string;
   /** Default `000000000000`. */
   readonly accountId?: string;
   /** Default `onebox`. */
@@ -87,6 +108,17 @@ export function splitRequestTarget(target: string): { rawPath: string; rawQueryS
   return q === -1
     ? { rawPath: target, rawQueryString: '' }
     : { rawPath: target.slice(0, q), rawQueryString: target.slice(q + 1) };
+}
+
+/**
+ * An X-Ray trace header as API Gateway adds one: `Root=1-<epoch seconds, 8 hex>-<96 random
+ * bits, 24 hex>`; `random` gives the 24 hex digits.
+ */
+export function traceIdOf(epochMs: number, random: string): string {
+  const seconds = Math.floor(epochMs / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  return `Root=1-${seconds}-${random}`;
 }
 
 function headerPairs(headers: RequestHeaders): Array<[string, string]> {
@@ -104,25 +136,35 @@ function headerPairs(headers: RequestHeaders): Array<[string, string]> {
   return out;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Content types whose bodies reach the handler as text. Any other body (including one
- * without a content type) is binary and is sent base64-encoded with `isBase64Encoded: true`,
- * as the 2.0 payload does for binary request bodies.
+ * A header value as node read it (one character per byte) as the handler gets it on AWS:
+ * bytes that are valid UTF-8 decoded as such; anything else as it came.
+ */
+export function headerText(latin1: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(latin1)) return latin1;
+  try {
+    return utf8.decode(Buffer.from(latin1, 'latin1'));
+  } catch {
+    return latin1;
+  }
+}
+
+/**
+ * Content types whose bodies reach the handler as text: text/*, JSON, XML and JavaScript.
+ * Any other body (a form post, an image, one without a content type) is sent base64-encoded
+ * with `isBase64Encoded: true`, as HTTP APIs do.
  */
 export function isTextContentType(contentType: string | undefined): boolean {
   if (!contentType) return false;
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
-  if (mime.startsWith('text/')) return true;
-  if (mime.endsWith('+json') || mime.endsWith('+xml')) return true;
   return (
+    mime.startsWith('text/') ||
     mime === 'application/json' ||
     mime === 'application/xml' ||
-    mime === 'application/javascript' ||
-    mime === 'application/ecmascript' ||
-    mime === 'application/x-www-form-urlencoded' ||
-    mime === 'application/graphql' ||
-    mime === 'application/yaml' ||
-    mime === 'application/x-yaml'
+    mime === 'application/javascript'
   );
 }
 
@@ -135,10 +177,13 @@ function decodeComponent(s: string): string {
   }
 }
 
+/** A query name or value as HTTP APIs decode it: `+` is a space, then percent-decoding. */
+const decodeQueryComponent = (s: string): string => decodeComponent(s.includes('+') ? s.replace(/\+/g, ' ') : s);
+
 /**
  * queryStringParameters: 2.0 "doesn't have multiValueQueryStringParameters ... Duplicate
- * query strings are combined with commas". Names and values are percent-decoded; a name
- * without `=` has the value ''.
+ * query strings are combined with commas". Names and values are decoded (`+` as a space,
+ * as a live HTTP API does); a name without `=` has the value ''.
  */
 export function queryStringParameters(rawQueryString: string): Record<string, string> | undefined {
   if (rawQueryString === '') return undefined;
@@ -147,8 +192,8 @@ export function queryStringParameters(rawQueryString: string): Record<string, st
   for (const part of rawQueryString.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const name = decodeComponent(eq === -1 ? part : part.slice(0, eq));
-    const value = eq === -1 ? '' : decodeComponent(part.slice(eq + 1));
+    const name = decodeQueryComponent(eq === -1 ? part : part.slice(0, eq));
+    const value = eq === -1 ? '' : decodeQueryComponent(part.slice(eq + 1));
     out[name] = name in out ? `${out[name]},${value}` : value;
     any = true;
   }
@@ -167,10 +212,15 @@ export function clfTime(epochMs: number): string {
   );
 }
 
+/** `host[:port]` without its port (`[::1]:8080` -> `[::1]`). */
+const withoutPort = (host: string): string => host.replace(/:\d*$/, '');
+
 /**
  * The 2.0 event for one HTTP request. Header names are lowercased ("All headers are
  * lowercase"), duplicate headers "are combined with commas" (`value1,value2`), and the Cookie
- * header becomes the `cookies` array. A text body is passed as a string, any other as base64.
+ * header becomes the `cookies` array. The headers API Gateway adds are there: `host` (the
+ * public host), `content-length` of a body, `x-forwarded-port` and `x-amzn-trace-id` when
+ * given. A text body is passed as a string, any other as base64.
  */
 export function toApiGatewayV2Event(req: HttpRequestInput): ApiGatewayV2Event {
   const headers: Record<string, string> = {};
@@ -181,7 +231,8 @@ export function toApiGatewayV2Event(req: HttpRequestInput): ApiGatewayV2Event {
       cookieHeaders.push(value);
       continue;
     }
-    headers[name] = Object.prototype.hasOwnProperty.call(headers, name) ? `${headers[name]},${value}` : value;
+    const text = headerText(value);
+    headers[name] = Object.prototype.hasOwnProperty.call(headers, name) ? `${headers[name]},${text}` : text;
   }
   const cookies =
     req.cookies !== undefined
@@ -191,19 +242,25 @@ export function toApiGatewayV2Event(req: HttpRequestInput): ApiGatewayV2Event {
           .map((c) => c.trim())
           .filter((c) => c !== '');
 
-  const domainName = req.domainName ?? (headers.host ? headers.host.replace(/:\d+$/, '') : 'localhost');
+  if (req.domainName !== undefined) headers.host = req.domainName;
+  const domainName = headers.host ? withoutPort(headers.host) || 'localhost' : 'localhost';
   const stage = req.stage ?? '$default';
   const body =
     req.body && req.body.length > 0
       ? Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength)
       : undefined;
+  // The body is whole here, whatever framing the client used: its length is known.
+  if (body !== undefined) headers['content-length'] = String(body.length);
+  if (req.port !== undefined) headers['x-forwarded-port'] = String(req.port);
+  if (req.traceId !== undefined && headers['x-amzn-trace-id'] === undefined) headers['x-amzn-trace-id'] = req.traceId;
   const text = body !== undefined && isTextContentType(headers['content-type']);
   const query = queryStringParameters(req.rawQueryString);
+  const path = decodeComponent(req.rawPath);
 
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: req.rawPath,
+    rawPath: path,
     rawQueryString: req.rawQueryString,
     ...(cookies.length > 0 ? { cookies } : {}),
     headers,
@@ -215,7 +272,7 @@ export function toApiGatewayV2Event(req: HttpRequestInput): ApiGatewayV2Event {
       domainPrefix: domainName.split('.')[0]!,
       http: {
         method: req.method.toUpperCase(),
-        path: req.rawPath,
+        path,
         protocol: req.protocol ?? 'HTTP/1.1',
         sourceIp: req.sourceIp,
         userAgent: headers['user-agent'] ?? '',
@@ -229,90 +286,4 @@ export function toApiGatewayV2Event(req: HttpRequestInput): ApiGatewayV2Event {
     ...(body !== undefined ? { body: text ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: body !== undefined && !text,
   };
-}
-
-/** The HTTP response made of a handler's result. */
-export interface HandlerHttpResponse {
-  readonly statusCode: number;
-  /** Flat `[name, value, ...]`; each cookie of the result is its own `set-cookie`. */
-  readonly headers: string[];
-  readonly body: Buffer;
-  /** Set when the result was not a valid response: why (the response is then a 500). */
-  readonly malformed?: string;
-}
-
-/** API Gateway's answer to a malformed Lambda response, or to a function error. */
-export function internalServerError(malformed?: string): HandlerHttpResponse {
-  const body = Buffer.from('{"message":"Internal Server Error"}');
-  return {
-    statusCode: 500,
-    headers: ['content-type', 'application/json', 'content-length', String(body.length)],
-    body,
-    ...(malformed !== undefined ? { malformed } : {}),
-  };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function scalarString(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
-}
-
-/**
- * The HTTP response API Gateway makes of a handler's result (2.0, "Lambda function response
- * for format 2.0"):
- * - a result with `statusCode` is the full form
- *   `{ statusCode, headers, cookies, body, isBase64Encoded }`; each element of `cookies`
- *   becomes its own `set-cookie` header; a base64 body is decoded;
- * - any other result is inferred: "isBase64Encoded is false, statusCode is 200, content-type
- *   is application/json, body is the function's response". A string is the body as it is
- *   (AWS's example: `"Hello from Lambda!"` -> body `Hello from Lambda!`, content-type
- *   application/json); anything else is its JSON text. `undefined` is JSON `null`, as the
- *   Node.js runtime serializes it.
- * A full-form result that is not valid (status not an integer 100..599, body not a string,
- * headers not an object) answers 500 `{"message":"Internal Server Error"}`, as API Gateway
- * does, with the reason in `malformed`.
- */
-export function fromHandlerResult(result: unknown): HandlerHttpResponse {
-  if (!isRecord(result) || !('statusCode' in result)) {
-    const text = typeof result === 'string' ? result : (JSON.stringify(result === undefined ? null : result) ?? 'null');
-    const body = Buffer.from(text, 'utf8');
-    return {
-      statusCode: 200,
-      headers: ['content-type', 'application/json', 'content-length', String(body.length)],
-      body,
-    };
-  }
-  const status = result.statusCode;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-    return internalServerError(`statusCode must be an integer 100..599, got ${JSON.stringify(status)}`);
-  }
-  const headers: string[] = [];
-  if (result.headers !== undefined && result.headers !== null) {
-    if (!isRecord(result.headers)) return internalServerError('headers must be an object');
-    for (const [name, value] of Object.entries(result.headers)) {
-      // The body is complete here: its length is ours to state, not the handler's.
-      if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding') continue;
-      const v = scalarString(value);
-      if (v === undefined) return internalServerError(`header ${name} must be a string`);
-      headers.push(name, v);
-    }
-  }
-  if (result.cookies !== undefined && result.cookies !== null) {
-    if (!Array.isArray(result.cookies)) return internalServerError('cookies must be an array of strings');
-    for (const c of result.cookies) {
-      if (typeof c !== 'string') return internalServerError('cookies must be an array of strings');
-      headers.push('set-cookie', c);
-    }
-  }
-  let body: Buffer;
-  if (result.body === undefined || result.body === null) body = Buffer.alloc(0);
-  else if (typeof result.body !== 'string') return internalServerError('body must be a string');
-  else body = result.isBase64Encoded === true ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
-  headers.push('content-length', String(body.length));
-  return { statusCode: status, headers, body };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiGatewayV2Event } from './apigw.js';
+import type { ResultOptions } from './apigw-result.js';
 import { builtScript } from './built-script.js';
 import { functionArn, type FunctionVersion } from './function-version.js';
 import { forkHandlerProcess, Instance, type InstanceInfo, type LifecycleEvent } from './instance.js';
@@ -11,6 +12,7 @@ import {
   type InvokeOptions,
 } from './invocation.js';
 import type { HandlerErrorData, ParentMessage, WorkerMessage } from './protocol.js';
+import { LAMBDA_RESPONSE_LIMIT, responseBytesNearLimit, responseTooLargeError } from './lambda-limits.js';
 import { globalTimers, type Timers } from './timers.js';
 
 export interface HandlerPoolOptions {
@@ -118,6 +120,11 @@ export class HandlerPool {
         instance.inflight.set(id, (m) => {
           instance.inflight.delete(id);
           if (m.type === 'result') {
+            const size = responseBytesNearLimit(m.payload);
+            if (size !== undefined && size > LAMBDA_RESPONSE_LIMIT) {
+              finish('function-error', { error: responseTooLargeError(size) });
+              return;
+            }
             let payload: unknown;
             try {
               payload = JSON.parse(m.payload) as unknown;
@@ -171,13 +178,13 @@ export class HandlerPool {
   async invokeHttp(
     fn: FunctionVersion,
     event: ApiGatewayV2Event,
-    options: InvokeOptions = {},
+    options: InvokeOptions & ResultOptions = {},
   ): Promise<HttpInvocationResult> {
     const result = await this.invoke(fn, event, {
       ...options,
       requestId: options.requestId ?? event.requestContext.requestId,
     });
-    return { ...result, response: httpResponseOf(result) };
+    return { ...result, response: httpResponseOf(result, options) };
   }
 
   /** The running processes. */

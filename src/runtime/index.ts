@@ -6,3 +6,4 @@ export * from './invocation.js';
 export * from './snapshot.js';
 export type { Timers } from './timers.js';
 export type { HandlerErrorData, InvocationContextData } from './protocol.js';
+export * from './lambda-limits.js';

@@ -1,4 +1,12 @@
-import { fromHandlerResult, internalServerError, type HandlerHttpResponse } from './apigw.js';
+import {
+  badGateway,
+  fromHandlerResult,
+  internalServerError,
+  jsonResponse,
+  type HandlerHttpResponse,
+  type ResultOptions,
+} from './apigw-result.js';
+import { LAMBDA_RESPONSE_LIMIT } from './lambda-limits.js';
 import type { HandlerErrorData } from './protocol.js';
 
 /** One invocation of a function version: how it is asked for, how it ended, what HTTP answer it makes. */
@@ -38,30 +46,30 @@ export interface HttpInvocationResult extends InvocationResult {
   readonly response: HandlerHttpResponse;
 }
 
-function jsonResponse(statusCode: number, message: string): HandlerHttpResponse {
-  const body = Buffer.from(JSON.stringify({ message }));
-  return {
-    statusCode,
-    headers: ['content-type', 'application/json', 'content-length', String(body.length)],
-    body,
-  };
-}
-
 /**
- * The HTTP response for an invocation: the handler's result mapped as API Gateway does;
- * a function error 500 `Internal Server Error` (as API Gateway answers one); a timeout 504;
- * a crash or a module that does not load 502.
+ * The HTTP response for an invocation, as API Gateway answers it: the handler's result
+ * mapped; a function error 500 `Internal Server Error`, except a result over Lambda's
+ * response limit, 502 saying which limit; a timeout 504; a crash or a module that does not
+ * load 502.
  */
-export function httpResponseOf(result: InvocationResult): HandlerHttpResponse {
+export function httpResponseOf(result: InvocationResult, options: ResultOptions = {}): HandlerHttpResponse {
   switch (result.outcome) {
     case 'success':
-      return fromHandlerResult(result.payload);
+      return fromHandlerResult(result.payload, options);
     case 'function-error':
+      if (result.error?.errorType === 'Function.ResponseSizeTooLarge') {
+        return jsonResponse(502, {
+          message: 'Bad Gateway',
+          error: 'response_too_large',
+          limit: `Lambda's synchronous response payload limit, ${LAMBDA_RESPONSE_LIMIT} bytes (6 MB)`,
+          detail: result.error.errorMessage,
+        });
+      }
       return internalServerError();
     case 'timeout':
-      return jsonResponse(504, 'Endpoint request timed out');
+      return jsonResponse(504, { message: 'Endpoint request timed out' });
     case 'crash':
     case 'init-error':
-      return jsonResponse(502, 'Bad Gateway');
+      return badGateway();
   }
 }

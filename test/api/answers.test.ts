@@ -40,6 +40,18 @@ describe('the answer schemas', () => {
     p.startShadow('web', shadowPolicyBody.parse({ version: 3 }));
     for (let i = 0; i < 20; i++) await (await request(`${onebox.gatewayUrl}/x`)).body.text();
     onebox.controller.tick();
+    onebox.metrics.forVersion('web', 1).log({
+      at: Date.now(),
+      component: 'web',
+      version: 1,
+      requestId: 'r-1',
+      method: 'GET',
+      path: '/x',
+      status: 500,
+      kind: 'handler-error',
+      message: 'Error: boom',
+      stack: ['Error: boom', '    at handler (index.js:1:1)'],
+    });
   });
   afterAll(async () => {
     await onebox.close();
@@ -54,6 +66,7 @@ describe('the answer schemas', () => {
     ['alias', { component: 'web' }, ''],
     ['history', {}, '?limit=5'],
     ['shadowReport', { component: 'web' }, ''],
+    ['logs', { component: 'web' }, '?version=1&limit=5'],
   ];
 
   it.each(cases)('%s: the parsed answer equals what the server sent', async (name, params, query) => {

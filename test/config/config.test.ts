@@ -30,6 +30,8 @@ describe('parseConfig: defaults', () => {
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       cookieMaxAgeDays: 400,
+      preserveHost: false,
+      upgradeIdleTimeoutMs: 600_000,
       workers: 0,
     });
     expect(cfg.admin).toEqual({ listen: '127.0.0.1:8081', tokens: [] });
@@ -56,6 +58,8 @@ describe('parseConfig: defaults', () => {
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       cookieMaxAgeDays: 30,
+      preserveHost: false,
+      upgradeIdleTimeoutMs: 600_000,
       workers: 0,
     });
     expect(cfg.admin).toEqual({ listen: '127.0.0.1:8081', token: 'a-token-of-16-ch', tokens: [] });
@@ -171,6 +175,41 @@ describe('parseConfig: each problem names the field, the value and what was expe
       'trustProxy as a string',
       withGateway({ trustProxy: 'yes' }),
       'gateway.trustProxy = "yes": Invalid input: expected boolean, received string',
+    ],
+    [
+      'preserveHost as a string',
+      withGateway({ preserveHost: 'yes' }),
+      'gateway.preserveHost = "yes": expected true or false',
+    ],
+    [
+      'publicHost with a path',
+      withGateway({ publicHost: 'shop.example.com/app' }),
+      'gateway.publicHost = "shop.example.com/app": expected a host name with an optional port, as a Host header carries it, e.g. shop.example.com or localhost:8080',
+    ],
+    [
+      'publicHost with a scheme',
+      withGateway({ publicHost: 'https://shop.example.com' }),
+      'gateway.publicHost = "https://shop.example.com": expected a host name with an optional port, as a Host header carries it, e.g. shop.example.com or localhost:8080',
+    ],
+    [
+      'upgrade idle timeout zero',
+      withGateway({ upgradeIdleTimeoutMs: 0 }),
+      'gateway.upgradeIdleTimeoutMs = 0: must be above 0: an idle timeout of 0 would close every socket at once',
+    ],
+    [
+      'upgrade idle timeout over a day',
+      withGateway({ upgradeIdleTimeoutMs: 86_400_001 }),
+      'gateway.upgradeIdleTimeoutMs = 86400001: at most 86400000 (24 hours): a socket silent longer than that is presumed dead',
+    ],
+    [
+      'upgrade idle timeout fractional',
+      withGateway({ upgradeIdleTimeoutMs: 1.5 }),
+      'gateway.upgradeIdleTimeoutMs = 1.5: expected a whole number of milliseconds',
+    ],
+    [
+      'upgrade idle timeout as a duration string',
+      withGateway({ upgradeIdleTimeoutMs: '10m' }),
+      'gateway.upgradeIdleTimeoutMs = "10m": expected a number of milliseconds',
     ],
     [
       'empty state dir',

@@ -13,6 +13,8 @@ describe('VersionMetrics', () => {
       errors5xx: 0,
       upstreamErrors: 0,
       upstreamTimeouts: 0,
+      upgrades: 0,
+      upgradeFailures: 0,
       latencyMs: { p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
       users: 0,
       usersExact: true,
@@ -122,6 +124,50 @@ describe('MetricsRecorder', () => {
       ['api', 2, 0, 0],
       ['web', 1, 1, 1],
     ]);
+  });
+
+  it('keeps the newest 100 log entries per version, oldest first, and tells its listener of each', () => {
+    const heard: number[] = [];
+    const r = new MetricsRecorder({ onLog: (e) => heard.push(e.at) });
+    const entry = (at: number, version: number) => ({
+      at,
+      component: 'api',
+      version,
+      requestId: `r${at}`,
+      method: 'GET',
+      path: '/',
+      status: 500,
+      kind: 'handler-error',
+      message: 'Error: boom',
+    });
+    for (let i = 1; i <= 250; i++) r.forVersion('api', 1).log(entry(i * 2, 1));
+    r.forVersion('api', 2).log(entry(301, 2));
+    expect(heard).toHaveLength(251);
+    const v1 = r.logs('api', 1, 1000);
+    expect(v1.map((e) => e.at)).toEqual(Array.from({ length: 100 }, (_, i) => 302 + i * 2));
+    // Both versions, merged in time order, the last `limit`.
+    expect(r.logs('api', undefined, 3).map((e) => [e.version, e.at])).toEqual([
+      [1, 496],
+      [1, 498],
+      [1, 500],
+    ]);
+    expect(
+      r
+        .logs('api', undefined, 200)
+        .filter((e) => e.version === 2)
+        .map((e) => e.at),
+    ).toEqual([301]);
+    expect(r.logs('web', undefined, 10)).toEqual([]);
+    expect(r.logs('api', 9, 10)).toEqual([]);
+  });
+
+  it('counts upgrades and upgrade failures apart from the answers they got', () => {
+    const m = new VersionMetrics('api', 1);
+    m.record(101, ms(1), 'response', 'a');
+    m.countUpgrade(true);
+    m.record(502, ms(1), 'upstream-error', 'b');
+    m.countUpgrade(false);
+    expect(m.snapshot()).toMatchObject({ requests: 2, errors5xx: 1, upgrades: 1, upgradeFailures: 1 });
   });
 
   it('counts fallbacks by reason', () => {

@@ -25,6 +25,33 @@ function randomHits(seed: number, n: number): Hit[] {
 }
 
 describe('gateway worker metrics, added up in the primary', () => {
+  it('carries upgrades and log entries to the primary, where the listener hears each once', () => {
+    const heard: string[] = [];
+    const primary = new MetricsRecorder({ onLog: (e) => heard.push(e.requestId) });
+    primary.forVersion('web', 1);
+    const worker = new WorkerMetrics();
+    const v1 = worker.forVersion('web', 1);
+    v1.record(101, 1000, 'response', 'u');
+    v1.countUpgrade(true);
+    v1.record(500, 1000, 'response', 'u');
+    v1.log({
+      at: 1,
+      component: 'web',
+      version: 1,
+      requestId: 'r1',
+      method: 'GET',
+      path: '/',
+      status: 500,
+      kind: 'handler-error',
+      message: 'Error: boom',
+    });
+    primary.absorb(worker.drain()!);
+    expect(worker.drain()).toBeUndefined();
+    expect(primary.forVersion('web', 1).snapshot()).toMatchObject({ requests: 2, upgrades: 1, upgradeFailures: 0 });
+    expect(primary.logs('web', 1, 10).map((e) => e.requestId)).toEqual(['r1']);
+    expect(heard).toEqual(['r1']);
+  });
+
   it('three workers reporting in rounds give the primary what one process recording everything would have', () => {
     const direct = new MetricsRecorder();
     const merged = new MetricsRecorder();

@@ -8,6 +8,7 @@ import { startSampleSite, type SampleSite } from '../../tools/sample/site.js';
 import { checkStickiness } from '../../tools/sample/check.js';
 import { DEFAULT_CONFIG_FILE, CliError } from '../admin-client.js';
 import { wholeNumber } from '../common.js';
+import { describeLogEntry, type GatewayLogEntry } from '../../api/index.js';
 
 export interface ServeOptions {
   readonly config?: string;
@@ -16,6 +17,10 @@ export interface ServeOptions {
   readonly adminListen?: string;
   readonly workers?: number;
 }
+
+/** A gateway log entry as `onebox serve` prints it, stack included. */
+const printGatewayLog = (entry: GatewayLogEntry): void =>
+  console.error(`onebox: gateway: ${describeLogEntry(entry, true)}`);
 
 /** Applies the command line's address overrides to a config document, then validates it. */
 function withOverrides(input: unknown, opts: ServeOptions, source: string): OneboxConfig {
@@ -45,7 +50,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const config = withOverrides({ state: { dir }, components: [{ name: 'web', route: '/' }] }, opts, 'the sample');
     sites.push(await startSampleSite('v1'), await startSampleSite('v2'));
     // The token stays where the CLI looks by default, so `onebox status` just works.
-    running = await startOnebox(config, { tokenDir: '.onebox' });
+    running = await startOnebox(config, { tokenDir: '.onebox', onGatewayLog: printGatewayLog });
     running.plane.publish('web', { url: sites[0]!.url, description: 'sample site v1' });
     running.plane.publish('web', { url: sites[1]!.url, description: 'sample site v2' });
     running.plane.setAlias('web', { version: 1, weights: { '2': 0.2 } });
@@ -60,6 +65,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         console.error(`onebox: controller: ${err.message}; no deployment moves until this is fixed (retrying)`),
       onRecover: () => console.error('onebox: controller: the state file is writable again; deployments carry on'),
       onWorkerExit: (description) => console.error(`onebox: ${description}`),
+      onGatewayLog: printGatewayLog,
       onShadowError: (err) =>
         console.error(`onebox: shadow report not saved: ${err.message} (kept in memory, retrying)`),
     });

@@ -46,8 +46,10 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     process.disconnect?.();
   };
   process.on('message', (m: ToWorker) => {
-    if (m.type === 'routing') routing.apply(m.state);
-    else if (m.type === 'stop') void stop();
+    if (m.type === 'routing') {
+      routing.apply(m.state);
+      gateway.routingChanged();
+    } else if (m.type === 'stop') void stop();
   });
   // The primary is gone: nobody reads the reports or sends the routing any more.
   process.on('disconnect', () => void stop().finally(() => process.exit(0)));

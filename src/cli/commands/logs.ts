@@ -1,0 +1,33 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { describeLogEntry } from '../../api/index.js';
+import { client, positiveInt, print, withConnection, type CommonOptions } from '../common.js';
+
+interface LogsOptions extends CommonOptions {
+  limit?: number;
+  stack?: boolean;
+}
+
+/** `web` or `web:3`: a component, and a version of it. */
+function componentAndVersion(value: string): { component: string; version: number | undefined } {
+  const m = /^([a-z][a-z0-9-]{0,62})(?::([1-9]\d*))?$/.exec(value);
+  if (!m)
+    throw new InvalidArgumentError(`expected <component> or <component>:<version>, e.g. web or web:3, got "${value}"`);
+  return { component: m[1]!, version: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** `onebox logs <component>[:N]`: the gateway's recent failure answers for a component's versions. */
+export function registerLogsCommand(program: Command): void {
+  withConnection(program.command('logs'))
+    .argument('<component[:version]>', 'a component, or one of its versions (web, web:3)', componentAndVersion)
+    .description(
+      'recent answers the gateway gave or replaced for a version, and why (handler errors, load failures, timeouts, upstream failures)',
+    )
+    .option('--limit <n>', 'at most this many, the newest (default 100)', positiveInt('--limit'))
+    .option('--stack', 'print the stack of handler errors too')
+    .action(async (target: { component: string; version: number | undefined }, opts: LogsOptions) => {
+      const { component, version } = target;
+      const { logs } = await client(opts).call('logs', { component }, undefined, { version, limit: opts.limit });
+      const none = `no gateway log entries for ${component}${version === undefined ? '' : `:${version}`}`;
+      print(opts, { logs }, () => (logs.length ? logs.map((e) => describeLogEntry(e, opts.stack)).join('\n') : none));
+    });
+}
