@@ -31,7 +31,7 @@ export class WarmUps {
   arms(
     s: DeploymentState,
     metrics: MetricsRecorder,
-    mark: { readonly at: number; readonly stable: MetricsMark } | undefined,
+    mark: { readonly at: number; readonly fresh: MetricsMark; readonly stable: MetricsMark } | undefined,
     fresh: VersionWindow,
     warmupRequests: number,
     now: number,
@@ -48,9 +48,16 @@ export class WarmUps {
       w.done = { at: now, fresh: versions.fresh.latencySince(), stable: versions.stable.latencySince() };
     if (!w.done) return { fresh: { ...fresh, warmingUp: warmupRequests - seen }, stable };
     if (mark && w.done.at <= mark.at) return { fresh, stable };
+    // The windows are this call's own copies: take the warm-up's share out of them in place.
     return {
-      fresh: { ...fresh, latency: versions.fresh.latencySince(w.done.fresh) },
-      stable: { ...stable, latency: versions.stable.latencySince(w.done.stable) },
+      fresh: { ...fresh, latency: withoutWarmUp(fresh.latency, w.done.fresh, mark?.fresh.buckets) },
+      stable: { ...stable, latency: withoutWarmUp(stable.latency, w.done.stable, mark?.stable.buckets) },
     };
   }
+}
+
+/** `window` (counts since `from`, or all) minus what was counted by the warm-up's end (`warm`). */
+function withoutWarmUp(window: Float64Array, warm: Float64Array, from: Float64Array | undefined): Float64Array {
+  for (let i = 0; i < window.length; i++) window[i]! -= warm[i]! - (from?.[i] ?? 0);
+  return window;
 }

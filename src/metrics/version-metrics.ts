@@ -31,7 +31,7 @@ export interface MetricsMark {
 }
 
 /** A version's traffic in a window: what alarms read, and what the judge compares. */
-export type VersionWindow = WindowStats & Arm;
+export type VersionWindow = WindowStats & Arm & { readonly latency: Float64Array };
 
 export type Outcome = 'response' | 'upstream-error' | 'upstream-timeout';
 

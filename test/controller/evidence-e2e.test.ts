@@ -101,7 +101,7 @@ describe('the gate proves a good version good', () => {
 
   it('resumes a deployment stored before evidence and the newer judge settings existed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onebox-resume-'));
-    await start('LambdaLinear10PercentEvery1Minute', {}, app(0, 0), dir);
+    await start('canary:20%:5m', {}, app(0, 0), dir);
     await round(0, 100, 1000);
     const id = deployment().id;
     await onebox.close();
@@ -123,7 +123,7 @@ describe('the gate proves a good version good', () => {
     );
     db.close();
     onebox = await startTestOnebox(
-      { components: [{ name: 'api', route: '/', deployment: { config: 'LambdaLinear10PercentEvery1Minute' } }] },
+      { components: [{ name: 'api', route: '/', deployment: { config: 'canary:20%:5m' } }] },
       { clock, dir },
     );
     try {
