@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { layerRules } from './scripts/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.onebox/', 'coverage/', '**/cdk.out/', 'examples/demo/dist/'] },
@@ -36,4 +37,6 @@ export default tseslint.config(
     files: ['examples/demo/**/*.{js,mjs}'],
     languageOptions: { globals: globals.node },
   },
+  // The layer graph of src/ (scripts/layers.mjs).
+  ...layerRules(),
 );

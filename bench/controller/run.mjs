@@ -14,6 +14,7 @@ import { startOnebox } from '../../dist/engine/onebox.js';
 import { resolveRelease } from '../../dist/engine/release-specs.js';
 import { Controller } from '../../dist/controller/controller.js';
 import { MetricsRecorder } from '../../dist/metrics/recorder.js';
+import { RecorderPorts } from '../../dist/metrics/windows.js';
 import { openDatabase } from '../../dist/store/database.js';
 import { buildSnapshot, rebuildComponent } from '../../dist/gateway/routing-snapshot.js';
 import { Agent } from 'undici';
@@ -94,10 +95,12 @@ function prepareState(config, withReleases) {
     state.publish(name, upstream(2));
     state.setAlias(name, { version: 1, additional: undefined, mode: 'sticky', seed: `${name}@1` });
   }
+  const recorder = new RecorderPorts(new MetricsRecorder());
   const controller = new Controller({
     deployments: new DeploymentStore(db, state),
-    state,
-    metrics: new MetricsRecorder(),
+    versions: state,
+    metrics: recorder,
+    exposure: recorder,
     clock,
     onAliasChange: () => {},
     runHook: () => Promise.reject(new Error('no hooks configured')),

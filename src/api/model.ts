@@ -95,6 +95,8 @@ export const deploymentStateSchema = z.object({
   createdAt: z.number(),
   endedAt: z.number().optional(),
   evidence: evidenceSchema.optional(),
+  trafficStartedAt: z.number().optional(),
+  warmedUpAt: z.number().optional(),
 }) satisfies z.ZodType<DeploymentState>;
 
 export const deploymentEventSchema = z.object({

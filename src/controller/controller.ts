@@ -1,48 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import {
-  isActive,
-  BUCKETS,
-  combineVerdicts,
+  carryExposure,
+  conflict,
   createDeployment,
   defaultMaxExtensionMs,
-  judge,
-  paced,
-  evaluateAlarms,
+  deploymentSeed,
   InvalidCommand,
-  invalid,
-  conflict,
+  isActive,
+  isWatched,
+  judgeApplies,
+  nextInRelease,
   notFound,
+  OneboxError,
   planOf,
   reduce,
+  stepGate,
+  validateRelease,
   type AlarmThresholds,
-  type AliasTarget,
-  type Clock,
   type DeploymentCommand,
   type DeploymentConfig,
   type DeploymentEvent,
   type DeploymentHooks,
+  type DeploymentRecord,
   type DeploymentSettings,
+  type Exposure,
   type GateVerdict,
   type InconclusivePolicy,
   type JudgeSettings,
   type Observation,
-  type DeploymentRecord,
-  type Exposure,
+  type StepGate,
 } from '../core/index.js';
-import type { MetricsRecorder } from '../metrics/recorder.js';
-import type { MetricsMark } from '../metrics/version-metrics.js';
-import { exposureOf } from '../metrics/exposure.js';
-import type { DeploymentStore } from '../store/deployment-store.js';
-import type { StateStore } from '../store/state-store.js';
-import type { HookRunner } from './hook-runner.js';
+import type { AliasMove, ControllerPorts } from './ports.js';
 import { WarmUps } from './warm-up.js';
 
 /** Both versions' metrics when the current step began: the gate's window starts there. */
-interface StepMark {
+interface StepMark<Mark> {
   readonly step: number;
   readonly at: number;
-  readonly fresh: MetricsMark;
-  readonly stable: MetricsMark;
+  readonly fresh: Mark;
+  readonly stable: Mark;
 }
 
 /** What one component's deployment needs, fully resolved (defaults applied). */
@@ -61,14 +57,7 @@ export interface DeploymentSpec {
   readonly after: readonly string[];
 }
 
-export interface ControllerDeps {
-  readonly deployments: DeploymentStore;
-  readonly state: StateStore;
-  readonly metrics: MetricsRecorder;
-  readonly clock: Clock;
-  /** Called after `component`'s alias changed in the store, so traffic follows at once. */
-  readonly onAliasChange: (component: string) => void;
-  readonly runHook: HookRunner;
+export interface ControllerDeps<Mark> extends ControllerPorts<Mark> {
   /** Every event, after it is stored (logs, streams). */
   readonly onEvent?: (event: DeploymentEvent & { deploymentId: string }) => void;
   /**
@@ -87,10 +76,10 @@ export interface ControllerDeps {
  * moves traffic, then notifies. Stateless apart from metrics marks: a restarted controller
  * picks every deployment up from the store.
  */
-export class Controller {
-  /** Metrics at each deployment's step start; lost on restart (metrics start again then). */
-  private readonly marks = new Map<string, StepMark>();
-  private readonly warmups = new WarmUps();
+export class Controller<Mark = unknown> {
+  /** Metrics at each deployment's step start, when this process saw the step begin. */
+  private readonly marks = new Map<string, StepMark<Mark>>();
+  private readonly warmups = new WarmUps<Mark>();
   /** Exposure stored before this process started, per deployment. */
   private readonly carried = new Map<string, Exposure>();
   /** When this process began collecting metrics. */
@@ -101,38 +90,27 @@ export class Controller {
   private failing: string | undefined;
   private readonly hooksInFlight = new Set<Promise<void>>();
 
-  constructor(private readonly deps: ControllerDeps) {
+  constructor(private readonly deps: ControllerDeps<Mark>) {
     this.newId = deps.newId ?? (() => randomUUID().slice(0, 8));
     this.startedAt = deps.clock.now();
   }
 
   /** Validates and records a release, then starts what can start. Nothing is written on error. */
   release(specs: readonly DeploymentSpec[], by: string): DeploymentRecord[] {
-    if (specs.length === 0) throw invalid('a release needs at least one component');
-    const names = new Set<string>();
-    for (const s of specs) {
-      if (names.has(s.component)) throw invalid(`${s.component} appears twice in the release`);
-      names.add(s.component);
+    const { versions } = this.deps;
+    const issues = validateRelease(specs, {
+      alias: (c) => versions.getAlias(c),
+      version: (c, n) => versions.findVersion(c, n),
+    });
+    // Every problem at once; the request's own (invalid, not_found) rank before the state's.
+    if (issues.length) {
+      const code = issues.find((i) => i.code !== 'conflict')?.code ?? 'conflict';
+      throw new OneboxError(code, issues.map((i) => i.message).join('; '));
     }
-    for (const s of specs) {
-      for (const a of s.after) {
-        if (!names.has(a)) throw invalid(`${s.component} is to go after ${a}, which is not in this release`);
-      }
-    }
-    assertAcyclic(specs);
     const now = this.deps.clock.now();
     const releaseId = this.newId();
     const records = specs.map((s): DeploymentRecord => {
-      const alias = this.deps.state.getAlias(s.component);
-      const target = this.deps.state.getVersion(s.component, s.version);
-      if (target.retiredAt)
-        throw conflict(`${s.component} version ${s.version} is retired and can never serve traffic again`);
-      if (!alias)
-        throw conflict(
-          `${s.component} has no live version yet; point its alias at a first version with \`onebox alias\``,
-        );
-      if (alias.version === s.version && !alias.additional)
-        throw conflict(`${s.component} v${s.version} is already live`);
+      const alias = versions.getAlias(s.component)!;
       const plan = planOf(s.config);
       const settings: DeploymentSettings = {
         beforeHook: !!s.hooks.beforeAllowTraffic,
@@ -172,7 +150,7 @@ export class Controller {
       (command === 'rollback' ? this.deps.deployments.latestFor(component) : undefined);
     if (!record) throw notFound(`${component} has no active deployment to ${command}`);
     if (command === 'rollback' && record.state.status === 'succeeded') {
-      const alias = this.deps.state.getAlias(component);
+      const alias = this.deps.versions.getAlias(component);
       if (alias?.version !== record.state.toVersion || alias.additional) {
         throw conflict(
           `${component} has moved on since deployment ${record.id}; roll back with a new deployment or \`onebox alias\``,
@@ -192,64 +170,63 @@ export class Controller {
     for (const { id } of this.deps.deployments.active()) {
       // Read afresh: an earlier deployment of this tick may have started this one (`after`).
       const record = this.deps.deployments.get(id);
-      const gate = this.gate(record);
+      const gate = this.stepGate(record);
       const windowStartedAt = this.currentMark(record)?.at ?? this.startedAt;
-      const after = gate ? this.apply(record, { kind: 'tick', gate, windowStartedAt }) : record;
+      const after = gate
+        ? this.apply(record, { kind: 'tick', gate: gate.verdict, windowStartedAt, warmedUp: gate.warmedUp })
+        : record;
       this.recordExposure(after);
     }
   }
 
   /** Blast radius of a deployment: live while it runs, stored every tick and at its end. */
   exposure(record: DeploymentRecord): Exposure | undefined {
-    const tracker = this.deps.metrics.findExposure(record.state.component, record.id);
-    return tracker ? exposureOf(tracker, this.carried.get(record.id)) : record.exposure;
+    const counted = this.deps.exposure.counted(record.state.component, record.id);
+    return counted ? carryExposure(counted, this.carried.get(record.id)) : record.exposure;
   }
 
   private recordExposure(record: DeploymentRecord): void {
     const s = record.state;
-    const flowing = s.step >= 0 && ['in-progress', 'baking', 'paused', 'after-hook'].includes(s.status);
-    let tracker = this.deps.metrics.findExposure(s.component, record.id);
-    if (flowing && !tracker) {
+    const { exposure } = this.deps;
+    let counted = exposure.counted(s.component, record.id);
+    if (s.step >= 0 && isWatched(s.status) && !counted) {
       // Users seen before a restart are carried over (an upper bound: some may come again).
       if (record.exposure) this.carried.set(record.id, record.exposure);
-      tracker = this.deps.metrics.trackExposure(s.component, record.id, s.toVersion);
+      exposure.track(s.component, record.id, s.toVersion);
+      counted = exposure.counted(s.component, record.id);
     }
-    if (!tracker) return;
-    this.deps.deployments.saveExposure(record.id, exposureOf(tracker, this.carried.get(record.id)));
+    if (!counted) return;
+    this.deps.deployments.saveExposure(record.id, carryExposure(counted, this.carried.get(record.id)));
     if (!isActive(s.status)) {
-      this.deps.metrics.stopExposure(s.component, record.id);
+      exposure.stop(s.component, record.id);
       this.carried.delete(record.id);
     }
   }
 
   /**
-   * The gate verdict on the current step's window, for deployments that are holding:
-   * the alarms on the new version's own traffic, and, while both versions serve, the
-   * judge comparing it with the stable version in the same window.
+   * The gate verdict on the current step's window, for deployments whose new version serves:
+   * the alarms on the new version's own traffic, and, while both versions serve, the judge
+   * comparing it with the stable version in the same window (core's stepGate).
    */
   gate(record: DeploymentRecord): GateVerdict | undefined {
-    const parts = this.gateParts(record);
-    if (!parts) return undefined;
-    return parts.judge ? combineVerdicts([parts.alarms, parts.judge]) : parts.alarms;
+    return this.stepGate(record)?.verdict;
   }
 
-  /** The gate's two parts, each with its own verdict (`judge` absent while it does not apply). */
-  gateParts(record: DeploymentRecord): { alarms: GateVerdict; judge: GateVerdict | undefined } | undefined {
+  /**
+   * The gate's parts, each with its own verdict (`judge` absent while it does not apply), and
+   * whether the new version's warm-up ended at this look (the reducer records when).
+   */
+  stepGate(record: DeploymentRecord): (StepGate & { readonly warmedUp: boolean }) | undefined {
     const s = record.state;
-    if (!['in-progress', 'baking', 'paused', 'after-hook'].includes(s.status)) return undefined;
+    if (!isWatched(s.status)) return undefined;
+    const { metrics, clock } = this.deps;
     const mark = this.currentMark(record);
-    const fresh = this.deps.metrics.forVersion(s.component, s.toVersion).since(mark?.fresh);
-    const label = `v${s.toVersion}`;
-    // What the gate still needs, at the new version's pace in this window.
-    const windowMs = this.deps.clock.now() - (mark?.at ?? this.startedAt);
-    const pace = (v: GateVerdict): GateVerdict =>
-      v.need ? { ...v, need: paced(v.need, fresh.requests, windowMs) } : v;
-    const alarms = pace(evaluateAlarms(record.gates.alarms, fresh, label, s.evidence?.alarms));
-    const settings = record.gates.judge;
-    if (!settings || s.weightBp <= 0 || s.weightBp >= BUCKETS) return { alarms, judge: undefined };
-    const arms = this.warmups.arms(s, this.deps.metrics, mark, fresh, settings.warmupRequests, this.deps.clock.now());
-    const { result, sentence, need, evidence } = judge(arms.fresh, arms.stable, settings, label, s.evidence);
-    return { alarms, judge: pace({ result, sentence, need, evidence }) };
+    const fresh = metrics.since(s.component, s.toVersion, mark?.fresh);
+    const now = clock.now();
+    const judged = record.gates.judge && judgeApplies(record.gates, s) ? record.gates.judge : undefined;
+    const arms = judged && this.warmups.arms(s, metrics, mark, fresh, judged.warmupRequests, now);
+    const windowMs = now - (mark?.at ?? this.startedAt);
+    return { ...stepGate({ gates: record.gates, state: s, fresh, arms, windowMs }), warmedUp: arms?.warmedUp ?? false };
   }
 
   /**
@@ -297,21 +274,32 @@ export class Controller {
     while (this.hooksInFlight.size) await Promise.all([...this.hooksInFlight]);
   }
 
-  /** The mark of the current step, if this process saw the step begin. */
-  private currentMark(record: DeploymentRecord): StepMark | undefined {
+  /**
+   * The mark of the current step: taken when this process saw the step begin, else placed at
+   * the step's start where the metrics can (a time series), else none (counters kept since
+   * this process started: the window then starts with it).
+   */
+  private currentMark(record: DeploymentRecord): StepMark<Mark> | undefined {
+    const s = record.state;
     const m = this.marks.get(record.id);
-    return m && m.step === record.state.step ? m : undefined;
+    if (m && m.step === s.step) return m;
+    const { metrics } = this.deps;
+    const fresh = metrics.markAt(s.component, s.toVersion, s.stepStartedAt);
+    const stable = metrics.markAt(s.component, s.fromVersion, s.stepStartedAt);
+    return fresh === undefined || stable === undefined
+      ? undefined
+      : { step: s.step, at: s.stepStartedAt, fresh, stable };
   }
 
   private apply(record: DeploymentRecord, observation: Observation): DeploymentRecord {
     const now = this.deps.clock.now();
     const { state, effects } = reduce(record.state, observation, now);
     if (effects.length === 0 && state === record.state) return record;
-    let alias: AliasTarget | undefined;
+    let alias: AliasMove | undefined;
     const events: DeploymentEvent[] = [];
     const hooks: ('before' | 'after')[] = [];
     for (const e of effects) {
-      if (e.kind === 'set-alias') alias = e.alias;
+      if (e.kind === 'set-alias') alias = { ...e.alias, seed: deploymentSeed(state) };
       else if (e.kind === 'event') events.push(e.event);
       else hooks.push(e.hook);
     }
@@ -324,12 +312,12 @@ export class Controller {
     if (!isActive(state.status)) this.marks.delete(state.id);
     this.warmups.follow(state, record.state, this.deps.metrics);
     if (isActive(state.status) && state.step !== record.state.step) {
-      const metrics = this.deps.metrics;
+      const { metrics } = this.deps;
       this.marks.set(state.id, {
         step: state.step,
         at: now,
-        fresh: metrics.forVersion(state.component, state.toVersion).mark(),
-        stable: metrics.forVersion(state.component, state.fromVersion).mark(),
+        fresh: metrics.mark(state.component, state.toVersion),
+        stable: metrics.mark(state.component, state.fromVersion),
       });
     }
     // Then notifications.
@@ -344,7 +332,7 @@ export class Controller {
     const spec = hook === 'before' ? record.hooks.beforeAllowTraffic : record.hooks.afterAllowTraffic;
     const s = record.state;
     if (!spec) return;
-    const target = this.deps.state.getVersion(s.component, s.toVersion);
+    const target = this.deps.versions.findVersion(s.component, s.toVersion);
     const run = this.deps
       .runHook(spec, {
         deploymentId: s.id,
@@ -352,7 +340,7 @@ export class Controller {
         component: s.component,
         fromVersion: s.fromVersion,
         toVersion: s.toVersion,
-        targetUrl: target.target,
+        targetUrl: target?.target ?? '',
       })
       .then((result) => {
         const fresh = this.deps.deployments.get(s.id);
@@ -365,38 +353,17 @@ export class Controller {
     this.hooksInFlight.add(run);
   }
 
-  /** Starts deployments whose predecessors succeeded; skips those whose predecessors failed. */
+  /** Starts deployments whose predecessors succeeded; skips those whose predecessors failed (core's nextInRelease). */
   private advanceRelease(releaseId: string): void {
     const all = this.deps.deployments.ofRelease(releaseId);
     const byComponent = new Map(all.map((d) => [d.state.component, d]));
-    for (const d of all) {
+    const members = all.map((d) => ({ ...d.state, after: d.after }));
+    for (const step of nextInRelease(members)) {
+      // Read afresh: starting one may already have moved another (a chain of skips).
+      const d = this.deps.deployments.get(byComponent.get(step.component)!.id);
       if (d.state.status !== 'created') continue;
-      const before = d.after.map((c) => byComponent.get(c)!);
-      const failed = before.find((b) => ['rolled-back', 'stopped', 'skipped'].includes(b.state.status));
-      if (failed) {
-        this.apply(d, {
-          kind: 'command',
-          command: 'skip',
-          detail: `${failed.state.component} v${failed.state.toVersion} ${failed.state.status === 'skipped' ? 'never started' : failed.state.status}`,
-        });
-      } else if (before.every((b) => b.state.status === 'succeeded')) {
-        this.apply(d, { kind: 'command', command: 'start', by: 'the release' });
-      }
+      if (step.kind === 'skip') this.apply(d, { kind: 'command', command: 'skip', detail: step.reason });
+      else this.apply(d, { kind: 'command', command: 'start', by: 'the release' });
     }
   }
-}
-
-function assertAcyclic(specs: readonly DeploymentSpec[]): void {
-  const after = new Map(specs.map((s) => [s.component, s.after]));
-  const visiting = new Set<string>();
-  const done = new Set<string>();
-  const visit = (c: string, path: string[]): void => {
-    if (done.has(c)) return;
-    if (visiting.has(c)) throw invalid(`release order has a cycle: ${[...path, c].join(' -> ')}`);
-    visiting.add(c);
-    for (const a of after.get(c) ?? []) visit(a, [...path, c]);
-    visiting.delete(c);
-    done.add(c);
-  };
-  for (const s of specs) visit(s.component, []);
 }

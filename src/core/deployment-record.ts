@@ -23,6 +23,17 @@ export interface Exposure {
   readonly exact: boolean;
 }
 
+/**
+ * What one process counted, added to what was stored before it started (a restart): an
+ * upper bound then, since a user counted before may come again.
+ */
+export function carryExposure(counted: Exposure, carried: Exposure | undefined): Exposure {
+  if (!carried) return counted;
+  const usersOnNew = counted.usersOnNew + carried.usersOnNew;
+  const activeUsers = counted.activeUsers + carried.activeUsers;
+  return { usersOnNew, activeUsers, share: activeUsers ? usersOnNew / activeUsers : 0, exact: false };
+}
+
 /** A deployment as the controller keeps it: the reducer's state with what it is judged by. */
 export interface DeploymentRecord {
   readonly id: string;

@@ -54,6 +54,10 @@ export interface DeploymentState extends NewDeployment {
    * one). Absent in states written before it existed: no evidence yet.
    */
   readonly evidence?: Evidence | undefined;
+  /** When the new version first served users (its warm-up began). */
+  readonly trafficStartedAt?: number | undefined;
+  /** When the new version's warm-up ended: the judge reads latency from then on. */
+  readonly warmedUpAt?: number | undefined;
   readonly reason?: string | undefined;
   readonly createdAt: number;
   readonly endedAt?: number | undefined;
@@ -71,6 +75,8 @@ export type Observation =
        * extension counted from then, so a restart cannot run out the clock on it.
        */
       readonly windowStartedAt?: number;
+      /** The new version's warm-up is over (its cold requests are behind it): recorded once, as `warmedUpAt`. */
+      readonly warmedUp?: boolean;
     }
   | { readonly kind: 'hook-done'; readonly hook: 'before' | 'after'; readonly ok: boolean; readonly detail: string }
   | { readonly kind: 'command'; readonly command: DeploymentCommand; readonly by?: string; readonly detail?: string };
@@ -164,6 +170,7 @@ class Step {
     const s = this.state;
     if (index >= s.plan.length) return this.finishTraffic();
     const step = s.plan[index]!;
+    if (s.trafficStartedAt === undefined) this.set({ trafficStartedAt: this.now });
     this.set({
       step: index,
       stepStartedAt: this.now,
@@ -231,9 +238,10 @@ export function nextWakeAt(s: DeploymentState): number | undefined {
   return s.stepStartedAt + step.holdMs + (s.extended ? s.settings.maxExtensionMs : 0);
 }
 
-function onTick(t: Step, gate: GateVerdict, windowStartedAt: number | undefined): void {
+function onTick(t: Step, gate: GateVerdict, windowStartedAt: number | undefined, warmedUp: boolean): void {
   const s = t.state;
   if (!isWatched(s.status)) return;
+  if (warmedUp && s.warmedUpAt === undefined) t.set({ warmedUpAt: t.now });
   // Alarms protect users while a human has paused the deployment and while the
   // afterAllowTraffic hook runs with everyone on the new version.
   if (gate.result === 'fail') return t.rollBack('rolled-back', gate.sentence);
@@ -371,7 +379,7 @@ export function reduce(state: DeploymentState, observation: Observation, now: nu
   const t = new Step(state, now);
   switch (observation.kind) {
     case 'tick':
-      onTick(t, observation.gate, observation.windowStartedAt);
+      onTick(t, observation.gate, observation.windowStartedAt, observation.warmedUp ?? false);
       break;
     case 'hook-done':
       onHook(t, observation.hook, observation.ok, observation.detail);

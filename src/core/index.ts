@@ -47,6 +47,7 @@ export * from './latency-buckets.js';
 export * from './evidence.js';
 export * from './need.js';
 export * from './rate-test.js';
+export * from './step-gate.js';
 
 // Shadow comparison.
 export * from './shadow/index.js';

@@ -53,3 +53,15 @@ export function basisPointsToPercent(bp: number): string {
 export function defaultSeed(component: string, additionalVersion: number): string {
   return `${component}@${additionalVersion}`;
 }
+
+/**
+ * The seed of a deployment's split: one per deployment, kept for all its steps, so raising
+ * the weight only adds users, and the next deployment reshuffles who comes first.
+ */
+export function deploymentSeed(d: {
+  readonly id: string;
+  readonly component: string;
+  readonly toVersion: number;
+}): string {
+  return `${d.component}@${d.toVersion}:${d.id}`;
+}

@@ -11,6 +11,8 @@ import { close, listen } from '../gateway/listen.js';
 import { buildSnapshot, rebuildComponent, type RoutingSnapshot } from '../gateway/routing-snapshot.js';
 import type { GatewayLogEntry } from '../api/types.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
+import type { MetricsMark } from '../metrics/version-metrics.js';
+import { RecorderPorts } from '../metrics/windows.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
 import { StateStore } from '../store/state-store.js';
@@ -34,7 +36,7 @@ export interface RunningOnebox {
   readonly adminUrl: string;
   readonly adminToken: string;
   readonly plane: LocalControlPlane;
-  readonly controller: Controller;
+  readonly controller: Controller<MetricsMark>;
   /** The running shadows (their mirrors and reports). */
   readonly shadows: Shadows;
   readonly metrics: MetricsRecorder;
@@ -52,9 +54,9 @@ export interface StartOptions {
   /** Tests drive `controller.tick()` themselves instead of the interval timer. */
   readonly manualTicks?: boolean;
   readonly runHook?: HookRunner;
-  readonly onEvent?: ControllerDeps['onEvent'];
-  readonly onError?: ControllerDeps['onError'];
-  readonly onRecover?: ControllerDeps['onRecover'];
+  readonly onEvent?: ControllerDeps<unknown>['onEvent'];
+  readonly onError?: ControllerDeps<unknown>['onError'];
+  readonly onRecover?: ControllerDeps<unknown>['onRecover'];
   /** A running shadow's report could not be saved (kept in memory, tried again later). */
   readonly onShadowError?: (err: Error) => void;
   /** Where handler processes' stdout/stderr go. Default: this process's. */
@@ -128,10 +130,12 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     // Wall time even under a test's clock: the charts show real traffic per real second.
     clock: systemClock,
   });
-  const controller = new Controller({
+  const recorderPorts = new RecorderPorts(metrics);
+  const controller = new Controller<MetricsMark>({
     deployments,
-    state: store,
-    metrics,
+    versions: store,
+    metrics: recorderPorts,
+    exposure: recorderPorts,
     clock,
     onAliasChange: rebuild,
     runHook: options.runHook ?? runHook,

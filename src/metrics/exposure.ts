@@ -17,13 +17,14 @@ export class ExposureTracker {
   }
 }
 
-export function exposureOf(t: ExposureTracker, carried?: Exposure): Exposure {
-  const usersOnNew = t.onNew.count + (carried?.usersOnNew ?? 0);
-  const activeUsers = t.active.count + (carried?.activeUsers ?? 0);
+/** What a tracker counted (a restart's carried count is added by core's carryExposure). */
+export function exposureOf(t: ExposureTracker): Exposure {
+  const usersOnNew = t.onNew.count;
+  const activeUsers = t.active.count;
   return {
     usersOnNew,
     activeUsers,
     share: activeUsers ? usersOnNew / activeUsers : 0,
-    exact: t.onNew.isExact && t.active.isExact && !carried,
+    exact: t.onNew.isExact && t.active.isExact,
   };
 }

@@ -1,6 +1,5 @@
 import { ACTIVE_STATUSES, conflict, notFound } from '../core/index.js';
 import type {
-  AliasTarget,
   DeploymentEvent,
   DeploymentRecord,
   DeploymentState,
@@ -8,6 +7,7 @@ import type {
   ReleaseRecord,
   StoredEvent,
 } from '../core/index.js';
+import type { AliasMove, DeploymentRepository } from '../controller/ports.js';
 import { prepare, type Db } from './database.js';
 import { readExposure, readGates, readHooks, readState, STATE_SCHEMA } from './stored-state.js';
 import type { StateStore } from './state-store.js';
@@ -40,7 +40,7 @@ const ACTIVE = `(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`;
  * Releases, deployments and their event history. A transition (state, events and the
  * alias it sets) is written in one transaction, so a crash leaves either all or none.
  */
-export class DeploymentStore {
+export class DeploymentStore implements DeploymentRepository {
   constructor(
     private readonly db: Db,
     private readonly state: StateStore,
@@ -86,7 +86,7 @@ export class DeploymentStore {
   saveTransition(
     state: DeploymentState,
     events: readonly DeploymentEvent[],
-    alias: AliasTarget | undefined,
+    alias: AliasMove | undefined,
     now: number,
   ): void {
     this.db.transaction(() => {
@@ -104,9 +104,9 @@ export class DeploymentStore {
         this.state.setAlias(state.component, {
           version: alias.version,
           additional: alias.additional,
+          // The mode stays the alias's own (sticky unless set to request by hand).
           mode: current?.mode ?? 'sticky',
-          // One seed per deployment: raising the weight only adds users.
-          seed: `${state.component}@${state.toVersion}:${state.id}`,
+          seed: alias.seed,
         });
       }
     })();

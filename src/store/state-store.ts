@@ -1,6 +1,7 @@
 import { conflict, invalid, notFound } from '../core/errors.js';
 import { LIVE_ALIAS, type Alias, type Clock, type Version } from '../core/model.js';
 import { BUCKETS, type AliasRouting, type RoutingMode } from '../core/index.js';
+import type { VersionCatalog } from '../controller/ports.js';
 import { prepare, type Db } from './database.js';
 
 interface VersionRow {
@@ -55,7 +56,7 @@ export interface AliasUpdate {
  * rule that keeps routing safe (only published, non-retired versions in an alias) is
  * checked here, where the write happens.
  */
-export class StateStore {
+export class StateStore implements VersionCatalog {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,

@@ -7,6 +7,7 @@ import {
   type Clock,
   type Component,
   type DeploymentRecord,
+  type GateVerdict,
 } from '../../core/index.js';
 import type { ComponentStatus, DeploymentView, ShadowStatus } from '../../api/index.js';
 import type { Controller } from '../../controller/controller.js';
@@ -61,17 +62,23 @@ export class StatusService {
     const s = record.state;
     const { controller } = this.deps;
     const alias = this.deps.store.getAlias(s.component);
-    const gate = controller.gate(record);
+    const parts = controller.stepGate(record);
+    const gate = parts?.verdict;
     return {
       ...record,
       plan: describePlan(s.plan),
       holdRemainingMs: holdRemainingMs(s, this.deps.clock.now()),
       gate,
       waiting: gate?.need && describeNeed(gate.need, `v${s.toVersion}`),
-      gateParts: controller.gateParts(record),
+      gateParts: parts && { alarms: parts.alarms, judge: parts.judge && withoutFindings(parts.judge) },
       exposure: controller.exposure(record),
       holding: isHolding(s.status),
       actions: allowedActions(s.status, alias?.version === s.toVersion && !alias.additional),
     };
   }
+}
+
+/** A judge verdict as the status view shows it: its findings are already in the sentence. */
+function withoutFindings({ findings: _, ...verdict }: GateVerdict & { findings: unknown }): GateVerdict {
+  return verdict;
 }

@@ -1,8 +1,8 @@
 import { DEFAULT_ALARMS, evaluateAlarms, type AlarmThresholds } from '../../core/alarms.js';
-import { BUCKETS } from '../../core/bucket.js';
 import type { Evidence } from '../../core/evidence.js';
-import { combineVerdicts, type GateVerdict } from '../../core/gate.js';
-import { DEFAULT_JUDGE, judge, type JudgeSettings } from '../../core/judge.js';
+import type { GateVerdict } from '../../core/gate.js';
+import { stepGate } from '../../core/step-gate.js';
+import { DEFAULT_JUDGE, type JudgeSettings } from '../../core/judge.js';
 import type { ArmWindow } from './window.js';
 
 /**
@@ -110,11 +110,16 @@ export function gateVerdict(
   periods: AlarmPeriods | undefined,
   evidence: Evidence | undefined,
 ): GateReading {
-  const alarms = periods ? periods.state : evaluateAlarms(g.alarms, fresh.stats(), LABEL, evidence?.alarms);
-  const failed = alarms.result === 'fail' ? ['alarm'] : [];
-  // With everyone on one version there is nothing to compare: alarms alone (as the controller).
-  if (g.kind === 'alarm' || weightBp <= 0 || weightBp >= BUCKETS) return { verdict: alarms, failed };
-  const j = judge(fresh, stable, g.judge, LABEL, evidence);
-  for (const f of j.findings) if (f.result === 'fail') failed.push(f.check);
-  return { verdict: combineVerdicts([alarms, j]), failed };
+  // The controller's own composition (core's stepGate); the fixed alarm has no judge.
+  const gates = { alarms: g.alarms, judge: g.kind === 'judge' ? g.judge : undefined };
+  const gate = stepGate({
+    gates,
+    state: { toVersion: 2, weightBp, evidence },
+    fresh: fresh.stats(),
+    arms: { fresh, stable },
+    alarms: periods?.state,
+  });
+  const failed = gate.alarms.result === 'fail' ? ['alarm'] : [];
+  for (const f of gate.judge?.findings ?? []) if (f.result === 'fail') failed.push(f.check);
+  return { verdict: gate.verdict, failed };
 }

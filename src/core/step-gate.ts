@@ -1,0 +1,53 @@
+import { evaluateAlarms } from './alarms.js';
+import { BUCKETS } from './bucket.js';
+import type { DeploymentGates } from './deployment-record.js';
+import type { DeploymentState } from './deployment.js';
+import { combineVerdicts, type GateVerdict, type WindowStats } from './gate.js';
+import { judge, type Arm, type JudgeFinding } from './judge.js';
+import { paced } from './need.js';
+
+/**
+ * The gate of one deployment step, composed the same way wherever it is read: the
+ * controller of either engine, the status view and the simulator. The alarms read the new
+ * version's own window; the judge, while both versions serve, compares it with the stable
+ * one; both start from the evidence the deployment banked in its earlier steps.
+ */
+
+/** The judge compares only while both versions serve (at 0% or 100% there is nothing to compare). */
+export function judgeApplies(gates: DeploymentGates, state: Pick<DeploymentState, 'weightBp'>): boolean {
+  return gates.judge !== undefined && state.weightBp > 0 && state.weightBp < BUCKETS;
+}
+
+export interface StepGateInput {
+  readonly gates: DeploymentGates;
+  readonly state: Pick<DeploymentState, 'toVersion' | 'weightBp' | 'evidence'>;
+  /** The new version's traffic in the step's window, as the alarms read it. */
+  readonly fresh: WindowStats;
+  /** Both arms as the judge compares them (e.g. latency after the new version's warm-up); needed when judgeApplies. */
+  readonly arms?: { readonly fresh: Arm; readonly stable: Arm } | undefined;
+  /** Alarms judged elsewhere (CloudWatch-style fixed periods): this verdict instead of one on `fresh`. */
+  readonly alarms?: GateVerdict | undefined;
+  /** How long the window has run, ms: what a part still needs is timed at its pace. Absent: not timed. */
+  readonly windowMs?: number | undefined;
+}
+
+export interface StepGate {
+  readonly alarms: GateVerdict;
+  /** Absent while the judge does not apply (off, or one version serves everyone). */
+  readonly judge: (GateVerdict & { readonly findings: readonly JudgeFinding[] }) | undefined;
+  /** Both parts together: what the reducer is fed. */
+  readonly verdict: GateVerdict;
+}
+
+export function stepGate(input: StepGateInput): StepGate {
+  const { gates, state, fresh, windowMs } = input;
+  const label = `v${state.toVersion}`;
+  const pace = <V extends GateVerdict>(v: V): V =>
+    v.need && windowMs !== undefined ? { ...v, need: paced(v.need, fresh.requests, windowMs) } : v;
+  const alarms = pace(input.alarms ?? evaluateAlarms(gates.alarms, fresh, label, state.evidence?.alarms));
+  if (!gates.judge || !judgeApplies(gates, state)) return { alarms, judge: undefined, verdict: alarms };
+  const arms = input.arms;
+  if (!arms) throw new Error('stepGate: the judge applies to this step; pass both arms');
+  const j = pace(judge(arms.fresh, arms.stable, gates.judge, label, state.evidence));
+  return { alarms, judge: j, verdict: combineVerdicts([alarms, j]) };
+}
