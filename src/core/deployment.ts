@@ -213,10 +213,10 @@ class Step {
   rollBack(status: 'rolled-back' | 'stopped', reason: string): void {
     this.route(0);
     this.set({ status, reason, endedAt: this.now, paused: undefined });
-    this.event(
-      status,
-      `${status === 'stopped' ? 'stopped' : 'rolled back'}: ${reason}; all traffic on v${this.state.fromVersion}`,
-    );
+    // A person's "rolled back by alice" says it already; a gate's reason gets the verb first.
+    const verb = status === 'stopped' ? 'stopped' : 'rolled back';
+    const said = reason.startsWith(`${verb} by `) ? reason : `${verb}: ${reason}`;
+    this.event(status, `${said}; all traffic on v${this.state.fromVersion}`);
   }
 }
 

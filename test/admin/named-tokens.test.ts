@@ -188,6 +188,6 @@ describe('named admin tokens: the admin API', () => {
     const sentences = release.deployments[0].events.map((e: { sentence: string }) => e.sentence);
     expect(sentences).toContain('web v2: paused by alice at 10%');
     expect(sentences.some((s: string) => s.startsWith('web v2: resumed by alice (carol@cli) with 1h'))).toBe(true);
-    expect(sentences).toContain('web v2: rolled back: rolled back by admin; all traffic on v1');
+    expect(sentences).toContain('web v2: rolled back by admin; all traffic on v1');
   });
 });

@@ -913,7 +913,7 @@ describe('rollback, stop and skip', () => {
       ev(
         T0 + 6 * MIN,
         'rolled-back',
-        'rolled back: rolled back by dave (checkout errors); all traffic on v1',
+        'rolled back by dave (checkout errors); all traffic on v1',
         'rolled-back',
         0,
       ),
@@ -971,7 +971,7 @@ describe('rollback, stop and skip', () => {
     const t = d.at(3 * MIN, cmd('stop', 'frank'));
     expect(t.effects).toEqual([
       ALL_OLD,
-      ev(T0 + 3 * MIN, 'stopped', 'stopped: stopped by frank; all traffic on v1', 'stopped', 0),
+      ev(T0 + 3 * MIN, 'stopped', 'stopped by frank; all traffic on v1', 'stopped', 0),
     ]);
     expect(t.state).toMatchObject({
       status: 'stopped',

@@ -225,8 +225,11 @@ describe.skipIf(NO_BROWSER)('the release dashboard in a real browser', () => {
     expect(await card.locator('.why').textContent()).toBe('Why: rolled back by alice');
     await expect
       .poll(() => page.getByTestId('history-web').textContent())
-      .toMatch(/rolled back: rolled back by alice; all traffic on v1/);
+      .toMatch(/v2: rolled back by alice; all traffic on v1/);
     expect(await page.getByTestId('history-web').locator('.why').textContent()).toBe('Why: rolled back by alice');
+    // The step that was running is where it ended, no longer the current one.
+    expect(await card.locator('[aria-current="step"]').count()).toBe(0);
+    expect(await card.locator('.step-ended').textContent()).toMatch(/^50%hold 1mrolled back here$/);
 
     // Traffic is back on the stable version: at the gateway, and on the chart.
     served.clear();
@@ -249,6 +252,48 @@ describe.skipIf(NO_BROWSER)('the release dashboard in a real browser', () => {
       return r.violations.map((v) => `${v.id} (${v.nodes.length})`);
     });
     expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a pause, a stop and a success as they are, in one 24-hour clock', async () => {
+    const card = page.getByRole('article', { name: 'web' });
+    const current = card.locator('[aria-current="step"]');
+    const release = async () =>
+      expect(
+        (
+          await admin('POST', '/v1/releases', {
+            components: [{ component: 'web', version: 2, config: 'steps:50%@1m,100%' }],
+          })
+        ).status,
+      ).toBe(201);
+
+    await release();
+    await expect.poll(() => card.getByTestId('alias-web').textContent()).toBe('v1 50%, v2 50%');
+    expect((await admin('POST', '/v1/components/web/deployment/pause')).status).toBe(200);
+    await expect.poll(() => card.getByTestId('status-web').textContent()).toBe('paused');
+    expect(await current.textContent()).toMatch(/^50%hold 1m.* left \(paused\)$/);
+
+    expect((await admin('POST', '/v1/components/web/deployment/stop')).status).toBe(200);
+    await expect.poll(() => card.getByTestId('status-web').textContent()).toBe('stopped');
+    expect(await current.count()).toBe(0);
+    expect(await card.locator('.step-ended').textContent()).toMatch(/stopped here$/);
+    await expect
+      .poll(() => page.getByTestId('history-web').first().textContent())
+      .toMatch(/v2: stopped by admin; all traffic on v1/);
+
+    await release();
+    expect((await admin('POST', '/v1/components/web/deployment/promote-all')).status).toBe(200);
+    await expect.poll(() => card.getByTestId('status-web').textContent()).toBe('succeeded');
+    expect(await current.count()).toBe(0);
+    expect(await card.locator('.step-done').count()).toBe(2);
+
+    // One clock on the page: the history's times and the charts' axis, 24-hour.
+    const times = await page.locator('#history time').allTextContents();
+    expect(times.length).toBeGreaterThan(3);
+    for (const t of times) expect(t).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+    const ticks = await page.locator('figure.chart').first().getAttribute('data-x-ticks');
+    expect(ticks).toBeTruthy();
+    for (const t of ticks!.split(' ')) expect(t).toMatch(/^\d{2}:\d{2}(:\d{2})?$/);
     expect(pageErrors).toEqual([]);
   });
 

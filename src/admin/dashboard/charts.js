@@ -135,11 +135,20 @@ export class ComponentCharts {
         title: m.title,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(m.floor, max * 1.1)] } },
         axes: [
-          { stroke: '#374151' },
+          // The page's own clock format (24-hour, as the history and the overview), not uPlot's 12-hour default.
+          {
+            stroke: '#374151',
+            values: (_u, splits) => {
+              const ticks = splits.map((t) => clockTime(t * 1000));
+              // Canvas text is out of reach of tests and screen readers: the ticks are kept here too.
+              figure.dataset.xTicks = ticks.join(' ');
+              return ticks;
+            },
+          },
           { stroke: '#374151', size: 64, values: (_u, splits) => splits.map((v) => m.unit(v)) },
         ],
         series: [
-          {},
+          { value: (_u, t) => (t == null ? '' : clockTime(t * 1000)) },
           ...versions.map((v) => {
             const role = roleOf(v, roles);
             return {

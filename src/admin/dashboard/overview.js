@@ -70,13 +70,20 @@ function timeline(d, receivedAt) {
     'ol',
     { class: 'timeline', 'aria-label': `plan: ${d.plan}` },
     ...s.plan.map((p, i) => {
-      const state = i < s.step || ['succeeded'].includes(s.status) ? 'done' : i === s.step ? 'current' : 'next';
+      // A step is current only while the deployment runs; the step a rollback or a stop ended
+      // is marked as where it ended, and one never reached stays "next".
+      const ended = s.status === 'rolled-back' || s.status === 'stopped';
+      const state =
+        i < s.step || s.status === 'succeeded' ? 'done' : i === s.step ? (ended ? 'ended' : 'current') : 'next';
       const hold = p.holdMs ? `${p.bake ? 'bake' : 'hold'} ${duration(p.holdMs)}` : 'no hold';
       return h(
         'li',
         { class: `step step-${state}`, 'aria-current': state === 'current' ? 'step' : false },
         h('span', { class: 'step-weight' }, pctOfBp(p.weightBp)),
         h('span', { class: 'step-hold' }, hold),
+        state === 'ended'
+          ? h('span', { class: 'step-left' }, s.status === 'stopped' ? 'stopped here' : 'rolled back here')
+          : null,
         state === 'current' && p.holdMs && d.holding
           ? h(
               'span',
