@@ -25,6 +25,7 @@ export * from './baggage.js';
 export * from './routing.js';
 export * from './alias-router.js';
 export * from './route-table.js';
+export * from './component-name.js';
 export * from './cache-headers.js';
 
 // The model.

@@ -28,6 +28,7 @@ import { Controller, type ControllerDeps } from '../controller/controller.js';
 import { runHook, type HookRunner } from '../controller/hook-runner.js';
 import { DeploymentStore } from '../store/deployment-store.js';
 import { HandlerPool } from '../runtime/handler-pool.js';
+import { nodeRuntimesOf } from '../gateway/node-runtimes-of.js';
 import { ShadowStore } from '../store/shadow-store.js';
 import { Shadows } from './shadows.js';
 
@@ -87,7 +88,8 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const metrics = new MetricsRecorder({ onLog: options.onGatewayLog });
 
   const pools = new UpstreamPools(config.gateway);
-  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
+  const runtimes = nodeRuntimesOf(config);
+  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit', runtimes });
 
   let snapshot: RoutingSnapshot | undefined;
   const shadows = new Shadows(new ShadowStore(db), store, clock, (c) => rebuild(c), options.onShadowError);
@@ -152,6 +154,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       stateDir: config.state.dir,
       forgetMetrics: (c, n) => metrics.forget(c, n),
       onChange: rebuild,
+      runtimes,
     }),
     aliases: new AliasesService({ store, deployments, onChange: rebuild }),
     releases: new ReleasesService({ config, controller, deployments, store, shadows }),

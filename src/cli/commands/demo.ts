@@ -31,13 +31,15 @@ export function registerDemoCommand(program: Command): void {
     .option('--users <n>', 'simulated browsers (default 300)', positiveInt('--users'))
     .option('--listen <host:port>', 'gateway address (default 127.0.0.1:8080)')
     .option('--admin-listen <host:port>', 'admin API address (default 127.0.0.1:8081)')
-    .option('--json', 'print the summary as JSON at the end')
+    .option('--json', 'print the summary as one JSON document on stdout (the story goes to stderr)')
     .action(async (opts: { speed?: number; users?: number; listen?: string; adminListen?: string; json?: boolean }) => {
       const summary = await runDemo({
         speed: opts.speed,
         users: opts.users,
         listen: opts.listen,
         adminListen: opts.adminListen,
+        // With --json the story goes to stderr, so stdout holds the summary alone.
+        output: opts.json ? process.stderr : process.stdout,
       });
       if (opts.json) console.log(JSON.stringify(summary, jsonReplacer));
       const problems = demoProblems(summary);

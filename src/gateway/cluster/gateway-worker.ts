@@ -3,6 +3,7 @@ import { UpstreamPools } from '../upstream-pools.js';
 import { splitListen } from '../../core/listen-address.js';
 import { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import { HandlerPool } from '../../runtime/handler-pool.js';
+import { nodeRuntimesOf } from '../node-runtimes-of.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { WorkerRouting } from './routing-state.js';
 
@@ -23,7 +24,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   const metrics = new WorkerMetrics();
   const pools = new UpstreamPools(config.gateway);
   const routing = new WorkerRouting(config.components, pools.dispatcherFor, metrics, message.state);
-  const handlers = new HandlerPool({ output: message.handlerOutput });
+  const handlers = new HandlerPool({ output: message.handlerOutput, runtimes: nodeRuntimesOf(config) });
   const gateway = new Gateway({
     handlers,
     snapshot: () => routing.snapshot,

@@ -306,8 +306,6 @@ async function follow(
     );
     if (views.length === ids.size && views.every((d) => !isActive(d.state.status))) break;
     if (performance.now() > deadline) throw new Error(`release ${release} did not finish in ${timeoutMs / 1000} s`);
-    if (process.env.DEMO_DEBUG)
-      console.log(JSON.stringify(views.map((d) => [d.state.status, d.holdRemainingMs, d.gate?.result])));
     await sleep(200);
   }
   out.settle();
