@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLOUDFRONT_FUNCTION_MAX_BYTES, functionSizes, report as edgeSizesReport } from '../../scripts/edge-sizes.mjs';
 
 const run = promisify(execFile);
 
@@ -30,6 +31,13 @@ describe('examples/demo/cdk', () => {
     const template = JSON.parse(readFileSync(join(out, 'OneboxDemo.template.json'), 'utf8')) as {
       Resources: Record<string, { Type: string }>;
     };
+    // The sizes docs/aws.md quotes (through docs/edge-sizes.md) are this build's.
+    const sizes = functionSizes(template);
+    for (const s of sizes) expect(s.bytes).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
+    expect(
+      readFileSync(join(process.cwd(), 'docs', 'edge-sizes.md'), 'utf8'),
+      'rerun node scripts/edge-sizes.mjs',
+    ).toBe(edgeSizesReport(sizes));
     const types = Object.values(template.Resources).map((r) => r.Type);
     for (const type of [
       'AWS::CloudFront::Distribution',
