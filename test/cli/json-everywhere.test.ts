@@ -94,7 +94,8 @@ describe('every command takes --json and prints one JSON document on stdout', ()
     await expect.poll(() => serveStderr).toContain('onebox gateway');
   });
 
-  it('versions, aliases, deployments, shadows, logs and invoke', async () => {
+  // About twenty CLI processes each: generous timeouts for a loaded 2-core machine.
+  it('versions, aliases, deployments, shadows, logs and invoke', { timeout: 180_000 }, async () => {
     for (const u of ups) expect(await json('publish', 'web', '--url', u.url)).toMatchObject({ component: 'web' });
     expect(await json('alias', 'web', '--version', '1')).toMatchObject({ version: 1 });
     expect(await json('versions', 'web')).toMatchObject({ versions: [{ number: 1 }, { number: 2 }, { number: 3 }] });
@@ -119,42 +120,46 @@ describe('every command takes --json and prints one JSON document on stdout', ()
     expect(await json('retire', 'web', '3')).toMatchObject({ number: 3, retiredAt: expect.any(String) });
   });
 
-  it('walks seed 002 with its function name: publish twice, a weighted alias per request, delete, publish again', async () => {
-    const fn = join(dir, 'fn.mjs');
-    const published = await runCli(
-      ['publish', 'TrafficShiftDemo', '--handler', fn, '--runtime', otherRuntime, '--json', ...admin],
-      { cwd: dir },
-    );
-    expect(oneDocument(published, 'publish')).toMatchObject({ component: 'TrafficShiftDemo', number: 1 });
-    // Said on stderr, so that stdout keeps one document: this Node is not the declared runtime's.
-    expect(published.stderr).toContain(
-      `TrafficShiftDemo v1 declares ${otherRuntime} but runs here on Node ${process.version}`,
-    );
-    await json('publish', 'TrafficShiftDemo', '--handler', fn);
-    await json('alias', 'TrafficShiftDemo', '--version', '1', '--weight', '2=0.3', '--routing', 'request');
+  it(
+    'walks seed 002 with its function name: publish twice, a weighted alias per request, delete, publish again',
+    { timeout: 120_000 },
+    async () => {
+      const fn = join(dir, 'fn.mjs');
+      const published = await runCli(
+        ['publish', 'TrafficShiftDemo', '--handler', fn, '--runtime', otherRuntime, '--json', ...admin],
+        { cwd: dir },
+      );
+      expect(oneDocument(published, 'publish')).toMatchObject({ component: 'TrafficShiftDemo', number: 1 });
+      // Said on stderr, so that stdout keeps one document: this Node is not the declared runtime's.
+      expect(published.stderr).toContain(
+        `TrafficShiftDemo v1 declares ${otherRuntime} but runs here on Node ${process.version}`,
+      );
+      await json('publish', 'TrafficShiftDemo', '--handler', fn);
+      await json('alias', 'TrafficShiftDemo', '--version', '1', '--weight', '2=0.3', '--routing', 'request');
 
-    const listing = await runCli(['versions', 'TrafficShiftDemo', ...admin], { cwd: dir });
-    expect(listing.stdout).toMatch(
-      new RegExp(`1\\s+handler \\S+fn\\.mjs#handler, ${otherRuntime.replace('.', '\\.')}, timeout 3s\\s+live\\b`),
-    );
-    expect(listing.stdout).not.toContain('{');
+      const listing = await runCli(['versions', 'TrafficShiftDemo', ...admin], { cwd: dir });
+      expect(listing.stdout).toMatch(
+        new RegExp(`1\\s+handler \\S+fn\\.mjs#handler, ${otherRuntime.replace('.', '\\.')}, timeout 3s\\s+live\\b`),
+      );
+      expect(listing.stdout).not.toContain('{');
 
-    const invoked = (await json('invoke', 'TrafficShiftDemo', '--payload', writePayload(dir))) as Record<
-      string,
-      unknown
-    >;
-    expect(invoked).toMatchObject({ StatusCode: 200, Payload: { hello: 'seed' } });
-    expect(['1', '2']).toContain(invoked.ExecutedVersion);
+      const invoked = (await json('invoke', 'TrafficShiftDemo', '--payload', writePayload(dir))) as Record<
+        string,
+        unknown
+      >;
+      expect(invoked).toMatchObject({ StatusCode: 200, Payload: { hello: 'seed' } });
+      expect(['1', '2']).toContain(invoked.ExecutedVersion);
 
-    await json('alias', 'TrafficShiftDemo', '--version', '1');
-    expect(await json('delete-version', 'TrafficShiftDemo', '2')).toEqual({
-      deleted: { component: 'TrafficShiftDemo', version: 2 },
-    });
-    // As Lambda: a deleted version's number is never given again.
-    expect(await json('publish', 'TrafficShiftDemo', '--handler', fn)).toMatchObject({ number: 3 });
-  });
+      await json('alias', 'TrafficShiftDemo', '--version', '1');
+      expect(await json('delete-version', 'TrafficShiftDemo', '2')).toEqual({
+        deleted: { component: 'TrafficShiftDemo', version: 2 },
+      });
+      // As Lambda: a deleted version's number is never given again.
+      expect(await json('publish', 'TrafficShiftDemo', '--handler', fn)).toMatchObject({ number: 3 });
+    },
+  );
 
-  it('simulate --json in each mode: the run, --replay and --list', async () => {
+  it('simulate --json in each mode: the run, --replay and --list', { timeout: 60_000 }, async () => {
     const sim = ['--scenario', 'aa', '--gate', 'judge', '--routing', 'sticky', '--seed', '7'];
     expect(await json('simulate', ...sim, '--runs', '2', '--workers', '1')).toMatchObject({ seed: 7, releases: 2 });
     expect(await json('simulate', ...sim, '--replay', '1')).toMatchObject({
