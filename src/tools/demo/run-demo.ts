@@ -7,7 +7,7 @@ import { toApiGatewayV2Event } from '../../runtime/apigw.js';
 import { startOnebox, type RunningOnebox } from '../../engine/onebox.js';
 import type { DeploymentView } from '../../api/index.js';
 import { parseConfig } from '../../config/load.js';
-import type { Exposure } from '../../core/index.js';
+import type { Exposure, NodeRuntime } from '../../core/index.js';
 import type { DeploymentRecord } from '../../core/index.js';
 import { Narrator, progressLine, type DemoOutput } from './narrator.js';
 import { Population, type PopulationReport } from './population.js';
@@ -88,6 +88,8 @@ export interface DemoSummary {
 const brief = (e: { type: string; sentence: string }): string =>
   e.type === 'extended' || e.type === 'proceeded' ? e.sentence.replace(/ \(.*\)(;|$)/, '$1') : e.sentence;
 
+/** The runtime examples/demo/cdk gives the handlers on Lambda. */
+const DEMO_RUNTIME: NodeRuntime = 'nodejs24.x';
 const FRONTEND = 'web';
 const BACKEND = 'api';
 
@@ -142,8 +144,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const b = byRelease.get(release)!;
       const dir = component === FRONTEND ? b.web : b.api;
       const env = { DEMO_API_ORIGIN: onebox.gatewayUrl };
-      return onebox.plane.publish(component, { handler: dir, timeoutMs: 3000, description: `demo ${release}`, env })
-        .number;
+      const request = { handler: dir, timeoutMs: 3000, description: `demo ${release}`, env, runtime: DEMO_RUNTIME };
+      return onebox.plane.publish(component, request).number;
     };
 
     const api1 = publish('v1', BACKEND);
@@ -151,6 +153,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     onebox.plane.setAlias(BACKEND, { version: api1 });
     onebox.plane.setAlias(FRONTEND, { version: web1 });
     out.say(`3. Publish v1 (api version ${api1}, web version ${web1}); live for everyone.`);
+    if (onebox.plane.runtimeNote(onebox.plane.version(BACKEND, api1)))
+      out.say(
+        `     (written for ${DEMO_RUNTIME}, as examples/demo/cdk runs them; here on onebox's Node, ${process.version})`,
+      );
 
     population = new Population({
       gatewayUrl: onebox.gatewayUrl,
