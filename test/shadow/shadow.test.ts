@@ -189,8 +189,11 @@ describe('shadow traffic', () => {
       await send(1, () => `/g/${i}`);
       await settle();
     }
+    // Whether the POSTs' copies are compared depends on how far the body got before the close
+    // (Node 20 aborts them, Node 24 completes them); either way no slot stays taken.
     const counters = onebox!.plane.shadowReport('web').counters;
-    expect(counters.compared).toBe(5);
+    expect(counters.droppedInFlight).toBe(0);
+    expect(counters.compared).toBeGreaterThanOrEqual(5);
     expect(onebox!.shadows.runtimes.get('web')!.inFlight).toBe(0);
   });
 
