@@ -78,8 +78,9 @@ describe('shadows of handler versions', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  type Target = { handler: string; timeoutMs?: number } | { url: string };
-  const publish = (t: Target): number => onebox.plane.publish('web', t).number;
+  /** A handler version (default timeout 3 s) or a URL one. */
+  const publish = (t: { handler: string; timeoutMs?: number } | { url: string }): number =>
+    onebox.plane.publish('web', 'handler' in t ? { timeoutMs: 3000, ...t } : t).number;
 
   /** `live` serves, `shadow` gets the copies of `n` requests to `path(i)`; the shadow's report. */
   const run = async (
