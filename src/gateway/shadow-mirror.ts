@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
   normalizeEndpoint,
@@ -8,10 +9,27 @@ import {
   type ShadowReportData,
 } from '../core/shadow/index.js';
 import { HandlerPool } from '../runtime/handler-pool.js';
+import type { InstanceInfo, LifecycleEvent } from '../runtime/instance.js';
 import { sendCopy, type CopyOutcome, type MirrorRequest } from './shadow-copy.js';
 import type { Target } from './target.js';
 
 export type { MirrorRequest } from './shadow-copy.js';
+
+/**
+ * The niceness of a shadow's handler processes: below live's, so that on a busy host the
+ * shadow's work (its cold starts after a timeout kills a hung process, above all) waits for
+ * the live version's instead of taking its CPU.
+ */
+export const SHADOW_HANDLER_NICENESS = 10;
+
+function lowerPriority(event: LifecycleEvent): void {
+  if (event.type !== 'start' || event.pid === undefined) return;
+  try {
+    setPriority(event.pid, SHADOW_HANDLER_NICENESS);
+  } catch {
+    // Already gone, or not allowed here: the shadow then runs at live's priority.
+  }
+}
 
 /**
  * The gateway's side of shadow traffic: the I/O. Which requests are copied, how answers
@@ -69,8 +87,13 @@ export class ShadowRuntime {
     return new Mirror(this, copied, shadow, live);
   }
 
-  /** The shadow's handler processes, started on the first handler copy. */
-  handlers = (): HandlerPool => (this.pool ??= new HandlerPool({ output: 'ignore' }));
+  /** The shadow's handler pool, started on the first handler copy. */
+  handlers = (): HandlerPool => (this.pool ??= new HandlerPool({ output: 'ignore', onLifecycle: lowerPriority }));
+
+  /** The shadow's running handler processes (none before its first handler copy). */
+  handlerProcesses(): InstanceInfo[] {
+    return this.pool?.instances() ?? [];
+  }
 
   /** Whether the reference copy goes first this time. */
   referenceFirst(): boolean {

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { shadowPolicyBody } from '../../src/api/shadow-policy.js';
 import type { ShadowSummary } from '../../src/core/shadow/index.js';
+import { SHADOW_HANDLER_NICENESS } from '../../src/gateway/shadow-mirror.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
@@ -154,6 +155,14 @@ describe('shadows of handler versions', () => {
     const runtime = onebox.shadows.runtimes.get('web')!;
     const during = await pids(40);
     expect(runtime.report.data.counters).toMatchObject({ mirrored: 40, droppedInFlight: 36 });
+    // The shadow's processes (the hung one, and live's code for the reference copies) are its
+    // own, at a lower CPU priority than live's.
+    const shadowPids = runtime.handlerProcesses().map((p) => p.pid!);
+    expect(shadowPids).toHaveLength(2);
+    expect(shadowPids.some((pid) => before.has(pid))).toBe(false);
+    const ours = getPriority(process.pid);
+    for (const pid of shadowPids) expect(getPriority(pid)).toBe(Math.max(SHADOW_HANDLER_NICENESS, ours));
+    expect(getPriority([...before][0]!)).toBe(ours);
     // The policy's 300 ms bounds each copy; the shadow's process is killed, not live's.
     await expect.poll(() => runtime.report.data.counters.shadowTimeouts, { timeout: 5000 }).toBe(4);
     await expect.poll(() => runtime.inFlight, { timeout: 5000 }).toBe(0);
