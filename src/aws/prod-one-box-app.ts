@@ -35,7 +35,8 @@ export interface ProdOneBoxAppProps {
   readonly shadow?: ShadowMirrorProps;
   /**
    * Compare a shadow of the backend with its live alias, from CloudFront real-time logs of the
-   * backend's behavior (nothing on the viewer's path). Default none.
+   * backend's behavior (nothing on the viewer's path). Default none. While CodeDeploy shifts the
+   * live alias its answers come from two versions: run the shadow between releases.
    */
   readonly backendShadow?: Omit<ShadowComparerProps, 'liveUrl'>;
   /** Anything else of the edge (identity header, certificate, ...). Default none. */

@@ -18,7 +18,11 @@ import { acknowledge, acknowledgeLogsOnlyRole } from './nag.js';
 import { REGIONAL_RUNTIME } from './runtimes.js';
 
 export interface ShadowComparerProps {
-  /** Base URL of the live version's origin (asked twice per copy: primary and reference). */
+  /**
+   * Base URL of the live version's origin (asked twice per copy: primary and reference). Best a
+   * single version's (a `stable` alias): through a weighted alias, during a shift, the primary
+   * and the reference may be answered by different versions, and their difference counts as noise.
+   */
   readonly liveUrl: string;
   /** Base URL of the shadow version's origin, e.g. an HTTP API over a `shadow` alias. */
   readonly shadowUrl: string;
