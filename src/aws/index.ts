@@ -6,6 +6,7 @@ export * from './live-alias.js';
 export * from './one-box-frontend.js';
 export * from './sticky-edge.js';
 export * from './shadow-mirror.js';
+export * from './shadow-comparer.js';
 export * from './prod-one-box-app.js';
 export * from './version-alarms.js';
 export * from './codedeploy-config.js';

@@ -143,7 +143,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       },
       this,
     );
-    if (p.mirror && !p.hasBody) p.mirror.send();
+    if (p.mirror && !p.hasBody) p.mirror.requestEnd();
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -174,13 +174,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else if (lower === 'content-length') this.contentLength = Number(value);
       out.push(name, value);
     }
+    // The mirror compares what the version sent, not what the gateway adds (cookie, Vary, ...).
+    p.mirror?.primaryStart(statusCode, out);
     addGatewayHeaders(out, p.decision, vary, cacheControl);
     const extraHop = connectionTokens(connection);
     if (extraHop) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i]!.toLowerCase())) out.splice(i, 2);
     }
     this.res.writeHead(statusCode, out);
-    p.mirror?.primaryStart(statusCode, out);
     this.resumeUpstream = resume;
     return true;
   }

@@ -203,33 +203,36 @@ export class Gateway {
   }
 
   /**
-   * Origin request: the chosen version serves the request, proxied to its upstream (with a
-   * copy for a running shadow) or run by the handler pool.
+   * Origin request: the chosen version serves the request, proxied to its upstream or run by
+   * the handler pool, with a copy for a running shadow.
    */
   private originRequest(req: IncomingMessage, res: ServerResponse, placed: Placed, started: number): void {
     const { decision, url, viewer } = placed;
     const target = decision.target;
+    const method = req.method ?? 'GET';
+    const sourceIp = req.socket.remoteAddress ?? '';
+    const host = this.options.publicHost ?? viewer.host;
+    const port = this.options.trustProxy && viewer.forwardedPort !== undefined ? undefined : req.socket.localPort;
+    const headers = this.originHeaders(req, placed, target.kind);
+    const shadow = placed.live.shadow;
+    const mirror =
+      shadow && shadow.runtime.wants(method, decision.identity)
+        ? shadow.runtime.begin({ method, url, headers, sourceIp, host, port }, shadow.target, target)
+        : undefined;
     if (target.kind === 'handler') {
-      const headers = this.originHeaders(req, placed, 'handler');
       void serveWithHandler(this.options.handlers, req, res, {
         target,
         decision,
         headers,
         started,
         url,
-        sourceIp: req.socket.remoteAddress ?? '',
-        host: this.options.publicHost ?? viewer.host,
-        port: this.options.trustProxy && viewer.forwardedPort !== undefined ? undefined : req.socket.localPort,
+        sourceIp,
+        host,
+        port,
+        mirror,
       });
       return;
     }
-    const headers = this.originHeaders(req, placed, 'http');
-    const method = req.method ?? 'GET';
-    const shadow = placed.live.shadow;
-    const mirror =
-      shadow && shadow.runtime.wants(method, decision.identity)
-        ? shadow.runtime.begin(method, url, headers, shadow.target, shadow.stable)
-        : undefined;
     const hasBody = viewer.hasBody;
     const component = placed.component;
     new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url }).start();

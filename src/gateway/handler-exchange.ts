@@ -9,6 +9,7 @@ import type { HttpInvocationResult } from '../runtime/invocation.js';
 import { API_GATEWAY_BODY_LIMIT, eventBytesNearLimit, LAMBDA_REQUEST_LIMIT } from '../runtime/lambda-limits.js';
 import { logAnswer } from './answer-log.js';
 import { addGatewayHeaders } from './exchange.js';
+import type { Mirror } from './shadow-mirror.js';
 import type { HandlerTarget, Target } from './target.js';
 
 export interface HandlerExchangeParams {
@@ -25,6 +26,17 @@ export interface HandlerExchangeParams {
   readonly host: string | undefined;
   /** `x-forwarded-port`; undefined keeps the one a trusted proxy sent. */
   readonly port: number | undefined;
+  /** A copy of this request for the shadow, fed the request and the answer; never waited for. */
+  readonly mirror?: Mirror | undefined;
+}
+
+/** Hands the mirror what the version answered; a failure of the version's own is not compared. */
+function feedMirror(mirror: Mirror | undefined, a: Answered, latencyUs: number): void {
+  if (!mirror) return;
+  if (a.outcome !== 'response' || a.kind === 'internal-error') return mirror.primaryError();
+  mirror.primaryStart(a.response.statusCode, a.response.headers);
+  mirror.primaryChunk(a.response.body);
+  mirror.primaryEnd(latencyUs);
 }
 
 /** What one answer was, for the version's metrics and log. */
@@ -180,7 +192,12 @@ export async function serveWithHandler(
   const requestId = randomUUID();
   let answered: Answered;
   try {
-    const eventOr = eventOrRefusal(req, p, await readBody(req), requestId);
+    const body = await readBody(req);
+    // Over API Gateway's limit the version never sees the body: nothing to copy.
+    if (body === undefined) p.mirror?.primaryError();
+    else p.mirror?.requestChunk(body);
+    p.mirror?.requestEnd();
+    const eventOr = eventOrRefusal(req, p, body, requestId);
     answered =
       'version' in eventOr
         ? answerOf(await pool.invokeHttp(p.target.fn, eventOr, { qualifier: 'live', head: req.method === 'HEAD' }))
@@ -197,7 +214,9 @@ export async function serveWithHandler(
     else res.destroy();
   }
   const status = answered.response.statusCode;
-  p.target.metrics.record(status, (performance.now() - p.started) * 1000, answered.outcome, p.decision.identity);
+  const latencyUs = (performance.now() - p.started) * 1000;
+  p.target.metrics.record(status, latencyUs, answered.outcome, p.decision.identity);
+  feedMirror(p.mirror, answered, latencyUs);
   if (answered.kind !== undefined) {
     logAnswer(p.target, {
       requestId,

@@ -3,15 +3,16 @@ import { AliasRouter, RouteTable, type AliasRouting, type Component, type Versio
 import type { LiveChoices } from '../core/viewer-decision.js';
 import type { VersionRecorders } from '../metrics/recorder.js';
 import type { ShadowRuntime } from './shadow-mirror.js';
-import { targetOf, type HttpTarget, type Target } from './target.js';
+import { targetOf, type Target } from './target.js';
 
-/** A running shadow on a component and where its copies go. */
+/**
+ * A running shadow on a component and where its copies go: the shadow version (an HTTP
+ * upstream or a handler); the reference copy goes to whichever version served the user.
+ */
 export interface ShadowRoute {
   readonly runtime: ShadowRuntime;
   /** The shadow version. */
-  readonly target: HttpTarget;
-  /** The live alias's stable version, asked again for the noise copy. */
-  readonly stable: HttpTarget;
+  readonly target: Target;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface LiveRoute extends LiveChoices<Target> {
   readonly alias: AliasRouting;
   /** Every routable version of the alias by number: the stable one and at most one more. */
   readonly targets: ReadonlyMap<number, Target>;
-  /** Shadows mirror between HTTP upstreams only (handler versions cannot be mirrored yet). */
+  /** The running shadow, between versions of any kind (HTTP upstreams, handlers). */
   readonly shadow: ShadowRoute | undefined;
 }
 
@@ -90,21 +91,15 @@ function liveRouteOf(
     additional,
     split,
     targets,
-    shadow: shadowOf(sources, name, stable, previous),
+    shadow: shadowOf(sources, name, previous),
   };
 }
 
-function shadowOf(
-  sources: RouteSources,
-  name: string,
-  stable: Target,
-  previous: LiveRoute | undefined,
-): ShadowRoute | undefined {
+function shadowOf(sources: RouteSources, name: string, previous: LiveRoute | undefined): ShadowRoute | undefined {
   const runtime = sources.shadows?.get(name);
   const version = runtime && sources.version(name, runtime.policy.version);
   if (!runtime || !routable(version)) return undefined;
-  const target = targetOf(sources, version, previous?.shadow?.target);
-  return target.kind === 'http' && stable.kind === 'http' ? { runtime, target, stable } : undefined;
+  return { runtime, target: targetOf(sources, version, previous?.shadow?.target) };
 }
 
 function sameRouting(a: AliasRouting, b: AliasRouting): boolean {

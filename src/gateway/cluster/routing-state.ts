@@ -78,7 +78,10 @@ export class WorkerRouting {
       );
     }
     for (const [component, runtime] of this.shadows) {
-      if (shadows.get(component) !== runtime) this.stopped.push(runtime.report.drain());
+      if (shadows.get(component) !== runtime) {
+        this.stopped.push(runtime.report.drain());
+        void runtime.close();
+      }
     }
     this.shadows = shadows;
     const byKey = new Map(state.versions.map((v) => [`${v.component}\0${v.number}`, v]));
