@@ -5,6 +5,7 @@ import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import { logAnswer } from './answer-log.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
+import { HtmlInjector, takeAsPage } from './html-inject.js';
 import type { ViewerDecision } from '../core/viewer-decision.js';
 import type { Mirror } from './shadow-mirror.js';
 import type { HttpTarget, Target } from './target.js';
@@ -29,6 +30,8 @@ export interface ExchangeParams {
   /** performance.now() when the request arrived. */
   readonly started: number;
   readonly url: string;
+  /** For a component with browser signals: the script tag for this page, if the answer is a page. */
+  readonly pageTag?: (() => string) | undefined;
 }
 
 /**
@@ -118,6 +121,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The whole answer was handed to the client connection in onData. */
   private ended = false;
   private abortUpstream: ((err: Error) => void) | undefined;
+  /** Puts the browser script's tag into an HTML page as it streams. */
+  private injector: HtmlInjector | undefined;
   private resumeUpstream: (() => void) | undefined;
 
   constructor(
@@ -175,6 +180,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       out.push(name, value);
     }
     addGatewayHeaders(out, p.decision, vary, cacheControl);
+    if (p.pageTag && takeAsPage(statusCode, out)) {
+      this.injector = new HtmlInjector(p.pageTag());
+      this.contentLength = -1;
+    }
     const extraHop = connectionTokens(connection);
     if (extraHop) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i]!.toLowerCase())) out.splice(i, 2);
@@ -188,6 +197,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     const { res } = this;
     this.p.mirror?.primaryChunk(chunk);
+    if (this.injector) {
+      this.streaming = true;
+      let flowing = true;
+      for (const part of this.injector.push(chunk)) flowing = res.write(part);
+      if (flowing) return true;
+      res.once('drain', () => this.resumeUpstream?.());
+      return false;
+    }
     if (!this.streaming && chunk.length === this.contentLength && chunk.length <= WHOLE_BODY_MAX) {
       // The whole body in one piece, as most answers come. Given a latin1 string (lossless
       // for any bytes), node appends it to the head and the socket sends both with one
@@ -206,6 +223,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.injector) for (const part of this.injector.end()) this.res.write(part);
     if (!this.ended) this.res.end();
     const latencyUs = (performance.now() - this.p.started) * 1000;
     this.finish('response', latencyUs);

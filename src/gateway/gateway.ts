@@ -6,6 +6,8 @@ import type { OneboxConfig } from '../config/schema.js';
 import { decideViewer, type ViewerDecision, type ViewerSettings } from '../core/viewer-decision.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
+import type { BrowserSignals } from './beacon.js';
+import { ONEBOX_PREFIX } from './beacon-script.js';
 import { Exchange, sendJson } from './exchange.js';
 import { serveWithHandler } from './handler-exchange.js';
 import { close, listen } from './listen.js';
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   readonly handlers: HandlerPool;
   /** Random draw in [0, 1) for request-mode routing. */
   readonly draw?: () => number;
+  /** Browser signals (script, page tags, beacons), when a component has them on; they take the /_onebox/ paths. */
+  readonly browser?: BrowserSignals | undefined;
 }
 
 /** The gateway options that come from the config's `gateway` section. */
@@ -189,6 +193,12 @@ export class Gateway {
   /** scan -> decide -> serve: the component by path, then the viewer and origin phases. */
   private route(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
+    const browser = this.options.browser;
+    if (browser && req.url?.startsWith(ONEBOX_PREFIX)) {
+      const q = req.url.indexOf('?');
+      browser.serve(req, res, q === -1 ? req.url : req.url.slice(0, q), this.options.snapshot());
+      return;
+    }
     const placed = this.place(req, res);
     if (placed) this.originRequest(req, res, placed, started);
   }
@@ -209,6 +219,7 @@ export class Gateway {
   private originRequest(req: IncomingMessage, res: ServerResponse, placed: Placed, started: number): void {
     const { decision, url, viewer } = placed;
     const target = decision.target;
+    const pageTag = this.pageTagOf(req, placed);
     if (target.kind === 'handler') {
       const headers = this.originHeaders(req, placed, 'handler');
       void serveWithHandler(this.options.handlers, req, res, {
@@ -220,6 +231,7 @@ export class Gateway {
         sourceIp: req.socket.remoteAddress ?? '',
         host: this.options.publicHost ?? viewer.host,
         port: this.options.trustProxy && viewer.forwardedPort !== undefined ? undefined : req.socket.localPort,
+        pageTag,
       });
       return;
     }
@@ -232,7 +244,17 @@ export class Gateway {
         : undefined;
     const hasBody = viewer.hasBody;
     const component = placed.component;
-    new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url }).start();
+    new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url, pageTag }).start();
+  }
+
+  /** For a GET of a component with browser signals: the tag its answer gets if it is a page (minted only then). */
+  private pageTagOf(req: IncomingMessage, placed: Placed): (() => string) | undefined {
+    const browser = this.options.browser;
+    const identity = placed.decision.identity;
+    if (!browser || req.method !== 'GET' || identity === undefined || !browser.sends(placed.component)) return undefined;
+    const q = placed.url.indexOf('?');
+    const path = q === -1 ? placed.url : placed.url.slice(0, q);
+    return () => browser.tag(placed.component, placed.decision.target.version, identity, path);
   }
 
   /** An HTTP Upgrade: placed like any request, then tunnelled to a URL version (see Tunnels). */

@@ -9,6 +9,7 @@ import type { HttpInvocationResult } from '../runtime/invocation.js';
 import { API_GATEWAY_BODY_LIMIT, eventBytesNearLimit, LAMBDA_REQUEST_LIMIT } from '../runtime/lambda-limits.js';
 import { logAnswer } from './answer-log.js';
 import { addGatewayHeaders } from './exchange.js';
+import { injectInto, takeAsPage } from './html-inject.js';
 import type { HandlerTarget, Target } from './target.js';
 
 export interface HandlerExchangeParams {
@@ -25,6 +26,8 @@ export interface HandlerExchangeParams {
   readonly host: string | undefined;
   /** `x-forwarded-port`; undefined keeps the one a trusted proxy sent. */
   readonly port: number | undefined;
+  /** For a component with browser signals: the script tag for this page, if the answer is a page. */
+  readonly pageTag?: (() => string) | undefined;
 }
 
 /** What one answer was, for the version's metrics and log. */
@@ -141,8 +144,13 @@ function send(res: ServerResponse, req: IncomingMessage, p: HandlerExchangeParam
       else if (name === 'cache-control') cacheControl = i;
     }
     addGatewayHeaders(out, p.decision, vary, cacheControl);
+    let body = response.body;
+    if (p.pageTag && takeAsPage(response.statusCode, out)) {
+      body = injectInto(body, p.pageTag());
+      out.push('content-length', String(body.length));
+    }
     res.writeHead(response.statusCode, out);
-    res.end(req.method === 'HEAD' ? undefined : response.body);
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (res.destroyed) return a;
   try {
