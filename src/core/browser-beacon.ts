@@ -27,8 +27,7 @@ export interface ParsedBeacon {
 }
 
 export type BeaconParse =
-  | { readonly ok: true; readonly beacon: ParsedBeacon }
-  | { readonly ok: false; readonly problem: string };
+  { readonly ok: true; readonly beacon: ParsedBeacon } | { readonly ok: false; readonly problem: string };
 
 const KINDS = new Set<string>(BROWSER_ERROR_KINDS);
 

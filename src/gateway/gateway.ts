@@ -251,7 +251,8 @@ export class Gateway {
   private pageTagOf(req: IncomingMessage, placed: Placed): (() => string) | undefined {
     const browser = this.options.browser;
     const identity = placed.decision.identity;
-    if (!browser || req.method !== 'GET' || identity === undefined || !browser.sends(placed.component)) return undefined;
+    if (!browser || req.method !== 'GET' || identity === undefined || !browser.sends(placed.component))
+      return undefined;
     const q = placed.url.indexOf('?');
     const path = q === -1 ? placed.url : placed.url.slice(0, q);
     return () => browser.tag(placed.component, placed.decision.target.version, identity, path);

@@ -11,12 +11,16 @@ import { FakeClock } from '../helpers/fake-clock.js';
  */
 
 /** A shop whose product pages carry `data-broken` where its script would fail (the bad version, on every third product). */
-const shop = (label: string, broken: boolean) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-  const id = Number(/\/products\/(\d+)/.exec(req.url ?? '')?.[1] ?? 0);
-  const fails = broken && id % 3 === 0;
-  res.writeHead(200, { 'content-type': 'text/html' });
-  res.end(`<!doctype html><html><head><title>${label}</title></head><body${fails ? ' data-broken' : ''}>product ${id}</body></html>`);
-};
+const shop =
+  (label: string, broken: boolean) =>
+  (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const id = Number(/\/products\/(\d+)/.exec(req.url ?? '')?.[1] ?? 0);
+    const fails = broken && id % 3 === 0;
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(
+      `<!doctype html><html><head><title>${label}</title></head><body${fails ? ' data-broken' : ''}>product ${id}</body></html>`,
+    );
+  };
 
 const TOKEN = /data-onebox="([^"]+)"/;
 const uid = (s: string): string => `onebox-uid=${s.padEnd(22, 'q')}`;

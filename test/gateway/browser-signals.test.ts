@@ -83,7 +83,9 @@ describe('browser signals at the gateway', () => {
 
   it('finds the <head> across chunks of a streamed page', async () => {
     const page = await get('/big');
-    expect(page.body).toMatch(/<head data-v="v1"><script src="\/_onebox\/browser\.js" data-onebox="[^"]+"><\/script><title>/);
+    expect(page.body).toMatch(
+      /<head data-v="v1"><script src="\/_onebox\/browser\.js" data-onebox="[^"]+"><\/script><title>/,
+    );
     expect(page.body.length).toBeGreaterThan(100_000);
   });
 
