@@ -9,9 +9,9 @@ import {
 } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
-import { BEACON_PATH, BROWSER_SCRIPT, BROWSER_SCRIPT_PATH, scriptTag } from './beacon-script.js';
+import { BEACON_PATH, BROWSER_SCRIPT, BROWSER_SCRIPT_PATH, PIN_HEADER, scriptTag } from './beacon-script.js';
 import { sendJson } from './exchange.js';
-import { PageTokens } from './page-token.js';
+import { PageTokens, type PageClaim } from './page-token.js';
 import type { RoutingSnapshot } from './routing-snapshot.js';
 
 /** Users whose beacon buckets are kept; the least recent are forgotten first (a forgotten user starts full). */
@@ -55,6 +55,19 @@ export class BrowserSignals {
   /** The tag for a page of `component` served by `version` to `identity` at `path`. */
   tag(component: string, version: number, identity: string, path: string): string {
     return scriptTag(this.options.tokens.mint({ component, version, identity, path }));
+  }
+
+  /**
+   * The page a request says it belongs to (the `x-onebox-pin` header the script adds to the
+   * page's own fetch and XHR calls): its claim, why it is not one, or undefined when none.
+   */
+  pinOf(rawHeaders: readonly string[]): PageClaim | 'forged' | 'expired' | undefined {
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      if (name.length === PIN_HEADER.length && name.toLowerCase() === PIN_HEADER)
+        return this.options.tokens.read(rawHeaders[i + 1]!);
+    }
+    return undefined;
   }
 
   /** Answers a request for one of the gateway's own paths (`/_onebox/...`). */

@@ -23,6 +23,11 @@ export interface LiveRoute extends LiveChoices<Target> {
   readonly alias: AliasRouting;
   /** Every routable version of the alias by number: the stable one and at most one more. */
   readonly targets: ReadonlyMap<number, Target>;
+  /**
+   * What a page's pin may name (skew protection): the alias's targets and the newest
+   * versions it routed before (at most RETAINED_BEYOND_ALIAS), while they are not retired.
+   */
+  readonly retained: ReadonlyMap<number, Target>;
   /** Shadows mirror between HTTP upstreams only (handler versions cannot be mirrored yet). */
   readonly shadow: ShadowRoute | undefined;
 }
@@ -55,6 +60,23 @@ export interface SnapshotSources extends RouteSources {
 }
 
 const routable = (v: Version | undefined): v is Version => v !== undefined && !v.retiredAt;
+
+/** Versions a page may stay pinned to once the alias no longer routes them: the previous release's, and one more. */
+const RETAINED_BEYOND_ALIAS = 2;
+
+/** The alias's targets, then the newest of those retained before that are still routable. */
+function retainedOf(
+  sources: RouteSources,
+  name: string,
+  targets: ReadonlyMap<number, Target>,
+  previous: LiveRoute | undefined,
+): ReadonlyMap<number, Target> {
+  const carried = [...(previous?.retained ?? [])]
+    .filter(([n]) => !targets.has(n) && routable(sources.version(name, n)))
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, RETAINED_BEYOND_ALIAS);
+  return carried.length ? new Map([...targets, ...carried]) : targets;
+}
 
 /**
  * One component's live part. Only published, non-retired versions become targets; an alias
@@ -90,6 +112,7 @@ function liveRouteOf(
     additional,
     split,
     targets,
+    retained: retainedOf(sources, name, targets, previous),
     shadow: shadowOf(sources, name, stable, previous),
   };
 }
