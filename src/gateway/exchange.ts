@@ -32,6 +32,11 @@ export interface ExchangeParams {
   readonly url: string;
   /** For a component with browser signals: the script tag for this page, if the answer is a page. */
   readonly pageTag?: (() => string) | undefined;
+  /**
+   * Skew protection: on a 404, this is called instead of sending it (another retained
+   * version may have the file: hashed asset names are unique per release). Bodiless requests only.
+   */
+  readonly notFound?: (() => void) | undefined;
 }
 
 /**
@@ -123,6 +128,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err: Error) => void) | undefined;
   /** Puts the browser script's tag into an HTML page as it streams. */
   private injector: HtmlInjector | undefined;
+  /** A 404 being read to its end and dropped: another version is asked (notFound). */
+  private passing = false;
   private resumeUpstream: (() => void) | undefined;
 
   constructor(
@@ -162,6 +169,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.status = statusCode;
     const { p } = this;
+    if (statusCode === 404 && p.notFound && !p.mirror && !p.hasBody) {
+      this.passing = true;
+      return true;
+    }
     const out: string[] = [];
     let connection: string | undefined;
     let vary = -1;
@@ -196,6 +207,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     const { res } = this;
+    if (this.passing) return true;
     this.p.mirror?.primaryChunk(chunk);
     if (this.injector) {
       this.streaming = true;
@@ -223,6 +235,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.passing) return this.p.notFound!();
     if (this.injector) for (const part of this.injector.end()) this.res.write(part);
     if (!this.ended) this.res.end();
     const latencyUs = (performance.now() - this.p.started) * 1000;
@@ -232,6 +245,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     const { res, req, p } = this;
+    if (this.passing && !res.destroyed) return p.notFound!();
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const timeout = TIMEOUT_CODES.has(code);
     p.mirror?.primaryError();

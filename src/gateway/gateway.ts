@@ -75,6 +75,8 @@ interface Placed {
   readonly decision: ViewerDecision<Target>;
   /** The target in origin-form (an absolute-form target's path and query). */
   readonly url: string;
+  /** Skew protection: the request carried its page's pin (it stays with the page's version). */
+  readonly pinned?: boolean;
 }
 
 /** Where a refusal goes: a response node still handles, or a connection it handed over. */
@@ -231,7 +233,7 @@ export class Gateway {
       sendJson(res, 409, { error: 'page_version_gone', reload: true }, { 'x-onebox-reload': '1' });
       return undefined;
     }
-    return target === placed.decision.target ? placed : { ...placed, decision: { ...placed.decision, target } };
+    return { ...placed, pinned: true, decision: { ...placed.decision, target } };
   }
 
   /** The origin request's headers, with the Host an upstream gets when preserveHost is on. */
@@ -247,10 +249,17 @@ export class Gateway {
    * Origin request: the chosen version serves the request, proxied to its upstream (with a
    * copy for a running shadow) or run by the handler pool.
    */
-  private originRequest(req: IncomingMessage, res: ServerResponse, placed: Placed, started: number): void {
+  private originRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    placed: Placed,
+    started: number,
+    tried: readonly Target[] = [],
+  ): void {
     const { decision, url, viewer } = placed;
     const target = decision.target;
     const pageTag = this.pageTagOf(req, placed);
+    const notFound = this.notFoundOf(req, res, placed, started, tried);
     if (target.kind === 'handler') {
       const headers = this.originHeaders(req, placed, 'handler');
       void serveWithHandler(this.options.handlers, req, res, {
@@ -263,6 +272,7 @@ export class Gateway {
         host: this.options.publicHost ?? viewer.host,
         port: this.options.trustProxy && viewer.forwardedPort !== undefined ? undefined : req.socket.localPort,
         pageTag,
+        notFound,
       });
       return;
     }
@@ -275,7 +285,38 @@ export class Gateway {
         : undefined;
     const hasBody = viewer.hasBody;
     const component = placed.component;
-    new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url, pageTag }).start();
+    const p = { mirror, component, target, decision, headers, hasBody, started, url, pageTag, notFound };
+    new Exchange(req, res, p).start();
+  }
+
+  /**
+   * Skew protection for what a page loads without its script (its hashed assets, a lazy
+   * chunk): a file the user's version does not have (404) is asked of the other retained
+   * versions, newest first, since a hashed name is unique to the release that built it. Only
+   * for bodiless requests of a component with browser signals that are neither navigations
+   * (a page the new version removed must stay gone) nor pinned (the page's version decided).
+   */
+  private notFoundOf(
+    req: IncomingMessage,
+    res: ServerResponse,
+    placed: Placed,
+    started: number,
+    tried: readonly Target[],
+  ): (() => void) | undefined {
+    if (placed.pinned || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined;
+    if (!this.options.browser?.sends(placed.component) || req.headers['sec-fetch-mode'] === 'navigate')
+      return undefined;
+    if (/^\s*text\/html/i.test(req.headers.accept ?? '')) return undefined;
+    const current = placed.decision.target;
+    const next = [...placed.live.retained.values()]
+      .filter((t) => t !== current && !tried.includes(t))
+      .sort((a, b) => b.version - a.version)[0];
+    if (!next) return undefined;
+    return () =>
+      this.originRequest(req, res, { ...placed, decision: { ...placed.decision, target: next } }, started, [
+        ...tried,
+        current,
+      ]);
   }
 
   /** For a GET of a component with browser signals: the tag its answer gets if it is a page (minted only then). */

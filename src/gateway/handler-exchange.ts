@@ -28,6 +28,8 @@ export interface HandlerExchangeParams {
   readonly port: number | undefined;
   /** For a component with browser signals: the script tag for this page, if the answer is a page. */
   readonly pageTag?: (() => string) | undefined;
+  /** Skew protection: on a 404, called instead of sending it (another retained version may have the file). */
+  readonly notFound?: (() => void) | undefined;
 }
 
 /** What one answer was, for the version's metrics and log. */
@@ -70,6 +72,15 @@ function answerOf(result: HttpInvocationResult): Answered {
  * before the answer).
  */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  // Read once: a request another version is asked (notFound) has been read already.
+  let body = bodies.get(req);
+  if (!body) bodies.set(req, (body = readBodyOf(req)));
+  return body;
+}
+
+const bodies = new WeakMap<IncomingMessage, Promise<Buffer | undefined>>();
+
+function readBodyOf(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -193,6 +204,7 @@ export async function serveWithHandler(
       'version' in eventOr
         ? answerOf(await pool.invokeHttp(p.target.fn, eventOr, { qualifier: 'live', head: req.method === 'HEAD' }))
         : eventOr;
+    if (answered.response.statusCode === 404 && p.notFound && !res.destroyed) return p.notFound();
     answered = send(res, req, p, answered, requestId);
   } catch (err) {
     answered = {
