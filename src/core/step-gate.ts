@@ -3,7 +3,7 @@ import { BUCKETS } from './bucket.js';
 import { evaluateBrowserAlarm, judgeBrowser, NO_BROWSER_WINDOW, type BrowserWindow } from './browser-gate.js';
 import type { DeploymentGates } from './deployment-record.js';
 import type { DeploymentState } from './deployment.js';
-import { combineVerdicts, type GateVerdict, type WindowStats } from './gate.js';
+import { combineVerdicts, type GateResult, type GateVerdict, type WindowStats } from './gate.js';
 import { judge, type Arm, type JudgeFinding } from './judge.js';
 import { paced } from './need.js';
 
@@ -70,9 +70,13 @@ export function stepGate(input: StepGateInput): StepGate {
           state.evidence?.browser,
         )
       : undefined;
+  // Users come far slower than requests: a comparison that had to show "not worse" would hold
+  // a one-box of a few dozen users for good (~150 users on the new version at the default
+  // margin). So the comparison only fails a version; the browser alarm is what waits for users.
+  const browserResult: GateResult = browserJudge?.result === 'fail' ? 'fail' : 'pass';
   const browserPart = browserJudge && {
-    verdict: { ...browserJudge, evidence: { browser: browserJudge.evidence } },
-    finding: { check: 'browser-errors' as const, result: browserJudge.result, sentence: browserJudge.sentence },
+    verdict: { result: browserResult, sentence: browserJudge.sentence, evidence: { browser: browserJudge.evidence } },
+    finding: { check: 'browser-errors' as const, result: browserResult, sentence: browserJudge.sentence },
   };
   if (!gates.judge || !judgeApplies(gates, state)) {
     if (!browserPart) return { alarms, judge: undefined, verdict: alarms };

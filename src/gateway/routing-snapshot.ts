@@ -52,6 +52,12 @@ export interface RouteSources {
   readonly dispatcherFor: (origin: string) => Dispatcher;
   readonly metrics: VersionRecorders;
   readonly shadows?: ReadonlyMap<string, ShadowRuntime>;
+  /**
+   * The versions beyond the alias a component's pages may stay pinned to, when another
+   * process decided them (a gateway worker gets the primary's). Absent: carried forward from
+   * the previous snapshot.
+   */
+  readonly retained?: (component: string) => readonly number[] | undefined;
 }
 
 export interface SnapshotSources extends RouteSources {
@@ -61,8 +67,12 @@ export interface SnapshotSources extends RouteSources {
 
 const routable = (v: Version | undefined): v is Version => v !== undefined && !v.retiredAt;
 
-/** Versions a page may stay pinned to once the alias no longer routes them: the previous release's, and one more. */
-const RETAINED_BEYOND_ALIAS = 2;
+/**
+ * Versions a page may stay pinned to once the alias no longer routes them (the newest it
+ * routed before, while not retired): a bound on what the gateway keeps, far above the
+ * releases a tab lives through. Retiring a version is how its pages are let go at once.
+ */
+const RETAINED_BEYOND_ALIAS = 8;
 
 /** The alias's targets, then the newest of those retained before that are still routable. */
 function retainedOf(
@@ -71,10 +81,15 @@ function retainedOf(
   targets: ReadonlyMap<number, Target>,
   previous: LiveRoute | undefined,
 ): ReadonlyMap<number, Target> {
-  const carried = [...(previous?.retained ?? [])]
+  const given = sources.retained?.(name);
+  const before: [number, Target | undefined][] = given
+    ? given.map((n) => [n, previous?.retained.get(n)])
+    : [...(previous?.retained ?? [])];
+  const carried = before
     .filter(([n]) => !targets.has(n) && routable(sources.version(name, n)))
     .sort((a, b) => b[0] - a[0])
-    .slice(0, RETAINED_BEYOND_ALIAS);
+    .slice(0, RETAINED_BEYOND_ALIAS)
+    .map(([n, t]): [number, Target] => [n, t ?? targetOf(sources, sources.version(name, n)!, undefined)]);
   return carried.length ? new Map([...targets, ...carried]) : targets;
 }
 
