@@ -27,7 +27,7 @@ export const browserSchema = z
       .object({
         /** Default true: a component that sends browser signals is gated on them. */
         enabled: z.boolean({ error: 'expected true or false' }).default(true),
-        /** Highest share of a step's users with a browser error (confident test). Default 0.05. */
+        /** Highest share of a step's users with a browser error (confident test). Default 0.2 (see DEFAULT_BROWSER_GATE). */
         maxErrorShare: share('the highest share of users with a browser error').default(
           DEFAULT_BROWSER_GATE.maxErrorShare,
         ),

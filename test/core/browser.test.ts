@@ -64,12 +64,12 @@ describe('the browser alarm', () => {
     });
   });
   it('fails a clearly bad version before its minimum, as the 5xx alarm does', () => {
-    expect(evaluateBrowserAlarm(s, { users: 12, errorUsers: 6 }, 'v2').result).toBe('fail');
+    expect(evaluateBrowserAlarm(s, { users: 12, errorUsers: 9 }, 'v2').result).toBe('fail');
   });
   it('passes a share within the threshold', () => {
     const v = evaluateBrowserAlarm(s, { users: 100, errorUsers: 2 }, 'v2');
     expect(v).toMatchObject({ result: 'pass', evidence: { browserAlarm: true } });
-    expect(v.sentence).toBe('v2 browser: 2 users with an error of 100 users (2.00%), within 5.00%');
+    expect(v.sentence).toBe('v2 browser: 2 users with an error of 100 users (2.00%), within 20.0%');
   });
   it('does not fire on one user with an error among few (a lone client)', () => {
     expect(evaluateBrowserAlarm(s, { users: 20, errorUsers: 1 }, 'v2').result).toBe('pass');
@@ -102,7 +102,7 @@ describe('the step gate with a browser part', () => {
       gates: { alarms: DEFAULT_ALARMS, browser: DEFAULT_BROWSER_GATE },
       state,
       fresh,
-      browser: { fresh: { users: 40, errorUsers: 12 }, stable: { users: 360, errorUsers: 0 } },
+      browser: { fresh: { users: 40, errorUsers: 24 }, stable: { users: 360, errorUsers: 0 } },
     });
     expect(g.verdict.result).toBe('fail');
     expect(g.alarms.result).toBe('fail');

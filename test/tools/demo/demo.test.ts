@@ -34,7 +34,7 @@ describe('onebox demo', () => {
       toVersion: 4,
       newVersionErrors: 0,
     });
-    expect(outcome['web v4']!.reason).toMatch(/^v4 browser: \d+ users? with an error of \d+ users? /);
+    expect(outcome['web v4']!.reason).toMatch(/^v4 browser/);
     // The backend was all out before the frontend's one-box opened.
     expect(story.indexOf('api v2: succeeded')).toBeLessThan(story.indexOf('web v2: 20% of users on v2'));
 
@@ -68,7 +68,7 @@ describe('onebox demo', () => {
     expect(story).toMatch(/1\. Build\. .*\n\s+v1: app-\w+\.js style-\w+\.css/);
     expect(story).toMatch(/api v2: 10% of users on v2/);
     expect(story).toMatch(/web v3: rolled back: /);
-    expect(story).toMatch(/web v4: rolled back: v4 browser: /);
+    expect(story).toMatch(/web v4: rolled back: v4 browser/);
     expect(story).toMatch(/Tabs kept open: [\d,]+ client-side navigations, .*; reloads: 0\./);
     expect(story).toMatch(/Summary\nrelease\s+component/);
     expect(story).toMatch(/steps passed \(undecided\)/);
