@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { chromium, type Browser } from 'playwright-core';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
+import { startTestOnebox, TEST_TOKEN, type TestOnebox } from '../helpers/onebox.js';
 
 /** Debian's chromium, as the dashboard test uses it; ONEBOX_CHROMIUM points elsewhere. */
 const CHROMIUM = process.env.ONEBOX_CHROMIUM ?? '/usr/bin/chromium';
@@ -83,5 +83,20 @@ describe.skipIf(NO_BROWSER)('browser signals from a real Chromium', () => {
     expect(snap(2)!.pages).toEqual([{ path: '/products/3', views: 1, errors: 4 }]);
     expect(snap(1)).toMatchObject({ users: 1, errorUsers: 0, errors: { error: 0, rejection: 0, resource: 0, app: 0 } });
     expect(onebox.metrics.snapshot().fallbacks).not.toHaveProperty('beacon-malformed');
+  });
+
+  it('shows them on the dashboard', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${onebox.adminUrl}/`);
+    await page.getByLabel('Admin token').fill(TEST_TOKEN);
+    await page.getByLabel('Admin token').press('Enter');
+    const line = page.getByTestId('browser-web');
+    await expect
+      .poll(() => line.textContent(), { timeout: 10_000 })
+      .toBe(
+        'Browser: v1 0 of 1 users with an error (0.0%), 1 page views; v2 1 of 1 users with an error (100.0%), 1 page views, most on /products/3',
+      );
+    await context.close();
   });
 });
