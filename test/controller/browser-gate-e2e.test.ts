@@ -157,5 +157,5 @@ describe('the browser gate', () => {
     expect(v2.errorUsers).toBe(1);
     expect(fallbacks['beacon-forged']).toBeGreaterThanOrEqual(5000);
     expect(fallbacks['beacon-rate-limited']).toBeGreaterThan(2000);
-  });
+  }, 120_000);
 });
