@@ -1,5 +1,5 @@
 import { basisPointsToPercent, formatDuration, parseTarget, type Alias, type Version } from '../core/index.js';
-import { bar, describeAlias, describeExposure, table } from '../api/index.js';
+import { bar, browserTable, describeAlias, describeExposure, table } from '../api/index.js';
 import type { ComponentStatus, DeploymentView, ReleaseHistory } from '../api/index.js';
 import type { ShadowSummary } from '../core/shadow/index.js';
 
@@ -59,6 +59,8 @@ export function formatStatus(components: readonly ComponentStatus[]): string {
       ]);
     }
     if (rows.length > 1) out.push(table(rows).replace(/^/gm, '  '));
+    const browser = browserTable(c.metrics);
+    if (browser) out.push(browser.replace(/^/gm, '  '));
     out.push('');
   }
   return out.join('\n').trimEnd();

@@ -11,6 +11,7 @@ import {
   DEFAULT_HOOK_TIMEOUT_MS,
 } from '../core/index.js';
 import { alarmsSchema, judgeSchema } from '../api/gate-settings.js';
+import { browserSchema } from './browser-schema.js';
 
 /** A duration written as `90s`, `5m`, `1h` (a bare number is seconds), in ms. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -106,6 +107,8 @@ const component = z.object({
   }),
   /** How this component deploys unless a command says otherwise. */
   deployment: deploymentDefaults.prefault({}),
+  /** Browser signals from this component's pages, and the gate on them. Default: off. */
+  browser: browserSchema,
 });
 
 export const configSchema = z

@@ -49,6 +49,9 @@ export * from './evidence.js';
 export * from './need.js';
 export * from './rate-test.js';
 export * from './step-gate.js';
+export * from './browser-gate.js';
+export * from './browser-beacon.js';
+export * from './browser-limits.js';
 
 // Shadow comparison.
 export * from './shadow/index.js';

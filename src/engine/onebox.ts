@@ -99,7 +99,14 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     config,
     workers: options.workers,
     snapshot: () => snapshot!,
-    routingState: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
+    // The primary's snapshot decides which versions pages stay pinned to; workers follow it.
+    routingState: () =>
+      routingStateOf(
+        store.aliasRoutings(),
+        version,
+        shadows.runtimes,
+        (c) => snapshot?.components.get(c)?.live?.retained.keys() ?? [],
+      ),
     metrics,
     handlers,
     onReport: (report) => {

@@ -10,6 +10,7 @@ import { API_GATEWAY_BODY_LIMIT, eventBytesNearLimit, LAMBDA_REQUEST_LIMIT } fro
 import { logAnswer } from './answer-log.js';
 import { addGatewayHeaders } from './exchange.js';
 import type { Mirror } from './shadow-mirror.js';
+import { injectInto, takeAsPage } from './html-inject.js';
 import type { HandlerTarget, Target } from './target.js';
 
 export interface HandlerExchangeParams {
@@ -28,6 +29,10 @@ export interface HandlerExchangeParams {
   readonly port: number | undefined;
   /** A copy of this request for the shadow, fed the request and the answer; never waited for. */
   readonly mirror?: Mirror | undefined;
+  /** For a component with browser signals: the script tag for this page, if the answer is a page. */
+  readonly pageTag?: (() => string) | undefined;
+  /** Skew protection: on a 404, called instead of sending it (another retained version may have the file). */
+  readonly notFound?: (() => void) | undefined;
 }
 
 /** Hands the mirror what the version answered; a failure of the version's own is not compared. */
@@ -79,6 +84,15 @@ function answerOf(result: HttpInvocationResult): Answered {
  * before the answer).
  */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  // Read once: a request another version is asked (notFound) has been read already.
+  let body = bodies.get(req);
+  if (!body) bodies.set(req, (body = readBodyOf(req)));
+  return body;
+}
+
+const bodies = new WeakMap<IncomingMessage, Promise<Buffer | undefined>>();
+
+function readBodyOf(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -153,8 +167,13 @@ function send(res: ServerResponse, req: IncomingMessage, p: HandlerExchangeParam
       else if (name === 'cache-control') cacheControl = i;
     }
     addGatewayHeaders(out, p.decision, vary, cacheControl);
+    let body = response.body;
+    if (p.pageTag && takeAsPage(response.statusCode, out)) {
+      body = injectInto(body, p.pageTag());
+      out.push('content-length', String(body.length));
+    }
     res.writeHead(response.statusCode, out);
-    res.end(req.method === 'HEAD' ? undefined : response.body);
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (res.destroyed) return a;
   try {
@@ -202,6 +221,11 @@ export async function serveWithHandler(
       'version' in eventOr
         ? answerOf(await pool.invokeHttp(p.target.fn, eventOr, { qualifier: 'live', head: req.method === 'HEAD' }))
         : eventOr;
+    if (answered.response.statusCode === 404 && p.notFound && !res.destroyed) {
+      // Another version answers instead: this copy has no answer to be compared with.
+      p.mirror?.primaryError();
+      return p.notFound();
+    }
     answered = send(res, req, p, answered, requestId);
   } catch (err) {
     answered = {

@@ -24,6 +24,11 @@ export interface LiveRoute extends LiveChoices<Target> {
   readonly alias: AliasRouting;
   /** Every routable version of the alias by number: the stable one and at most one more. */
   readonly targets: ReadonlyMap<number, Target>;
+  /**
+   * What a page's pin may name (skew protection): the alias's targets and the newest
+   * versions it routed before (at most RETAINED_BEYOND_ALIAS), while they are not retired.
+   */
+  readonly retained: ReadonlyMap<number, Target>;
   /** The running shadow, between versions of any kind (HTTP upstreams, handlers). */
   readonly shadow: ShadowRoute | undefined;
 }
@@ -48,6 +53,12 @@ export interface RouteSources {
   readonly dispatcherFor: (origin: string) => Dispatcher;
   readonly metrics: VersionRecorders;
   readonly shadows?: ReadonlyMap<string, ShadowRuntime>;
+  /**
+   * The versions beyond the alias a component's pages may stay pinned to, when another
+   * process decided them (a gateway worker gets the primary's). Absent: carried forward from
+   * the previous snapshot.
+   */
+  readonly retained?: (component: string) => readonly number[] | undefined;
 }
 
 export interface SnapshotSources extends RouteSources {
@@ -56,6 +67,32 @@ export interface SnapshotSources extends RouteSources {
 }
 
 const routable = (v: Version | undefined): v is Version => v !== undefined && !v.retiredAt;
+
+/**
+ * Versions a page may stay pinned to once the alias no longer routes them (the newest it
+ * routed before, while not retired): a bound on what the gateway keeps, far above the
+ * releases a tab lives through. Retiring a version is how its pages are let go at once.
+ */
+const RETAINED_BEYOND_ALIAS = 8;
+
+/** The alias's targets, then the newest of those retained before that are still routable. */
+function retainedOf(
+  sources: RouteSources,
+  name: string,
+  targets: ReadonlyMap<number, Target>,
+  previous: LiveRoute | undefined,
+): ReadonlyMap<number, Target> {
+  const given = sources.retained?.(name);
+  const before: [number, Target | undefined][] = given
+    ? given.map((n) => [n, previous?.retained.get(n)])
+    : [...(previous?.retained ?? [])];
+  const carried = before
+    .filter(([n]) => !targets.has(n) && routable(sources.version(name, n)))
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, RETAINED_BEYOND_ALIAS)
+    .map(([n, t]): [number, Target] => [n, t ?? targetOf(sources, sources.version(name, n)!, undefined)]);
+  return carried.length ? new Map([...targets, ...carried]) : targets;
+}
 
 /**
  * One component's live part. Only published, non-retired versions become targets; an alias
@@ -91,6 +128,7 @@ function liveRouteOf(
     additional,
     split,
     targets,
+    retained: retainedOf(sources, name, targets, previous),
     shadow: shadowOf(sources, name, previous),
   };
 }

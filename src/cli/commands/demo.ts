@@ -12,12 +12,13 @@ function speedOf(value: string): number {
 export function demoProblems(s: DemoSummary): string[] {
   const problems: string[] = [];
   for (const d of s.deployments) {
-    const expected = d.release === 'v3' ? 'rolled-back' : 'succeeded';
+    const expected = d.release === 'v3' || d.release === 'v4' ? 'rolled-back' : 'succeeded';
     if (d.status !== expected) problems.push(`${d.component} ${d.release} ended ${d.status}, expected ${expected}`);
   }
   if (s.pages.broken) problems.push(`${s.pages.broken} broken pages`);
-  if (s.bad.outsidePartition)
-    problems.push(`${s.bad.outsidePartition} users outside the one-box saw v${s.bad.version}`);
+  if (s.pages.reloads.length) problems.push(`${s.pages.reloads.length} pages reloaded`);
+  for (const b of [s.bad, s.browserBad])
+    if (b.outsidePartition) problems.push(`${b.outsidePartition} users outside the one-box saw v${b.version}`);
   return problems;
 }
 
@@ -25,7 +26,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'the whole story on this machine: build a demo shop, publish v1, then release a good v2 and a bad v3 to simulated users',
+      'the whole story on this machine: build a demo shop, publish v1, then release a good v2, a bad v3 and a v4 bad only in the browser to simulated users',
     )
     .option('--speed <n>', 'time compression of holds and bakes (default 20: a minute takes 3 s)', speedOf)
     .option('--users <n>', 'simulated browsers (default 300)', positiveInt('--users'))

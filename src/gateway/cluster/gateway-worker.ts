@@ -1,3 +1,4 @@
+import { configuredBrowserSignals } from '../beacon.js';
 import { configuredGatewayOptions, Gateway } from '../gateway.js';
 import { UpstreamPools } from '../upstream-pools.js';
 import { splitListen } from '../../core/listen-address.js';
@@ -30,6 +31,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     snapshot: () => routing.snapshot,
     metrics,
     ...configuredGatewayOptions(config.gateway),
+    browser: configuredBrowserSignals(config, Buffer.from(message.browserKey, 'base64'), metrics),
   });
   const report = async (): Promise<void> => {
     const r = routing.drain();
