@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Version } from '../../core/index.js';
+import { conflict, type Version } from '../../core/index.js';
 import {
   EMPTY_STATE,
   MAX_STATE_BYTES,
@@ -129,9 +129,7 @@ export class DynamoStateStore {
       );
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException)
-        throw new Error(
-          `${version.component} version ${version.number} is already published; numbers are never reused`,
-        );
+        throw conflict(`${version.component} version ${version.number} is already published; numbers are never reused`);
       throw err;
     }
   }

@@ -22,6 +22,8 @@ export class SeriesWindows implements MetricWindows<number> {
   constructor(
     private readonly series: ReadonlyMap<string, readonly MetricPeriod[]>,
     private readonly now: () => number,
+    /** A period counts once it is over. */
+    private readonly periodMs = 60_000,
   ) {}
 
   mark(): number {
@@ -47,7 +49,8 @@ export class SeriesWindows implements MetricWindows<number> {
     return buckets;
   }
   private periods(component: string, version: number, mark: number | undefined): readonly MetricPeriod[] {
+    const end = this.now() - this.periodMs;
     const all = this.series.get(seriesKey(component, version)) ?? [];
-    return mark === undefined ? all : all.filter((p) => p.at >= mark);
+    return all.filter((p) => p.at <= end && (mark === undefined || p.at >= mark));
   }
 }
