@@ -7,6 +7,7 @@ export * from './one-box-frontend.js';
 export * from './sticky-edge.js';
 export * from './shadow-mirror.js';
 export * from './prod-one-box-app.js';
+export * from './control-plane.js';
 export * from './version-alarms.js';
 export * from './codedeploy-config.js';
 export * from './metrics.js';

@@ -61,6 +61,7 @@ export class AwsControlPlane {
 
   async handle(event: ControllerEvent): Promise<InvocationResult> {
     if (event.action === 'publish') return this.publish(event.component, event.version, event.description);
+    if (event.action === 'deploy') return this.deploy(event);
     const loaded = await this.deps.store.load();
     const idle = !loaded.state.deployments.some((d) => isActive(d.record.state.status));
     // Nothing to run and traffic known to match: an idle tick costs one read.
@@ -178,6 +179,19 @@ export class AwsControlPlane {
     }
     if (!requests.length) return new Map();
     return readSeries(this.deps.cloudwatch, this.deps.settings.namespace, requests, this.deps.clock.now());
+  }
+
+  /** Publishes what is new, then releases every component whose version is not live (one release, `after` as configured). */
+  private async deploy(event: Extract<ControllerEvent, { action: 'deploy' }>): Promise<InvocationResult> {
+    for (const c of event.components) {
+      const published = await this.deps.store.versions(c.component);
+      if (!published.some((v) => v.number === c.version))
+        await this.publish(c.component, c.version, `published by ${event.by}`);
+    }
+    const { state } = await this.deps.store.load();
+    const changed = event.components.filter((c) => state.aliases[c.component]?.version !== c.version);
+    if (!changed.length) return this.handle({ action: 'tick' });
+    return this.handle({ action: 'release', by: event.by, components: changed });
   }
 
   /**

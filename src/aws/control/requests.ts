@@ -29,6 +29,19 @@ export const controllerEvent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('command'), component: z.string(), command, by: z.string().min(1) }).strict(),
   z
     .object({
+      /**
+       * What `cdk deploy` sends (a custom resource): each component's current Lambda version.
+       * New versions are published; those that differ from live start one release.
+       */
+      action: z.literal('deploy'),
+      by: z.string().min(1).default('cdk deploy'),
+      components: z
+        .array(z.object({ component: z.string(), version: z.coerce.number().int().positive() }).strict())
+        .min(1),
+    })
+    .strict(),
+  z
+    .object({
       action: z.literal('publish'),
       component: z.string(),
       version: z.number().int().positive(),

@@ -8,10 +8,7 @@ import {
 } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { GetAliasCommand, UpdateAliasCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Alias } from '../../core/index.js';
-
-/** The Lambda aliases a component's versions are addressed by (each with its own origin). */
-export const STABLE_ALIAS = 'stable';
-export const CANARY_ALIAS = 'canary';
+import { CANARY_ALIAS, STABLE_ALIAS } from './aliases.js';
 
 /** What a component's KeyValueStore entry holds (the key is the component's name). */
 export interface ComponentSplit {
