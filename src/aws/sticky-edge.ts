@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -82,6 +82,13 @@ export class StickyEdge extends Construct {
 
   constructor(scope: Construct, id: string, props: StickyEdgeProps) {
     super(scope, id);
+    // CDK's own message for this ("stacks which use EdgeFunctions must have an explicitly
+    // set region") comes late and says nothing of what to do.
+    const region = Stack.of(this).region;
+    if (Token.isUnresolved(region))
+      throw invalid(
+        `StickyEdge needs its stack's region set: its origin-response Lambda@Edge function is made in us-east-1. Give the stack env: { region: 'us-east-1' } (simplest), or another region with an explicit account and a bootstrapped us-east-1`,
+      );
     const partitionHeader = props.partitionHeader ?? PARTITION_HEADER;
     checkHeader(partitionHeader, 'partitionHeader');
     const identityHeader = props.identityHeader ?? '';

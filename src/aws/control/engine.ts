@@ -189,7 +189,17 @@ export class AwsControlPlane {
         await this.publish(c.component, c.version, `published by ${event.by}`);
     }
     const { state } = await this.deps.store.load();
-    const changed = event.components.filter((c) => state.aliases[c.component]?.version !== c.version);
+    // Not live yet, and not already on its way (a deploy repeated while its release runs).
+    const changed = event.components.filter(
+      (c) =>
+        state.aliases[c.component]?.version !== c.version &&
+        !state.deployments.some(
+          (d) =>
+            d.record.state.component === c.component &&
+            isActive(d.record.state.status) &&
+            d.record.state.toVersion === c.version,
+        ),
+    );
     if (!changed.length) return this.handle({ action: 'tick' });
     return this.handle({ action: 'release', by: event.by, components: changed });
   }
@@ -225,6 +235,7 @@ export class AwsControlPlane {
         const state = { ...loaded.state, aliases: { ...loaded.state.aliases, [component]: alias } };
         const rev = await this.deps.store.commit(loaded.rev, state, []);
         const traffic = await this.reconcile(state, rev);
+        await this.deps.store.markApplied(rev);
         return { outcome: 'committed', rev, traffic, events: [], deployments: [] };
       } catch (err) {
         if (!(err instanceof StateConflict)) throw err;
