@@ -93,6 +93,8 @@ export class ServerlessDemoStack extends Stack {
       oneBoxDomainName: webOrigins!.canary,
       keyValueStore: this.control.keyValueStore,
       kvsKey: 'web',
+      // The backend is sticky per user too: its own split (key api) and canary origin.
+      componentRoutes: [{ prefix: '/api/', kvsKey: 'api', canaryDomainName: apiOrigins!.canary }],
       additionalBehaviors: {
         '/api/*': {
           origin: new origins.HttpOrigin(apiOrigins!.stable, {
