@@ -16,6 +16,7 @@ import {
 } from '../../core/index.js';
 import { Controller, type DeploymentSpec } from '../../controller/controller.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
+import { releaseHistory } from './history.js';
 import { StateConflict, type DynamoStateStore } from './dynamo-store.js';
 import type { ControllerEvent, ControllerSettings } from './requests.js';
 import { SeriesWindows } from './series-windows.js';
@@ -46,6 +47,11 @@ export interface InvocationResult {
   readonly events: readonly (DeploymentEvent & { deploymentId: string })[];
   /** The deployments a release or command touched. */
   readonly deployments: readonly DeploymentRecord[];
+  /**
+   * The admin API's answer to the same request (`command`: `{ deployment }`, `history`:
+   * `{ releases }`), so the CLI prints it as it prints the local engine's.
+   */
+  readonly answer?: unknown;
 }
 
 /**
@@ -59,9 +65,25 @@ export interface InvocationResult {
 export class AwsControlPlane {
   constructor(private readonly deps: ControlPlaneDeps) {}
 
+  /**
+   * One invocation. A person's release or command that loses to a tick is tried again on
+   * the fresh state (a tick that loses is simply over: the next one comes in a minute).
+   */
   async handle(event: ControllerEvent): Promise<InvocationResult> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.once(event);
+      if (result.outcome !== 'lost' || event.action === 'tick' || attempt >= 3) return result;
+    }
+  }
+
+  private async once(event: ControllerEvent): Promise<InvocationResult> {
     if (event.action === 'publish') return this.publish(event.component, event.version, event.description);
     if (event.action === 'deploy') return this.deploy(event);
+    if (event.action === 'history') {
+      const releases = await releaseHistory(this.deps.store, Object.keys(this.deps.settings.components), event.limit);
+      const { rev } = await this.deps.store.load();
+      return { outcome: 'unchanged', rev, traffic: [], events: [], deployments: [], answer: { releases } };
+    }
     const loaded = await this.deps.store.load();
     const idle = !loaded.state.deployments.some((d) => isActive(d.record.state.status));
     // Nothing to run and traffic known to match: an idle tick costs one read.
@@ -85,7 +107,10 @@ export class AwsControlPlane {
     if (event.action === 'tick') controller.tick();
     else if (event.action === 'release') touched = controller.release(this.specs(event), event.by);
     else touched = [controller.command(event.component, event.command, event.by)];
-    return this.finish(loaded, ports, touched);
+    const result = await this.finish(loaded, ports, touched);
+    return event.action === 'command' && result.outcome !== 'lost'
+      ? { ...result, answer: { deployment: touched[0] } }
+      : result;
   }
 
   /** Commits the unit of work, then makes traffic follow the committed state, then reports. */
@@ -200,7 +225,7 @@ export class AwsControlPlane {
             d.record.state.toVersion === c.version,
         ),
     );
-    if (!changed.length) return this.handle({ action: 'tick' });
+    if (!changed.length) return this.once({ action: 'tick' });
     return this.handle({ action: 'release', by: event.by, components: changed });
   }
 

@@ -26,6 +26,13 @@ export const controllerEvent = z.discriminatedUnion('action', [
         .min(1),
     })
     .strict(),
+  z
+    .object({
+      action: z.literal('history'),
+      /** How many releases, newest first. Default 20. */
+      limit: z.coerce.number().int().positive().default(20),
+    })
+    .strict(),
   z.object({ action: z.literal('command'), component: z.string(), command, by: z.string().min(1) }).strict(),
   z
     .object({

@@ -5,6 +5,8 @@ export interface StoredDeployment {
   readonly record: DeploymentRecord;
   /** Its events in order, each numbered across the whole control plane (`seq`). */
   readonly events: readonly (DeploymentEvent & { readonly seq: number })[];
+  /** Its release, kept with it once it leaves the state item (the history needs who asked). */
+  readonly release?: ReleaseRecord | undefined;
 }
 
 /**

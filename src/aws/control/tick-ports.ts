@@ -54,7 +54,9 @@ export class TickPorts implements DeploymentRepository, VersionCatalog, Exposure
     const kept = all.filter(
       (d) => isActive(d.record.state.status) || latest.get(d.record.state.component) === d.record.id,
     );
-    const archived = all.filter((d) => !kept.includes(d));
+    const archived = all
+      .filter((d) => !kept.includes(d))
+      .map((d) => ({ ...d, release: this.releases.find((r) => r.id === d.record.releaseId) }));
     const releaseIds = new Set(kept.map((d) => d.record.releaseId));
     return {
       state: {
