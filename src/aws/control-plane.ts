@@ -19,6 +19,8 @@ import { REGIONAL_RUNTIME } from './runtimes.js';
 export interface ControlledComponent {
   /** The component's function; each deploy publishes its current version. */
   readonly function: lambda.Function;
+  /** Its path at the edge, as `onebox status` shows it (e.g. `/`, `/api`). Default none. */
+  readonly route?: string;
   /** Default deployment config. Default `onebox:20%:10m`. */
   readonly config?: string;
   /** Components a release of this one waits for. Default none. */
@@ -112,6 +114,7 @@ export class OneboxControlPlane extends Construct {
           name,
           {
             functionName: c.function.functionName,
+            ...(c.route ? { route: c.route } : {}),
             ...(c.config ? { config: c.config } : {}),
             ...(c.after ? { after: [...c.after] } : {}),
             ...(c.onInconclusive ? { onInconclusive: c.onInconclusive } : {}),

@@ -25,10 +25,11 @@ export class AwsControlClient {
     let event: Record<string, unknown>;
     if (name === 'command')
       event = { action: 'command', component: params['component'], command: params['command'], by: this.by };
+    else if (name === 'status') event = { action: 'status' };
     else if (name === 'history') event = { action: 'history', ...(query?.['limit'] ? { limit: query['limit'] } : {}) };
     else
       throw new CliError(
-        `\`${name}\` is not on the AWS control plane yet (history, pause, resume, promote, rollback and stop are); see docs/aws.md`,
+        `\`${name}\` is not on the AWS control plane yet (status, history, pause, resume, promote, rollback and stop are); see docs/aws.md`,
       );
     const payload = (await this.invoke(event)) as
       { ok: true; answer?: unknown } | { ok: false; error: { code: string; message: string } } | undefined;

@@ -83,7 +83,7 @@ export class ServerlessDemoStack extends Stack {
     const api = fn('api');
     const web = fn('web');
     this.control = new OneboxControlPlane(this, 'Onebox', {
-      components: { api: { function: api }, web: { function: web, after: ['api'] } },
+      components: { api: { function: api, route: '/api' }, web: { function: web, route: '/', after: ['api'] } },
     });
     const { web: webOrigins, api: apiOrigins } = this.control.origins;
     // The shop's server-side render calls the API through its stable alias.

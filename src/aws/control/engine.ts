@@ -15,6 +15,7 @@ import {
   type Version,
 } from '../../core/index.js';
 import { Controller, type DeploymentSpec } from '../../controller/controller.js';
+import { deploymentView } from '../../controller/deployment-view.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
 import { releaseHistory } from './history.js';
 import { StateConflict, type DynamoStateStore } from './dynamo-store.js';
@@ -89,9 +90,23 @@ export class AwsControlPlane {
     // Nothing to run and traffic known to match: an idle tick costs one read.
     if (event.action === 'tick' && idle && loaded.applied === loaded.rev)
       return { outcome: 'unchanged', rev: loaded.rev, traffic: [], events: [], deployments: [] };
-    const versions = await this.versionsOf(loaded.state, event);
-    const series = event.action === 'tick' ? await this.series(loaded.state) : new Map();
-    const ports = new TickPorts(loaded.state, versions);
+    const { ports, controller } = await this.unitOfWork(loaded.state, event);
+    if (event.action === 'status') return this.status(loaded.rev, ports, controller);
+    let touched: DeploymentRecord[] = [];
+    if (event.action === 'tick') controller.tick();
+    else if (event.action === 'release') touched = controller.release(this.specs(event), event.by);
+    else touched = [controller.command(event.component, event.command, event.by)];
+    const result = await this.finish(loaded, ports, touched);
+    return event.action === 'command' && result.outcome !== 'lost'
+      ? { ...result, answer: { deployment: touched[0] } }
+      : result;
+  }
+
+  /** The controller on in-memory ports over one read of the state and the metrics the event needs. */
+  private async unitOfWork(state: ControlState, event: ControllerEvent) {
+    const versions = await this.versionsOf(state, event);
+    const series = event.action === 'tick' || event.action === 'status' ? await this.series(state) : new Map();
+    const ports = new TickPorts(state, versions);
     const { clock } = this.deps;
     const controller = new Controller<number>({
       deployments: ports,
@@ -103,14 +118,33 @@ export class AwsControlPlane {
       onAliasChange: () => {},
       ...(this.deps.newId ? { newId: this.deps.newId } : {}),
     });
-    let touched: DeploymentRecord[] = [];
-    if (event.action === 'tick') controller.tick();
-    else if (event.action === 'release') touched = controller.release(this.specs(event), event.by);
-    else touched = [controller.command(event.component, event.command, event.by)];
-    const result = await this.finish(loaded, ports, touched);
-    return event.action === 'command' && result.outcome !== 'lost'
-      ? { ...result, answer: { deployment: touched[0] } }
-      : result;
+    return { ports, controller };
+  }
+
+  /** `onebox status` on AWS: each component, its alias and versions, its deployment with the gate read now (nothing written). */
+  private status(rev: number, ports: TickPorts, controller: Controller<number>): InvocationResult {
+    const now = this.deps.clock.now();
+    const components = Object.entries(this.deps.settings.components).map(([name, c]) => {
+      const record = ports.activeFor(name) ?? ports.latestFor(name);
+      const alias = ports.getAlias(name);
+      return {
+        name,
+        route: c.route,
+        ...(alias ? { alias } : {}),
+        versions: ports.versionsFor(name),
+        // Per-version traffic totals are CloudWatch's (the judge's windows are in the gate).
+        metrics: [],
+        ...(record ? { deployment: deploymentView(record, controller, alias, now) } : {}),
+      };
+    });
+    return {
+      outcome: 'unchanged',
+      rev,
+      traffic: [],
+      events: [],
+      deployments: [],
+      answer: { components, fallbacks: {} },
+    };
   }
 
   /** Commits the unit of work, then makes traffic follow the committed state, then reports. */
@@ -184,6 +218,7 @@ export class AwsControlPlane {
       state.deployments.filter((d) => isActive(d.record.state.status)).map((d) => d.record.state.component),
     );
     if (event.action === 'release') for (const c of event.components) names.add(c.component);
+    if (event.action === 'status') for (const c of Object.keys(this.deps.settings.components)) names.add(c);
     if (event.action === 'command') names.add(event.component);
     const out = new Map<string, Version[]>();
     for (const name of names) out.set(name, await this.deps.store.versions(name));

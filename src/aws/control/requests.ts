@@ -6,6 +6,7 @@ const command = z.enum(['pause', 'resume', 'promote', 'promote-all', 'rollback',
 /** What the controller function is invoked with (EventBridge Scheduler sends `{ "action": "tick" }`). */
 export const controllerEvent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('tick') }).strict(),
+  z.object({ action: z.literal('status') }).strict(),
   z
     .object({
       action: z.literal('release'),
@@ -64,6 +65,8 @@ export const componentSettings = z
   .object({
     /** The component's Lambda function (its `stable` and `canary` aliases are moved). */
     functionName: z.string().min(1),
+    /** Its path at the edge, for `onebox status` (e.g. `/`, `/api`). Default none. */
+    route: z.string().default(''),
     /** Default deployment config. Default `onebox:20%:10m` (seed 000's one-box). */
     config: z.string().default('onebox:20%:10m'),
     /** Components a release of this one waits for by default (the frontend after the backend). Default none. */

@@ -73,6 +73,9 @@ export class TickPorts implements DeploymentRepository, VersionCatalog, Exposure
   getAlias(component: string): Alias | undefined {
     return this.aliases.get(component);
   }
+  versionsFor(component: string): Version[] {
+    return [...(this.versionsOf.get(component) ?? [])];
+  }
   findVersion(component: string, number: number): Version | undefined {
     return this.versionsOf.get(component)?.find((v) => v.number === number);
   }

@@ -19,7 +19,7 @@ import { startDynamo } from './dynalite.js';
 const ARN = 'arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
 const CONTROLLER = 'OneboxDemoServerless-OneboxController999E774B-abc';
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
-let invoke: ReturnType<typeof mockClient<LambdaClient>>;
+let invoke: { restore: () => void };
 const invoked: unknown[] = [];
 let clock: FakeClock;
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
     settings: controllerSettings.parse({
       table: dynamo.table,
       kvsArn: ARN,
-      components: { api: { functionName: 'shop-api' } },
+      components: { api: { functionName: 'shop-api', route: '/api' } },
     }),
     store: new DynamoStateStore(dynamo.client, dynamo.table),
     cloudwatch: new FakeCloudWatch().client,
@@ -42,9 +42,10 @@ beforeAll(async () => {
     clock,
   });
   // Every other LambdaClient (the CLI's own): after the fake aliases' client, which is mocked apart.
-  invoke = mockClient(LambdaClient);
+  const mock = mockClient(LambdaClient);
+  invoke = mock;
   // Lambda's Invoke as AWS answers it: the payload bytes, the version that ran.
-  invoke.on(InvokeCommand).callsFake(async (input: { FunctionName: string; Payload: string | Uint8Array }) => {
+  mock.on(InvokeCommand).callsFake(async (input: { FunctionName: string; Payload: string | Uint8Array }) => {
     if (input.FunctionName !== CONTROLLER) throw new Error(`Function not found: ${input.FunctionName}`);
     const event = JSON.parse(typeof input.Payload === 'string' ? input.Payload : Buffer.from(input.Payload).toString());
     invoked.push(event);
@@ -99,7 +100,23 @@ describe('the CLI against the AWS control plane', () => {
     expect(json.releases[0]!.deployments[0]!.events.length).toBeGreaterThan(3);
   });
 
+  it('shows the status: the live alias, the deployment and its gate', async () => {
+    const text = await cli('status');
+    expect(text).toMatch(/api/);
+    expect(text).toMatch(/rolled-back/);
+    const json = JSON.parse(await cli('status', '--json')) as {
+      components: { name: string; route: string; alias: { version: number } }[];
+    };
+    expect(json.components).toEqual([
+      expect.objectContaining({ name: 'api', route: '/api', alias: expect.objectContaining({ version: 1 }) }),
+    ]);
+  });
+
   it('says what is not on the AWS control plane yet', async () => {
-    await expect(cli('status')).rejects.toThrow('`status` is not on the AWS control plane yet');
+    const program = new Command().exitOverride();
+    registerDeploymentCommands(program);
+    await expect(program.parseAsync(['node', 'onebox', 'deploy', 'api', '2', '--aws', CONTROLLER])).rejects.toThrow(
+      '`release` is not on the AWS control plane yet',
+    );
   });
 });
