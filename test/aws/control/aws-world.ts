@@ -78,6 +78,7 @@ export async function awsWorld() {
       });
   });
   await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  const apiOriginBefore = process.env['DEMO_API_ORIGIN'];
   process.env['DEMO_API_ORIGIN'] = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
   // Each version's web handler, instrumented as docs/aws.md says; latency from the test's clock.
@@ -156,6 +157,8 @@ export async function awsWorld() {
     minute,
     view,
     close: async () => {
+      if (apiOriginBefore === undefined) delete process.env['DEMO_API_ORIGIN'];
+      else process.env['DEMO_API_ORIGIN'] = apiOriginBefore;
       await new Promise<void>((resolve) => api.close(() => resolve()));
       await dynamo.close();
       rmSync(dir, { recursive: true, force: true });
