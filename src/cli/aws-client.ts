@@ -19,17 +19,18 @@ export class AwsControlClient {
   async call<N extends EndpointName>(
     name: N,
     params: Readonly<Record<string, string | number>> = {},
-    _body?: unknown,
+    body?: unknown,
     query?: Readonly<Record<string, string | number | undefined>>,
   ): Promise<AnswerOf<N>> {
     let event: Record<string, unknown>;
     if (name === 'command')
       event = { action: 'command', component: params['component'], command: params['command'], by: this.by };
     else if (name === 'status') event = { action: 'status' };
+    else if (name === 'release') event = releaseEvent(body, this.by);
     else if (name === 'history') event = { action: 'history', ...(query?.['limit'] ? { limit: query['limit'] } : {}) };
     else
       throw new CliError(
-        `\`${name}\` is not on the AWS control plane yet (status, history, pause, resume, promote, rollback and stop are); see docs/aws.md`,
+        `\`${name}\` is not on the AWS control plane yet (status, history, deploy, release, pause, resume, promote, rollback and stop are); see docs/aws.md`,
       );
     const payload = (await this.invoke(event)) as
       { ok: true; answer?: unknown } | { ok: false; error: { code: string; message: string } } | undefined;
@@ -47,6 +48,30 @@ export class AwsControlClient {
     }
     return answer.data;
   }
+}
+
+/** `onebox deploy | release` as the controller's release: components, versions, configs and order. */
+function releaseEvent(body: unknown, by: string): Record<string, unknown> {
+  const b = body as {
+    components: { component: string; version: number; config?: string; after?: string[]; alarms?: unknown }[];
+    recipe?: string;
+  };
+  if (b.recipe)
+    throw new CliError(
+      '--recipe is not on the AWS control plane yet: give each component its --config, and --after for the order',
+    );
+  if (b.components.some((c) => c.alarms))
+    throw new CliError('--alarm is not on the AWS control plane yet (its alarms are the defaults)');
+  return {
+    action: 'release',
+    by,
+    components: b.components.map((c) => ({
+      component: c.component,
+      version: c.version,
+      ...(c.config ? { config: c.config } : {}),
+      ...(c.after ? { after: c.after } : {}),
+    })),
+  };
 }
 
 /** Invokes the controller function with the AWS SDK (optional: installed by users of `--aws`), loaded at the first call. */

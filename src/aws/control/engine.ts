@@ -97,9 +97,11 @@ export class AwsControlPlane {
     else if (event.action === 'release') touched = controller.release(this.specs(event), event.by);
     else touched = [controller.command(event.component, event.command, event.by)];
     const result = await this.finish(loaded, ports, touched);
-    return event.action === 'command' && result.outcome !== 'lost'
-      ? { ...result, answer: { deployment: touched[0] } }
-      : result;
+    if (result.outcome === 'lost') return result;
+    if (event.action === 'command') return { ...result, answer: { deployment: touched[0] } };
+    if (event.action === 'release')
+      return { ...result, answer: { release: touched[0]?.releaseId, deployments: touched } };
+    return result;
   }
 
   /** The controller on in-memory ports over one read of the state and the metrics the event needs. */

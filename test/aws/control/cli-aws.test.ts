@@ -7,6 +7,7 @@ import { controllerSettings } from '../../../src/aws/control/requests.js';
 import { createControllerHandler } from '../../../src/aws/handlers/controller.js';
 import { registerDeploymentCommands } from '../../../src/cli/commands/deployments.js';
 import { registerStatusCommand } from '../../../src/cli/commands/status.js';
+import { registerVersionCommands } from '../../../src/cli/commands/versions.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeCloudWatch, FakeKvs, FakeLambda } from './aws-fakes.js';
 import { startDynamo } from './dynalite.js';
@@ -112,11 +113,26 @@ describe('the CLI against the AWS control plane', () => {
     ]);
   });
 
+  it('deploys a version, with its config, as locally', async () => {
+    expect(await cli('deploy', 'api', '2', '--config', 'canary:10%:5m')).toMatch(
+      /^api: deployment [\w-]+ v1 -> v2 in-progress; follow with `onebox status --watch`$/,
+    );
+    expect(invoked.at(-1)).toMatchObject({
+      action: 'release',
+      components: [{ component: 'api', version: 2, config: 'canary:10%:5m' }],
+    });
+  });
+
   it('says what is not on the AWS control plane yet', async () => {
     const program = new Command().exitOverride();
     registerDeploymentCommands(program);
-    await expect(program.parseAsync(['node', 'onebox', 'deploy', 'api', '2', '--aws', CONTROLLER])).rejects.toThrow(
-      '`release` is not on the AWS control plane yet',
+    await expect(
+      program.parseAsync(['node', 'onebox', 'deploy', 'api', '2', '--alarm', 'error-rate=5%', '--aws', CONTROLLER]),
+    ).rejects.toThrow('--alarm is not on the AWS control plane yet');
+    const versions = new Command().exitOverride();
+    registerVersionCommands(versions);
+    await expect(versions.parseAsync(['node', 'onebox', 'versions', 'api', '--aws', CONTROLLER])).rejects.toThrow(
+      '`versions` is not on the AWS control plane yet',
     );
   });
 });
