@@ -8,6 +8,7 @@ export * from './sticky-edge.js';
 export * from './shadow-mirror.js';
 export * from './shadow-comparer.js';
 export * from './prod-one-box-app.js';
+export * from './control-plane.js';
 export * from './version-alarms.js';
 export * from './codedeploy-config.js';
 export * from './metrics.js';

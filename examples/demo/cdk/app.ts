@@ -18,6 +18,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { AliasHttpApi } from '../../../src/aws/http-api.js';
 import { ProdOneBoxApp } from '../../../src/aws/index.js';
+import { ServerlessDemoStack } from './serverless.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -92,14 +93,18 @@ export class DemoStack extends Stack {
 }
 
 /** The app, with cdk-nag's AwsSolutions checks: synth fails on any unacknowledged error. */
-export function demoApp(outdir?: string): { app: App; stack: DemoStack } {
+export function demoApp(outdir?: string): { app: App; stack: DemoStack; serverless: ServerlessDemoStack } {
   const app = new App(outdir ? { outdir } : {});
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Lambda@Edge functions live in us-east-1, and the shadow mirror (when added) needs it too.
   const stack = new DemoStack(app, 'OneboxDemo', {
     env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: 'us-east-1' },
   });
-  return { app, stack };
+  // The same shop on onebox's serverless control plane (serverless.ts).
+  const serverless = new ServerlessDemoStack(app, 'OneboxDemoServerless', {
+    env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: 'us-east-1' },
+  });
+  return { app, stack, serverless };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
