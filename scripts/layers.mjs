@@ -19,6 +19,8 @@ export const LAYERS = {
   engine: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin'],
   // The AWS engine: the same decisions and controller, with its own ports (DynamoDB, KVS, CloudWatch).
   aws: ['core', 'api', 'controller'],
+  // OpenFeature providers: the server's decides with core over the admin API's answers; the web's asks the gateway.
+  openfeature: ['core', 'api'],
   tools: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin', 'engine'],
   cli: ['core', 'api', 'config', 'engine', 'tools'],
 };
@@ -61,7 +63,9 @@ export function layerRules() {
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^\\./(tools|cli)(/|$)', message: "the package's entry point exports the product only" }] },
+        {
+          patterns: [{ regex: '^\\./(tools|cli)(/|$)', message: "the package's entry point exports the product only" }],
+        },
       ],
     },
   });

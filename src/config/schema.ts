@@ -185,6 +185,11 @@ export const configSchema = z
               .object({
                 name: z.string().regex(/^[\w.@-]{1,64}$/, 'expected 1-64 letters, digits, or . _ @ -'),
                 token: z.string().min(16, 'a token needs at least 16 characters'),
+                /**
+                 * The token may only read: GET and HEAD (status, history, metrics, the event
+                 * stream), as a flag provider (onebox/openfeature) needs. Default false.
+                 */
+                readOnly: z.boolean().optional(),
               })
               .strict(),
           )

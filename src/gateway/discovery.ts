@@ -1,3 +1,4 @@
+import { BUCKETS } from '../core/index.js';
 import { decideViewer, type ViewerDecision, type ViewerInputs, type ViewerSettings } from '../core/viewer-decision.js';
 import type { ComponentRoute, LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
@@ -39,6 +40,8 @@ export interface ComponentAssignment {
   readonly canary: boolean;
   /** Prefix of the version-specific URLs of the component (null with no version). */
   readonly entrypoint: string | null;
+  /** The alias splits users between two versions now (a canary or one-box is running). */
+  readonly split: boolean;
   /** The alias splits per request: the caller is not pinned to a version by it. */
   readonly perRequest: boolean;
 }
@@ -116,17 +119,19 @@ function assignment(ctx: ReservedContext): Reserved {
   for (const [name, route] of ctx.snapshot.components) {
     const live = route.live;
     if (!live) {
-      components[name] = { version: null, canary: false, entrypoint: null, perRequest: false };
+      components[name] = { version: null, canary: false, entrypoint: null, split: false, perRequest: false };
       continue;
     }
     const decision = decideViewer(live, viewer, settings);
     setCookie ??= decision.setCookie;
     const version = decision.target.version;
+    const split = live.split && live.additional !== live.stable && (live.alias.additional?.weightBp ?? 0) < BUCKETS;
     components[name] = {
       version,
       canary: live.split && decision.target === live.additional && live.additional !== live.stable,
       entrypoint: entrypointOf(name, version),
-      perRequest: live.split && live.alias.mode === 'request' && live.additional !== live.stable,
+      split,
+      perRequest: split && live.alias.mode === 'request',
     };
   }
   const headers: Record<string, string> = {

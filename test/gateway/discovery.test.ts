@@ -14,6 +14,7 @@ interface Assigned {
   version: number | null;
   canary: boolean;
   entrypoint: string | null;
+  split: boolean;
   perRequest: boolean;
 }
 /** An assignment answer, or any other JSON answer of the gateway or of a labelled upstream. */
@@ -83,9 +84,16 @@ describe('assignment discovery and version-specific entrypoints', () => {
       const page = await get('/', { cookie });
       expect(page.headers['x-onebox-version']).toBe(`web:${web.version}`);
       expect(web.canary).toBe(web.version === 2);
+      expect(web.split).toBe(true);
       expect(web.entrypoint).toBe(`/.onebox/v/web/${web.version}`);
-      expect(apiAssignment).toEqual({ version: 1, canary: false, entrypoint: '/.onebox/v/api/1', perRequest: false });
-      expect(idle).toEqual({ version: null, canary: false, entrypoint: null, perRequest: false });
+      expect(apiAssignment).toEqual({
+        version: 1,
+        canary: false,
+        entrypoint: '/.onebox/v/api/1',
+        split: false,
+        perRequest: false,
+      });
+      expect(idle).toEqual({ version: null, canary: false, entrypoint: null, split: false, perRequest: false });
       if (web.version === 2) onV2++;
     }
     expect(onV2).toBe(100);
@@ -170,7 +178,13 @@ describe('assignment discovery and version-specific entrypoints', () => {
     onebox.plane.setAlias('web', { version: 1, weights: { '2': 0.5 }, routing: 'request', seed: SEED });
     try {
       const { web } = (await get('/.onebox/assignment', { cookie: alice })).json().components;
-      expect(web).toEqual({ version: 1, canary: false, entrypoint: '/.onebox/v/web/1', perRequest: true });
+      expect(web).toEqual({
+        version: 1,
+        canary: false,
+        entrypoint: '/.onebox/v/web/1',
+        split: true,
+        perRequest: true,
+      });
       for (let i = 0; i < 20; i++) expect((await get('/.onebox/v/web/2/', { cookie: alice })).status).toBe(403);
     } finally {
       onebox.plane.setAlias('web', { version: 1, weights: { '2': 0.5 }, routing: 'sticky', seed: SEED });
