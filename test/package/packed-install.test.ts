@@ -17,6 +17,7 @@ const EXPORTS = [
   'onebox/aws/metrics',
   'onebox/openfeature',
   'onebox/openfeature/web',
+  'onebox/events',
 ];
 const pkg = JSON.parse(execFileSync('npm', ['pkg', 'get', 'exports', 'devDependencies'], { cwd: REPO }).toString()) as {
   exports: Record<string, string>;
@@ -85,6 +86,8 @@ describe('the packed package', () => {
         "import { OpenFeature } from '@openfeature/server-sdk';",
         "void OpenFeature.setProvider(new OneboxProvider({ adminUrl: 'http://127.0.0.1:8081', token: 'read-only-token' }));",
         'export const web = new OneboxWebProvider({ gatewayUrl: "" });',
+        "import { sqsMessage } from 'onebox/events';",
+        'export const message = sqsMessage({ MessageBody: "{}" }, { identity: "user-1" });',
         'const alias: AliasRouting = { version: 1, additional: { version: 2, weightBp: 2000 }, mode: "sticky", seed: "s" };',
         'export const decided: number = chooseVersion(alias, "user", Math.random).version + bucketOf("s", "u");',
         'export const used = [parseConfig, startOnebox, LiveAlias, withVersionMetrics];',
