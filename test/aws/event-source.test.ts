@@ -56,15 +56,12 @@ describe("the order flow on AWS with onebox/aws/events' wrapper", () => {
       RoutingConfig: { AdditionalVersionWeights: { '2': weight } },
     }));
     const client = new LambdaClient({ region: 'us-east-1' });
-    const consumer = (v: number): Handler =>
-      wrapped
-        ? (withUserRouting(fulfil[v]!, {
-            source: 'sqs',
-            lambda: client,
-            cacheMs: 0,
-            write: (l) => lines.push(l),
-          }) as Handler)
-        : fulfil[v]!;
+    const routing = { source: 'sqs' as const, lambda: client, now: () => now, write: (l: string) => lines.push(l) };
+    const routed: Record<number, Handler> = {
+      1: withUserRouting(fulfil[1]!, routing) as Handler,
+      2: withUserRouting(fulfil[2]!, routing) as Handler,
+    };
+    const consumer = (v: number): Handler => (wrapped ? routed[v]! : fulfil[v]!);
     lambda.on(InvokeCommand).callsFake(async (input: { Qualifier: string; Payload: Uint8Array }) => {
       const event = JSON.parse(new TextDecoder().decode(input.Payload)) as unknown;
       const result = await consumer(Number(input.Qualifier))(event, {
