@@ -1,6 +1,7 @@
 import { ErrorCode } from '@openfeature/core';
 import {
   OpenFeatureEventEmitter,
+  ProviderEvents,
   type EvaluationContext,
   type JsonValue,
   type Provider,
@@ -54,7 +55,10 @@ export class OneboxWebProvider implements Provider {
     await this.refresh();
   }
 
-  /** Asks the gateway for this user's assignment again (a page may call it as a release goes on). */
+  /**
+   * Asks the gateway for this user's assignment again (a page may call it as a release goes
+   * on); a changed assignment emits PROVIDER_CONFIGURATION_CHANGED with the components.
+   */
   async refresh(): Promise<void> {
     const res = await this.fetch(`${this.options.gatewayUrl ?? ''}/.onebox/assignment`, {
       credentials: 'include',
@@ -63,7 +67,13 @@ export class OneboxWebProvider implements Provider {
     if (!res.ok) throw new Error(`the onebox gateway answered ${res.status} to GET /.onebox/assignment`);
     const body = (await res.json()) as { components?: Record<string, Discovered> };
     if (!body || typeof body.components !== 'object') throw new Error('the onebox assignment answer has no components');
+    const before = this.components;
     this.components = new Map(Object.entries(body.components));
+    const changed = [...new Set([...before.keys(), ...this.components.keys()])].filter(
+      (c) => JSON.stringify(before.get(c)) !== JSON.stringify(this.components.get(c)),
+    );
+    // The first answer is the provider getting ready, not a change.
+    if (before.size && changed.length) this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changed });
   }
 
   private assignment(component: string): Assignment {

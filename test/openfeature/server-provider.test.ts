@@ -120,7 +120,7 @@ describe('OneboxProvider against a running onebox', () => {
     expect(mismatches).toEqual([]);
     expect(onV2).toBeGreaterThan(2700);
     expect(onV2).toBeLessThan(3300);
-  });
+  }, 120_000);
 
   it('answers every flag type with the version, and the spec reasons', async () => {
     const state = aliasAssignments(onebox.plane.status());

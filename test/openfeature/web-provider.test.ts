@@ -1,4 +1,4 @@
-import { OpenFeature } from '@openfeature/web-sdk';
+import { OpenFeature, ProviderEvents } from '@openfeature/web-sdk';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OneboxWebProvider } from '../../src/openfeature/web.js';
@@ -55,7 +55,7 @@ describe('OneboxWebProvider: the browser asks the gateway', () => {
     }
     expect(onV2).toBeGreaterThan(15);
     expect(onV2).toBeLessThan(45);
-  });
+  }, 60_000);
 
   it('serves defaults with error codes, and asks again on a context change', async () => {
     const cookie = `onebox-uid=${distinctIds(1, 99)[0]!}`;
@@ -69,6 +69,13 @@ describe('OneboxWebProvider: the browser asks the gateway', () => {
       reason: 'ERROR',
       errorCode: 'FLAG_NOT_FOUND',
     });
+    onebox.plane.setAlias('web', { version: 1, weights: { '2': 1 } });
+    const provider = OpenFeature.getProvider('one') as OneboxWebProvider;
+    const changed = new Promise<string[]>((done) =>
+      client.addHandler(ProviderEvents.ConfigurationChanged, (e) => done(e?.flagsChanged ?? [])),
+    );
+    await provider.refresh();
+    expect(await changed).toEqual(['web']);
     onebox.plane.setAlias('web', { version: 2 });
     await OpenFeature.setContext('one', { targetingKey: 'after-login' });
     expect(client.getStringDetails('web', '0')).toMatchObject({ value: '2', reason: 'STATIC' });
