@@ -1,4 +1,4 @@
-import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { AliasRouter, BUCKETS, defaultSeed, type AliasRouting } from '../core/index.js';
 import { decideRecord } from '../events/decide.js';
 import { eventBridgeOrigin, kinesisRecordOrigin, sqsRecordOrigin } from '../events/formats.js';
@@ -66,6 +66,10 @@ interface BatchResult {
 
 type Handler<E, R> = (event: E, context: LambdaContext) => Promise<R>;
 
+/** The AWS SDK, loaded on first use: Lambda's Node runtimes ship it, and importing this module needs none. */
+let sdk: Promise<typeof import('@aws-sdk/client-lambda')> | undefined;
+const lambdaSdk = (): Promise<typeof import('@aws-sdk/client-lambda')> => (sdk ??= import('@aws-sdk/client-lambda'));
+
 /** Wraps a batch handler (SQS, Kinesis) or an EventBridge handler; see the module's comment. */
 export function withUserRouting<E, R>(
   handler: Handler<E, R>,
@@ -100,7 +104,9 @@ export function withUserRouting<E, R>(
     };
     if (options.source === 'eventbridge') {
       const version = await choose(eventBridgeOrigin(event as { detail?: unknown }));
-      return version === own ? handler(event, context) : ((await invoke(aliases.lambda, context, version, event)) as R);
+      return version === own
+        ? handler(event, context)
+        : ((await invoke(await aliases.client(), context, version, event)) as R);
     }
     const records = (event as BatchEvent).Records;
     const idOf = (r: unknown): string =>
@@ -117,7 +123,9 @@ export function withUserRouting<E, R>(
         let failed: string[];
         try {
           const result =
-            version === own ? await handler(part, context) : await invoke(aliases.lambda, context, version, part);
+            version === own
+              ? await handler(part, context)
+              : await invoke(await aliases.client(), context, version, part);
           failed = failedIds(result, group.map(idOf));
         } catch {
           failed = group.map(idOf); // The version failed as a whole: its records are retried, not the others'.
@@ -143,6 +151,7 @@ function failedIds(result: unknown, ids: readonly string[]): string[] {
 
 /** Runs `event` on one version of this function and returns its answer; throws when the version failed. */
 async function invoke(lambda: LambdaClient, context: LambdaContext, version: number, event: unknown): Promise<unknown> {
+  const { InvokeCommand } = await lambdaSdk();
   const out = await lambda.send(
     new InvokeCommand({
       FunctionName: context.functionName,
@@ -166,11 +175,13 @@ interface Live {
 
 /** GetAlias, as AliasRouting, cached per function for `cacheMs`. */
 class AliasCache {
-  readonly lambda: LambdaClient;
+  private made: LambdaClient | undefined;
   private readonly cache = new Map<string, { at: number; live: Live | undefined }>();
 
-  constructor(private readonly options: UserRoutingOptions) {
-    this.lambda = options.lambda ?? new LambdaClient({});
+  constructor(private readonly options: UserRoutingOptions) {}
+
+  async client(): Promise<LambdaClient> {
+    return this.options.lambda ?? (this.made ??= new (await lambdaSdk()).LambdaClient({}));
   }
 
   async routing(functionName: string): Promise<AliasRouting | undefined> {
@@ -183,9 +194,10 @@ class AliasCache {
     if (hit && now - hit.at < (this.options.cacheMs ?? 5000)) return hit.live;
     let live: Live | undefined;
     try {
-      const a = await this.lambda.send(
-        new GetAliasCommand({ FunctionName: functionName, Name: this.options.alias ?? 'live' }),
-      );
+      const { GetAliasCommand } = await lambdaSdk();
+      const a = await (
+        await this.client()
+      ).send(new GetAliasCommand({ FunctionName: functionName, Name: this.options.alias ?? 'live' }));
       const version = Number(a.FunctionVersion);
       const [extra] = Object.entries(a.RoutingConfig?.AdditionalVersionWeights ?? {});
       if (Number.isInteger(version) && version > 0) {

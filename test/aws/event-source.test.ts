@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrderFlow } from '../../examples/order-flow/build.mjs';
 import { withUserRouting } from '../../src/aws/event-source.js';
 import { AliasRouter, defaultSeed } from '../../src/core/index.js';
+import { eventBridgeEntry, kinesisData } from '../../src/events/index.js';
 import { LocalQueue, type SqsRecord } from '../../src/events/local-queue.js';
 import { distinctIds, prng } from '../helpers/random.js';
 
@@ -179,5 +180,59 @@ describe("the order flow on AWS with onebox/aws/events' wrapper", () => {
       .map((l) => JSON.parse(l) as { Version: string; Requests: number; Errors5xx: number })
       .find((c) => c.Version === '2')!;
     expect(v2).toMatchObject({ Requests: onV2, Errors5xx: onV2 });
+  });
+
+  it('routes Kinesis records by their data and an EventBridge event by its detail', async () => {
+    lambda.reset();
+    lambda
+      .on(GetAliasCommand)
+      .resolves({ FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } } });
+    lambda.on(InvokeCommand).callsFake((input: { Payload: Uint8Array }) => {
+      const event = JSON.parse(new TextDecoder().decode(input.Payload)) as {
+        Records?: { kinesis: { sequenceNumber: string } }[];
+      };
+      // Version 2 fails every record it is handed (Kinesis names them by sequence number).
+      const result = event.Records
+        ? { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) }
+        : { handledBy: 2 };
+      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(result)) };
+    });
+    const client = new LambdaClient({ region: 'us-east-1' });
+    const router = new AliasRouter({
+      version: 1,
+      additional: { version: 2, weightBp: 5000 },
+      mode: 'sticky',
+      seed: defaultSeed('fulfil', 2),
+    });
+    const ids = distinctIds(30, 11);
+    const onV2 = new Set(ids.filter((id) => router.choose(id, Math.random).version === 2));
+    const kinesis = withUserRouting(async () => ({ batchItemFailures: [] }), {
+      source: 'kinesis',
+      lambda: client,
+      write: () => undefined,
+    });
+    const Records = ids.map((id, i) => ({
+      kinesis: {
+        sequenceNumber: `s${i}`,
+        data: Buffer.from(kinesisData({ order: i }, { identity: id })).toString('base64'),
+      },
+    }));
+    const result = (await kinesis({ Records }, { functionName: 'fulfil', functionVersion: '1' })) as {
+      batchItemFailures: { itemIdentifier: string }[];
+    };
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      ids.flatMap((id, i) => (onV2.has(id) ? [`s${i}`] : [])).sort(),
+    );
+    const bridge = withUserRouting(async () => ({ handledBy: 1 }), {
+      source: 'eventbridge',
+      lambda: client,
+      write: () => undefined,
+    });
+    const event = (id: string) => ({
+      detail: JSON.parse(eventBridgeEntry({ Detail: '{}' }, { identity: id }).Detail) as unknown,
+    });
+    const [a, b] = [ids.find((id) => onV2.has(id))!, ids.find((id) => !onV2.has(id))!];
+    expect(await bridge(event(a), { functionName: 'fulfil', functionVersion: '1' })).toEqual({ handledBy: 2 });
+    expect(await bridge(event(b), { functionName: 'fulfil', functionVersion: '1' })).toEqual({ handledBy: 1 });
   });
 });

@@ -37,7 +37,7 @@ describe('the packed package', () => {
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a-user', private: true, type: 'module' }));
     // The user installs the tarball and, for onebox/aws, the CDK (its peer dependencies), and
-    // for onebox/openfeature(/web) the OpenFeature SDKs.
+    // for onebox/openfeature(/web) the OpenFeature SDKs, for onebox/aws/events the Lambda client.
     // Install scripts are skipped: the native SQLite binding loads only when a state file opens.
     run(
       'npm',
@@ -50,7 +50,7 @@ describe('the packed package', () => {
         `./${tarball}`,
         `aws-cdk-lib@${pkg.devDependencies['aws-cdk-lib']}`,
         `constructs@${pkg.devDependencies['constructs']}`,
-        ...['@openfeature/core', '@openfeature/server-sdk', '@openfeature/web-sdk'].map(
+        ...['@openfeature/core', '@openfeature/server-sdk', '@openfeature/web-sdk', '@aws-sdk/client-lambda'].map(
           (p) => `${p}@${pkg.devDependencies[p]}`,
         ),
       ],
