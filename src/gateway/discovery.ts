@@ -13,7 +13,7 @@ import { verifyTesterToken } from './tester-token.js';
  *   carries, never about a baggage member or a query, so no one learns another's assignment
  *   without holding their cookie. `Cache-Control: private`, varying on the identity fields.
  * - `/.onebox/v/<component>/<version>/<path>` serves <path> with that version only when the
- *   caller's own decision is that version (or a tester token signed with
+ *   caller's own decision (by cookie or trusted header, not baggage) is that version (or a tester token signed with
  *   `gateway.testerSecret` grants it, for a version the live alias routes); anything else
  *   is refused with 403 `not_assigned`. It never reaches a version ordinary routing would
  *   not give the same request.
@@ -164,7 +164,8 @@ function pinned(ctx: ReservedContext, rest: string, query: string): Reserved {
     return refuse('no-route', 404, { error: 'no_route', path: targetPath.slice(0, 200) });
   const live = route.live;
   if (!live) return refuse('no-live-version', 503, { error: 'no_live_version', component });
-  const decision = decideViewer(live, ctx.viewer, assignmentSettings(ctx.settings));
+  // As for the assignment: who the client is (its cookie or trusted header), never a baggage member.
+  const decision = decideViewer(live, { ...ctx.viewer, baggage: undefined }, assignmentSettings(ctx.settings));
   const invalidIdentity = decision.reason === 'invalid-identity';
   const url = targetPath + query;
   if (decision.target.version === version) return { kind: 'pinned', component, live, decision, url, invalidIdentity };

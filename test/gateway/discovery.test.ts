@@ -133,10 +133,16 @@ describe('assignment discovery and version-specific entrypoints', () => {
     expect(refused.json()).toEqual({ error: 'not_assigned', component: 'web', version: 1 });
     expect((await get('/.onebox/v/web/2/', { cookie: bob })).status).toBe(403);
     expect((await get('/.onebox/v/web/1/', { cookie: bob })).json()).toEqual({ version: 'v1', path: '/' });
+    // Naming Alice in baggage is not being Alice: each such request is a new user, on v2 or not.
+    const aliceId = alice.split('=')[1]!;
+    let served = 0;
+    for (let i = 0; i < 20; i++)
+      if ((await get('/.onebox/v/web/2/', { baggage: `onebox-uid=${aliceId}` })).status === 200) served++;
+    expect(served).toBeLessThan(20);
     // v3 is published but the alias does not route it: no one reaches it.
     expect((await get('/.onebox/v/web/3/', { cookie: alice })).status).toBe(403);
     expect(v3.received).toHaveLength(0);
-    expect(v1.received.length).toBe(before + 1); // Bob's request alone
+    expect(v1.received.length).toBe(before + 1); // Bob's request alone: a refusal reaches no version
   });
 
   it('keeps an entrypoint inside its component, and refuses malformed ones', async () => {
