@@ -163,6 +163,18 @@ const ROWS = [
     target: ['<= 5%', (r) => undecided(r) <= 0.05],
   },
   {
+    check: 'browser signals, 0.5% of pages fail: A/A',
+    scenario: 'browser-aa',
+    gate: 'judge',
+    target: ['<= 1%', (r) => rate(r) <= 0.01],
+  },
+  {
+    check: 'browser-only 0.5% -> 5% of pages: caught',
+    scenario: 'browser-errors',
+    gate: 'judge',
+    target: ['>= 95%', (r) => rate(r) >= 0.95],
+  },
+  {
     check: "demo's web one-box: on evidence",
     scenario: 'demo-web',
     gate: 'judge',

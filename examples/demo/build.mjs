@@ -21,7 +21,7 @@ async function buildAssets(release, outDir) {
     minify: true,
     format: 'esm',
     target: 'es2020',
-    define: { RELEASE: JSON.stringify(release.name) },
+    define: { RELEASE: JSON.stringify(release.name), FEATURES: JSON.stringify(release.features) },
     banner: { css: `/* Trailhead shop ${release.name} */` },
     metafile: true,
     logLevel: 'warning',

@@ -14,4 +14,10 @@ export const RELEASES = [
     summary: 'the product pages add a "was $…" price badge, with a bug: it crashes on products without a list price',
     features: { rating: true, savingsBadge: true },
   },
+  {
+    name: 'v4',
+    summary:
+      "the badge again, drawn by the page's script, with the same bug moved to the browser: the script crashes on products without a list price, while every answer is a 200",
+    features: { rating: true, clientBadge: true },
+  },
 ];

@@ -70,7 +70,9 @@ function handlers(plane: ControlPlane): { [N in EndpointName]: Handler<N> } {
       const raw = await ctx.body();
       const handler = raw !== null && typeof raw === 'object' && 'handler' in raw;
       const request = handler ? parseBody(publishHandlerBody, raw) : parseBody(publishBody, raw);
-      return { version: await plane.publish(component!, request) };
+      const version = await plane.publish(component!, request);
+      const note = await plane.runtimeNote?.(version);
+      return note ? { version, note } : { version };
     },
     version: async (p) => ({ version: await plane.version(p.component!, number(p, 'version')) }),
     retire: async (p) => ({ version: await plane.retire(p.component!, number(p, 'version')) }),

@@ -88,6 +88,7 @@ export const logsAnswer = z.object({ logs: z.array(gatewayLogEntrySchema) });
 
 export const versionsAnswer = z.object({ versions: z.array(versionSchema) });
 export const versionAnswer = z.object({ version: versionSchema });
+export const publishAnswer = z.object({ version: versionSchema, note: z.string().optional() });
 export const deletedAnswer = z.object({ deleted: z.object({ component: z.string(), version: z.number() }) });
 export const aliasAnswer = z.object({ alias: aliasSchema.nullable() });
 export const aliasSetAnswer = z.object({ alias: aliasSchema });

@@ -27,6 +27,11 @@ export interface ControlPlane {
   version(component: string, number: number): Awaitable<Version>;
   /** A new immutable version: an upstream URL, or a handler whose code is copied now. */
   publish(component: string, request: PublishRequest): Awaitable<Version>;
+  /**
+   * Why a handler version will not run here on the Lambda runtime it declares, if it will
+   * not (e.g. no Node 24 configured). A plane that runs no handlers leaves it out.
+   */
+  runtimeNote?(version: Version): Awaitable<string | undefined>;
   /** The version can never be routed again. */
   retire(component: string, number: number): Awaitable<Version>;
   /** Removes a version that serves no one; its number is never reused. */

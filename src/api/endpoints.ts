@@ -4,6 +4,7 @@ import {
   aliasSetAnswer,
   commandAnswer,
   deletedAnswer,
+  publishAnswer,
   deploymentAnswer,
   historyAnswer,
   invokeAnswer,
@@ -30,7 +31,7 @@ import {
   type ReleaseBody,
 } from './requests.js';
 import { shadowPolicyBody } from './shadow-policy.js';
-import type { Alias, DeploymentRecord, Version } from '../core/index.js';
+import { COMPONENT_NAME_PATTERN, type Alias, type DeploymentRecord, type Version } from '../core/index.js';
 import type { ShadowPolicy, ShadowSummary } from '../core/shadow/index.js';
 import type {
   DeploymentWithEvents,
@@ -62,7 +63,7 @@ export type PersonCommand = (typeof DEPLOYMENT_COMMANDS)[number];
 
 /** What a path parameter may be: a component name, a version number, a deployment id, a command. */
 export const PARAMETERS = {
-  component: '[a-z][a-z0-9-]{0,62}',
+  component: COMPONENT_NAME_PATTERN,
   version: '[1-9][0-9]{0,9}',
   id: '[A-Za-z0-9-]{1,80}',
   command: DEPLOYMENT_COMMANDS.join('|'),
@@ -81,12 +82,12 @@ export const endpoints = {
     path: '/v1/components/:component/versions',
     answer: versionsAnswer,
   }),
-  publish: endpoint<{ readonly version: Version }, PublishRequest>({
+  publish: endpoint<{ readonly version: Version; readonly note?: string }, PublishRequest>({
     method: 'POST',
     path: '/v1/components/:component/versions',
     // A handler version names its module; an upstream version its URL.
     body: z.union([publishHandlerBody, publishBody]),
-    answer: versionAnswer,
+    answer: publishAnswer,
     created: true,
   }),
   version: endpoint<{ readonly version: Version }>({

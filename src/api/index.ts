@@ -7,4 +7,5 @@ export * from './model.js';
 export * from './requests.js';
 export * from './types.js';
 export * from './text.js';
+export * from './browser-text.js';
 export * from './shadow-policy.js';

@@ -4,6 +4,7 @@ import {
   ROUTING_MODES,
   type Alias,
   type AlarmThresholds,
+  type BrowserGateSettings,
   type DeploymentEvent,
   type DeploymentGates,
   type DeploymentHooks,
@@ -76,6 +77,8 @@ export const evidenceSchema = z.object({
   tail: rateEvidenceSchema.optional(),
   rank: z.boolean().optional(),
   alarms: z.boolean().optional(),
+  browser: rateEvidenceSchema.optional(),
+  browserAlarm: z.boolean().optional(),
 }) satisfies z.ZodType<Evidence>;
 
 export const deploymentStateSchema = z.object({
@@ -149,9 +152,19 @@ export const deploymentHooksSchema = z.object({
   afterAllowTraffic: hookSpecSchema.optional(),
 }) satisfies z.ZodType<DeploymentHooks>;
 
+export const browserGateSettingsSchema = z.object({
+  maxErrorShare: z.number(),
+  minUsers: z.number(),
+  errorRatio: z.number(),
+  errorFloor: z.number(),
+  alpha: z.number(),
+  beta: z.number(),
+}) satisfies z.ZodType<BrowserGateSettings>;
+
 export const deploymentGatesSchema = z.object({
   alarms: alarmThresholdsSchema,
   judge: judgeSettingsSchema.optional(),
+  browser: browserGateSettingsSchema.optional(),
 }) satisfies z.ZodType<DeploymentGates>;
 
 export const exposureSchema = z.object({
@@ -212,4 +225,13 @@ export const versionMetricsSnapshotSchema = versionCountersSchema.extend({
   latencyMs: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), p999: z.number(), max: z.number() }),
   users: count,
   usersExact: z.boolean(),
+  browser: z
+    .object({
+      pageViews: count,
+      users: count,
+      errorUsers: count,
+      errors: z.object({ error: count, rejection: count, resource: count, app: count }),
+      pages: z.array(z.object({ path: z.string(), views: count, errors: count })),
+    })
+    .optional(),
 }) satisfies z.ZodType<VersionMetricsSnapshot>;

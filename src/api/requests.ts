@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RECIPE_NAMES, ROUTING_MODES, type RecipeName, type RoutingMode } from '../core/index.js';
+import { NODE_RUNTIMES, RECIPE_NAMES, ROUTING_MODES, type RecipeName, type RoutingMode } from '../core/index.js';
 import { alarmsSchema, judgeSchema } from './gate-settings.js';
 
 export const publishBody = z
@@ -30,6 +30,12 @@ export const publishHandlerBody = z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name: letters, digits, _'), z.string())
       .refine((e) => JSON.stringify(e).length <= 4096, 'environment variables are limited to 4 KB, as in Lambda')
       .optional(),
+    /**
+     * The Lambda runtime the code is written for. Locally it runs on that Node when the
+     * config's `runtimes` names one, else on onebox's own Node (and the answer says so).
+     * Default: none declared.
+     */
+    runtime: z.enum(NODE_RUNTIMES, { error: `expected one of ${NODE_RUNTIMES.join(', ')}` }).optional(),
     description: z.string().max(256).optional(),
   })
   .strict();

@@ -1,6 +1,7 @@
 import type {
   Alias,
   AllowedActions,
+  BrowserErrorKind,
   DeploymentRecord,
   Exposure,
   GateVerdict,
@@ -53,6 +54,20 @@ export interface GatewayLogEntry {
   readonly stack?: readonly string[];
 }
 
+/** A version's browser signals (present once a page of it reported). */
+export interface BrowserSnapshot {
+  /** Page loads reported, each once. */
+  readonly pageViews: number;
+  /** Distinct users whose pages reported (those still remembered). */
+  readonly users: number;
+  /** Of them, the users with at least one browser error. */
+  readonly errorUsers: number;
+  /** Errors by kind, each kind once per page load. */
+  readonly errors: Readonly<Record<BrowserErrorKind, number>>;
+  /** The pages with the most errors (at most 10), by path. */
+  readonly pages: readonly { readonly path: string; readonly views: number; readonly errors: number }[];
+}
+
 export interface VersionMetricsSnapshot extends VersionCounters {
   readonly latencyMs: {
     readonly p50: number;
@@ -63,6 +78,7 @@ export interface VersionMetricsSnapshot extends VersionCounters {
   };
   readonly users: number;
   readonly usersExact: boolean;
+  readonly browser?: BrowserSnapshot | undefined;
 }
 
 export interface MetricsSnapshot {

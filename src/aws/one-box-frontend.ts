@@ -8,6 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { invalid } from '../core/errors.js';
 import { bundleLambda } from './bundle.js';
+import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
 import { AliasHttpApi } from './http-api.js';
 import { acknowledge, acknowledgeInvokeVersions, acknowledgeLogsOnlyRole } from './nag.js';
 import { REGIONAL_RUNTIME } from './runtimes.js';
@@ -26,6 +27,12 @@ export interface OneBoxFrontendProps {
   readonly alarmReadGrace?: Duration;
   /** Alarms on the one-box version's own metrics, or false for none. Default: see NewVersionAlarmsProps. */
   readonly newVersionAlarms?: NewVersionAlarmsProps | false;
+  /**
+   * Requests the one-box must serve during its bake (withVersionMetrics' `Requests`), else the
+   * bake fails: quiet alarms without traffic are not health. 0 turns it off. Default 100
+   * (onebox's minRequests); off when the handler metrics are.
+   */
+  readonly bakeMinRequests?: number;
   /** More alarms the bake watches (the backend's, API Gateway 5xx, a canary). Default none. */
   readonly alarms?: cloudwatch.IAlarm[];
   /** What must be fully deployed before the one-box changes, e.g. the backend's LiveAlias (its traffic shift included). Default none. */
@@ -129,6 +136,27 @@ export class OneBoxFrontend extends Construct {
         }),
       );
     }
+    const minBaked = props.bakeMinRequests;
+    if (minBaked !== undefined && !(Number.isInteger(minBaked) && minBaked >= 0))
+      throw invalid(`bakeMinRequests must be a whole number of 0 or more, got ${String(minBaked)}`);
+    // Quiet alarms prove nothing without traffic: the bake wants the one-box's own requests.
+    const alarmProps = props.newVersionAlarms === false ? undefined : props.newVersionAlarms;
+    const evidence =
+      props.newVersionAlarms === false || alarmProps?.handlerMetrics === false || (props.bakeMinRequests ?? 100) === 0
+        ? undefined
+        : {
+            Namespace: alarmProps?.handlerMetricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+            FunctionName: this.oneBox.function.functionName,
+            MinRequests: props.bakeMinRequests ?? 100,
+          };
+    if (evidence) {
+      isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+      acknowledge(
+        isComplete,
+        'AwsSolutions-IAM5[Resource::*]',
+        'cloudwatch:GetMetricData supports no resource-level permissions',
+      );
+    }
     const bakeLogs = new logs.LogGroup(this, 'BakeLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.bakeProvider = new cr.Provider(this, 'BakeProvider', {
       onEventHandler: onEvent,
@@ -148,6 +176,7 @@ export class OneBoxFrontend extends Construct {
         AlarmNames: this.alarms.map((a) => a.alarmName),
         BakeSeconds: bake.toSeconds(),
         GraceSeconds: grace.toSeconds(),
+        ...(evidence ? { Evidence: evidence } : {}),
       },
     });
 

@@ -9,6 +9,7 @@ import { invalid } from '../core/errors.js';
 import { AliasHttpApi } from './http-api.js';
 import { LiveAlias } from './live-alias.js';
 import { OneBoxFrontend } from './one-box-frontend.js';
+import { ShadowComparer, type ShadowComparerProps } from './shadow-comparer.js';
 import { ShadowMirror, type ShadowMirrorProps } from './shadow-mirror.js';
 import { StickyEdge, type StickyEdgeProps } from './sticky-edge.js';
 import type { NewVersionAlarmsProps } from './version-alarms.js';
@@ -30,8 +31,14 @@ export interface ProdOneBoxAppProps {
   readonly newVersionAlarms?: NewVersionAlarmsProps | false;
   /** More alarms that stop the backend's shift and the frontend's bake. Default none. */
   readonly alarms?: cloudwatch.IAlarm[];
-  /** Mirror frontend requests to a shadow origin. Default none. */
+  /** Mirror frontend requests to a shadow origin (Lambda@Edge hand-over, status and latency only). Default none. */
   readonly shadow?: ShadowMirrorProps;
+  /**
+   * Compare a shadow of the backend with its live alias, from CloudFront real-time logs of the
+   * backend's behavior (nothing on the viewer's path). Default none. While CodeDeploy shifts the
+   * live alias its answers come from two versions: run the shadow between releases.
+   */
+  readonly backendShadow?: Omit<ShadowComparerProps, 'liveUrl'>;
   /** Anything else of the edge (identity header, certificate, ...). Default none. */
   readonly edge?: Omit<StickyEdgeProps, 'regularDomainName' | 'oneBoxDomainName' | 'oneBoxPercent' | 'shadow'>;
 }
@@ -52,6 +59,7 @@ export class ProdOneBoxApp extends Construct {
   readonly frontend: OneBoxFrontend;
   readonly edge: StickyEdge;
   readonly shadow?: ShadowMirror;
+  readonly backendShadow?: ShadowComparer;
 
   constructor(scope: Construct, id: string, props: ProdOneBoxAppProps) {
     super(scope, id);
@@ -77,6 +85,13 @@ export class ProdOneBoxApp extends Construct {
     });
 
     this.shadow = props.shadow ? new ShadowMirror(this, 'Shadow', props.shadow) : undefined;
+    this.backendShadow = props.backendShadow
+      ? new ShadowComparer(this, 'BackendShadow', {
+          component: 'backend',
+          ...props.backendShadow,
+          liveUrl: this.backendApi.api.apiEndpoint,
+        })
+      : undefined;
     this.edge = new StickyEdge(this, 'Edge', {
       ...props.edge,
       regularDomainName: this.frontend.regular.domainName,
@@ -94,6 +109,7 @@ export class ProdOneBoxApp extends Construct {
           allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          realtimeLogConfig: this.backendShadow?.realtimeLogConfig,
         },
       },
     });

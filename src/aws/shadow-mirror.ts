@@ -17,7 +17,10 @@ export interface ShadowMirrorProps {
   readonly shadowUrl: string;
   /** Names the shadow in metrics (dimension `Shadow`) and seeds its share. Default: the construct's id. */
   readonly name?: string;
-  /** Share of users mirrored, 0..1, sticky per user (whole sessions). Default 1. */
+  /**
+   * Share of users mirrored, above 0 and at most 1, sticky per user (whole sessions). Default
+   * 0.1: every copy costs a Lambda@Edge hand-over on the viewer's path and a worker invocation.
+   */
   readonly share?: number;
   /** Methods mirrored. Default GET, HEAD, OPTIONS: others have side effects, list them to mirror them. */
   readonly methods?: string[];
@@ -67,7 +70,7 @@ export class ShadowMirror extends Construct {
   constructor(scope: Construct, id: string, props: ShadowMirrorProps) {
     super(scope, id);
     const name = props.name ?? id;
-    const share = props.share ?? 1;
+    const share = props.share ?? 0.1;
     const methods = props.methods ?? SAFE_METHODS;
     const dropHeaders = (props.dropHeaders ?? DEFAULT_DROPPED_HEADERS).map((h) => h.toLowerCase());
     const bodyCapBytes = props.bodyCapBytes ?? 128 * 1024;

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -43,6 +43,13 @@ export interface StickyEdgeProps {
   readonly originRequestPolicy?: cloudfront.IOriginRequestPolicy;
   /** More behaviors, e.g. `/api/*` to the backend. Default none. */
   readonly additionalBehaviors?: Record<string, cloudfront.BehaviorOptions>;
+  /**
+   * Other components routed sticky per user by path, each with its own split in the store
+   * (key `kvsKey`) and its canary origin (e.g. the backend: `{ prefix: '/api/', kvsKey: 'api',
+   * canaryDomainName }`). The behavior of each (additionalBehaviors `<prefix>*`) runs the
+   * viewer functions too. Default none.
+   */
+  readonly componentRoutes?: readonly { prefix: string; kvsKey: string; canaryDomainName: string }[];
   /** Mirror the frontend's requests to a shadow. Default none. */
   readonly shadow?: ShadowMirror;
   /** Anything else of the distribution (certificate, domain names, logging, web ACL). Default none. */
@@ -82,6 +89,13 @@ export class StickyEdge extends Construct {
 
   constructor(scope: Construct, id: string, props: StickyEdgeProps) {
     super(scope, id);
+    // CDK's own message for this ("stacks which use EdgeFunctions must have an explicitly
+    // set region") comes late and says nothing of what to do.
+    const region = Stack.of(this).region;
+    if (Token.isUnresolved(region))
+      throw invalid(
+        `StickyEdge needs its stack's region set: its origin-response Lambda@Edge function is made in us-east-1. Give the stack env: { region: 'us-east-1' } (simplest), or another region with an explicit account and a bootstrapped us-east-1`,
+      );
     const partitionHeader = props.partitionHeader ?? PARTITION_HEADER;
     checkHeader(partitionHeader, 'partitionHeader');
     const identityHeader = props.identityHeader ?? '';
@@ -113,12 +127,22 @@ export class StickyEdge extends Construct {
       });
     }
 
+    const routes = (props.componentRoutes ?? []).map((r, i) => {
+      if (!/^\/[A-Za-z0-9._~\-/]*\/$/.test(r.prefix))
+        throw invalid(
+          `componentRoutes[${i}].prefix must be a path starting and ending with /, like /api/, got "${r.prefix}"`,
+        );
+      if (!/^[A-Za-z0-9_.-]{1,512}$/.test(r.kvsKey))
+        throw invalid(`componentRoutes[${i}].kvsKey must be 1 to 512 letters, digits, _ . or -, got "${r.kvsKey}"`);
+      return { prefix: r.prefix, kvsKey: r.kvsKey, canaryDomain: r.canaryDomainName };
+    });
     const viewerRequestSettings: ViewerRequestSettings = {
       kvsId: this.keyValueStore.keyValueStoreId,
       kvsKey,
       oneBoxDomain: props.oneBoxDomainName,
       partitionHeader,
       identityHeader,
+      ...(routes.length ? { routes } : {}),
     };
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
       runtime: cloudfront.FunctionRuntime.JS_2_0,
@@ -199,9 +223,37 @@ export class StickyEdge extends Construct {
         ],
         edgeLambdas,
       },
-      additionalBehaviors: props.additionalBehaviors,
+      additionalBehaviors: this.withViewerFunctions(props.additionalBehaviors, routes),
     });
     acknowledgeLogsOnlyRole(this.originResponse);
     acknowledge(this.originResponse, 'AwsSolutions-L1', 'Node.js 22 is the newest runtime Lambda@Edge runs');
+  }
+
+  /** A routed component's behavior runs the viewer functions: the edge picks its version too. */
+  private withViewerFunctions(
+    behaviors: Record<string, cloudfront.BehaviorOptions> | undefined,
+    routes: readonly { prefix: string }[],
+  ): Record<string, cloudfront.BehaviorOptions> | undefined {
+    if (!behaviors && routes.length)
+      throw invalid('componentRoutes: each route needs its additionalBehaviors entry (<prefix>*)');
+    if (!behaviors) return behaviors;
+    const routed = new Set(routes.map((r) => `${r.prefix}*`));
+    for (const pattern of routed)
+      if (!behaviors[pattern])
+        throw invalid(`componentRoutes: no additionalBehaviors entry "${pattern}" for the route`);
+    return Object.fromEntries(
+      Object.entries(behaviors).map(([pattern, b]) => [
+        pattern,
+        routed.has(pattern) && !b.functionAssociations
+          ? {
+              ...b,
+              functionAssociations: [
+                { function: this.viewerRequest, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+                { function: this.viewerResponse, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE },
+              ],
+            }
+          : b,
+      ]),
+    );
   }
 }

@@ -15,6 +15,11 @@ export interface NewVersionAlarmsProps {
    * a whole step: raise it for busy functions).
    */
   readonly minRequests?: number;
+  /**
+   * Errors in a period that count even below `minRequests` (their rate is then compared), so
+   * a quiet site's version that fails most of its few requests is caught. Default 3.
+   */
+  readonly minErrors?: number;
   /** p99 duration above which the version is bad, ms. Default: latency not watched. */
   readonly maxP99Ms?: number;
   /** Period of each data point. Default 1 minute. */
@@ -86,6 +91,10 @@ function checkProps(props: NewVersionAlarmsProps): void {
   if (min !== undefined && !(Number.isInteger(min) && min >= 1)) {
     throw invalid(`newVersionAlarms.minRequests must be a whole number of 1 or more, got ${String(min)}`);
   }
+  const minErrors = props.minErrors;
+  if (minErrors !== undefined && !(Number.isInteger(minErrors) && minErrors >= 1)) {
+    throw invalid(`newVersionAlarms.minErrors must be a whole number of 1 or more, got ${String(minErrors)}`);
+  }
   const p99 = props.maxP99Ms;
   if (p99 !== undefined && !(p99 > 0)) throw invalid(`newVersionAlarms.maxP99Ms must be above 0, got ${String(p99)}`);
   const period = props.period?.toSeconds();
@@ -97,7 +106,8 @@ function checkProps(props: NewVersionAlarmsProps): void {
 /**
  * The alarms that decide whether a new version is bad, on its own metrics only: the error
  * rate (Lambda's Errors over Invocations), the handler-reported 5xx rate, optionally p99.
- * Missing data is not breaching: a version with no traffic yet is not failing.
+ * Missing data is not breaching for an alarm (a minute without traffic is not a failure);
+ * the one-box's bake asks for evidence instead: enough requests over the whole bake.
  */
 export class NewVersionAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -108,6 +118,7 @@ export class NewVersionAlarms extends Construct {
     const period = props.period ?? Duration.minutes(1);
     const maxErrorRate = props.maxErrorRate ?? 0.02;
     const minRequests = props.minRequests ?? 20;
+    const minErrors = props.minErrors ?? 3;
     const rateAlarm = (
       alarmId: string,
       description: string,
@@ -117,7 +128,8 @@ export class NewVersionAlarms extends Construct {
       new cloudwatch.Alarm(this, alarmId, {
         alarmDescription: description,
         metric: new cloudwatch.MathExpression({
-          expression: `IF(requests >= ${minRequests}, errors / requests, 0)`,
+          // Enough requests, or enough errors on few of them (a quiet one-box), give a rate.
+          expression: `IF(requests >= ${minRequests} OR errors >= ${minErrors}, errors / requests, 0)`,
           usingMetrics: { errors, requests },
           period,
         }),

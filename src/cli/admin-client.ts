@@ -41,7 +41,7 @@ export function resolveConnection(opts: ConnectionOptions): { url: string; token
 }
 
 /** Who is acting, for the release history: `<user>@cli`. */
-function actor(): string {
+export function actor(): string {
   let user = 'someone';
   try {
     user = userInfo().username.replace(/[^\w.-]/g, '') || user;

@@ -1,8 +1,22 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { AdminClient, resolveConnection, type ConnectionOptions } from './admin-client.js';
+import type { AnswerOf, EndpointName } from '../api/index.js';
+import { actor, AdminClient, resolveConnection, type ConnectionOptions } from './admin-client.js';
+import { AwsControlClient, lambdaInvoker } from './aws-client.js';
 
 export interface CommonOptions extends ConnectionOptions {
   readonly json?: boolean;
+  /** The AWS control plane's controller function (name or ARN), instead of the admin API. */
+  readonly aws?: string;
+}
+
+/** The local admin API or the AWS control plane: the same calls, the same answers. */
+export interface ControlClient {
+  call<N extends EndpointName>(
+    name: N,
+    params?: Readonly<Record<string, string | number>>,
+    body?: unknown,
+    query?: Readonly<Record<string, string | number | undefined>>,
+  ): Promise<AnswerOf<N>>;
 }
 
 export const positiveInt =
@@ -32,10 +46,15 @@ export function withConnection(cmd: Command): Command {
     .option(
       '-f, --file <onebox.yaml>',
       'config file to read the admin address and token from (default: ./onebox.yaml if present)',
+    )
+    .option(
+      '--aws <controller>',
+      "the AWS control plane instead: its controller function's name or ARN (OneboxControlPlane), with your AWS credentials and region",
     );
 }
 
-export function client(opts: CommonOptions): AdminClient {
+export function client(opts: CommonOptions): ControlClient {
+  if (opts.aws) return new AwsControlClient(lambdaInvoker(opts.aws), actor());
   const { url, token } = resolveConnection(opts);
   return new AdminClient(url, token);
 }

@@ -1,7 +1,22 @@
-import { basisPointsToPercent, formatDuration, type Alias, type Version } from '../core/index.js';
-import { bar, describeAlias, describeExposure, table } from '../api/index.js';
+import { basisPointsToPercent, formatDuration, parseTarget, type Alias, type Version } from '../core/index.js';
+import { bar, browserTable, describeAlias, describeExposure, table } from '../api/index.js';
 import type { ComponentStatus, DeploymentView, ReleaseHistory } from '../api/index.js';
 import type { ShadowSummary } from '../core/shadow/index.js';
+
+/** What a version runs, for people: its URL, or its handler with runtime, timeout and how many variables. */
+export function describeTarget(stored: string): string {
+  const target = parseTarget(stored);
+  if (target.kind === 'url') return target.url;
+  const env = Object.keys(target.env ?? {}).length;
+  return [
+    `handler ${target.handler}`,
+    target.runtime,
+    `timeout ${formatDuration(target.timeoutMs)}`,
+    env ? `${env} env var${env === 1 ? '' : 's'}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
 
 export function formatVersions(versions: readonly Version[], alias: Alias | undefined | null): string {
   const rows = [['VERSION', 'TARGET', 'STATE', 'CREATED', 'DESCRIPTION']];
@@ -13,7 +28,13 @@ export function formatVersions(versions: readonly Version[], alias: Alias | unde
         : alias?.additional?.version === v.number
           ? `live ${basisPointsToPercent(alias.additional.weightBp)}`
           : 'published';
-    rows.push([String(v.number), v.target, state, v.createdAt.slice(0, 19).replace('T', ' '), v.description ?? '']);
+    rows.push([
+      String(v.number),
+      describeTarget(v.target),
+      state,
+      v.createdAt.slice(0, 19).replace('T', ' '),
+      v.description ?? '',
+    ]);
   }
   return table(rows);
 }
@@ -38,6 +59,8 @@ export function formatStatus(components: readonly ComponentStatus[]): string {
       ]);
     }
     if (rows.length > 1) out.push(table(rows).replace(/^/gm, '  '));
+    const browser = browserTable(c.metrics);
+    if (browser) out.push(browser.replace(/^/gm, '  '));
     out.push('');
   }
   return out.join('\n').trimEnd();

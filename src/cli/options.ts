@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../core/index.js';
+import { COMPONENT_NAME_PATTERN, parseDuration } from '../core/index.js';
 
 /** Parsers of the option values the commands share; each refusal quotes the value and the form expected. */
 
@@ -14,13 +14,13 @@ export function parseWeight(value: string): Record<string, number> {
 }
 
 export function collectSet(value: string, acc: [string, number][]): [string, number][] {
-  const m = /^([a-z][a-z0-9-]*)=([1-9]\d*)$/.exec(value);
+  const m = new RegExp(`^(${COMPONENT_NAME_PATTERN})=([1-9]\\d*)$`).exec(value);
   if (!m) throw new InvalidArgumentError(`expected COMPONENT=VERSION (e.g. backend=4), got "${value}"`);
   return [...acc, [m[1]!, Number(m[2])]];
 }
 
 export function collectAfter(value: string, acc: [string, string][]): [string, string][] {
-  const m = /^([a-z][a-z0-9-]*):([a-z][a-z0-9-]*)$/.exec(value);
+  const m = new RegExp(`^(${COMPONENT_NAME_PATTERN}):(${COMPONENT_NAME_PATTERN})$`).exec(value);
   if (!m) throw new InvalidArgumentError(`expected COMPONENT:BEFORE (e.g. frontend:backend), got "${value}"`);
   return [...acc, [m[1]!, m[2]!]];
 }

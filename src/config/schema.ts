@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { routePrefixProblem } from '../core/route-table.js';
-import { parseDeploymentSpec, parseDuration, OneboxError, DEFAULT_HOOK_TIMEOUT_MS } from '../core/index.js';
+import {
+  COMPONENT_NAME,
+  COMPONENT_NAME_RULE,
+  NODE_RUNTIMES,
+  type NodeRuntime,
+  parseDeploymentSpec,
+  parseDuration,
+  OneboxError,
+  DEFAULT_HOOK_TIMEOUT_MS,
+} from '../core/index.js';
 import { alarmsSchema, judgeSchema } from '../api/gate-settings.js';
+import { browserSchema } from './browser-schema.js';
 
 /** A duration written as `90s`, `5m`, `1h` (a bare number is seconds), in ms. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -88,10 +98,8 @@ const headerName = z
   .transform((s) => s.toLowerCase());
 
 const component = z.object({
-  /** Lowercase name used in CLI commands and metrics labels. */
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter'),
+  /** The name used in CLI commands, the admin API and metrics labels: a Lambda function name's rule. */
+  name: z.string().regex(COMPONENT_NAME, COMPONENT_NAME_RULE),
   /** Path prefix routed to this component; the longest matching prefix wins. */
   route: z.string().superRefine((s, ctx) => {
     const problem = routePrefixProblem(s);
@@ -99,6 +107,8 @@ const component = z.object({
   }),
   /** How this component deploys unless a command says otherwise. */
   deployment: deploymentDefaults.prefault({}),
+  /** Browser signals from this component's pages, and the gate on them. Default: off. */
+  browser: browserSchema,
 });
 
 export const configSchema = z
@@ -230,6 +240,23 @@ export const configSchema = z
         /** How often deployments are evaluated. Default 1s. */
         interval: duration.default(1000),
       })
+      .strict()
+      .prefault({}),
+    /**
+     * The Node binary that runs handler versions declaring each Lambda runtime, e.g.
+     * `nodejs24.x: /opt/node24/bin/node` (checked at start: its --version must match).
+     * Default: none; a version declaring a runtime of another major than onebox's Node runs
+     * on onebox's Node, and publishing it says so.
+     */
+    runtimes: z
+      .object(
+        Object.fromEntries(
+          NODE_RUNTIMES.map((r) => [
+            r,
+            z.string().startsWith('/', 'expected the absolute path of a node binary').optional(),
+          ]),
+        ) as Record<NodeRuntime, z.ZodOptional<z.ZodString>>,
+      )
       .strict()
       .prefault({}),
     components: z.array(component.strict()).min(1, 'declare at least one component'),

@@ -9,6 +9,7 @@ import {
   isActive,
   isWatched,
   judgeApplies,
+  NO_BROWSER_WINDOW,
   nextInRelease,
   notFound,
   OneboxError,
@@ -17,6 +18,7 @@ import {
   stepGate,
   validateRelease,
   type AlarmThresholds,
+  type BrowserGateSettings,
   type DeploymentCommand,
   type DeploymentConfig,
   type DeploymentEvent,
@@ -49,6 +51,8 @@ export interface DeploymentSpec {
   readonly alarms: AlarmThresholds;
   /** The comparative judge's settings; undefined turns it off. */
   readonly judge: JudgeSettings | undefined;
+  /** The browser gate's settings, for a component that sends browser signals; undefined: none. */
+  readonly browser?: BrowserGateSettings | undefined;
   readonly hooks: DeploymentHooks;
   readonly onInconclusive: InconclusivePolicy;
   /** Undefined: defaultMaxExtensionMs (30 minutes, or the plan's longest hold). */
@@ -127,7 +131,7 @@ export class Controller<Mark = unknown> {
           { id, component: s.component, fromVersion: alias.version, toVersion: s.version, plan, settings },
           now,
         ),
-        gates: { alarms: s.alarms, judge: s.judge },
+        gates: { alarms: s.alarms, judge: s.judge, ...(s.browser ? { browser: s.browser } : {}) },
         hooks: s.hooks,
       };
     });
@@ -226,7 +230,13 @@ export class Controller<Mark = unknown> {
     const judged = record.gates.judge && judgeApplies(record.gates, s) ? record.gates.judge : undefined;
     const arms = judged && this.warmups.arms(s, metrics, mark, fresh, judged.warmupRequests, now);
     const windowMs = now - (mark?.at ?? this.startedAt);
-    return { ...stepGate({ gates: record.gates, state: s, fresh, arms, windowMs }), warmedUp: arms?.warmedUp ?? false };
+    // The browser part reads both versions' users in the same window (the stable one's while both serve).
+    const browser = record.gates.browser && {
+      fresh: fresh.browser ?? NO_BROWSER_WINDOW,
+      stable: metrics.since(s.component, s.fromVersion, mark?.stable).browser ?? NO_BROWSER_WINDOW,
+    };
+    const gate = stepGate({ gates: record.gates, state: s, fresh, arms, windowMs, browser });
+    return { ...gate, warmedUp: arms?.warmedUp ?? false };
   }
 
   /**

@@ -2,6 +2,7 @@ import type {
   Alias,
   AliasTarget,
   Arm,
+  BrowserWindow,
   Clock,
   DeploymentEvent,
   DeploymentRecord,
@@ -62,7 +63,7 @@ export interface VersionCatalog {
 }
 
 /** A version's traffic over a window: what the alarms read and the judge compares. */
-export type VersionWindow = WindowStats & Arm;
+export type VersionWindow = WindowStats & Arm & { readonly browser?: BrowserWindow | undefined };
 
 /**
  * Per-version traffic between marks. `Mark` is the implementation's own (counter copies

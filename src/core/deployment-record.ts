@@ -1,4 +1,5 @@
 import type { AlarmThresholds } from './alarms.js';
+import type { BrowserGateSettings } from './browser-gate.js';
 import type { DeploymentEvent, DeploymentState } from './deployment.js';
 import type { DeploymentHooks } from './hooks.js';
 import type { JudgeSettings } from './judge.js';
@@ -8,6 +9,11 @@ export interface DeploymentGates {
   readonly alarms: AlarmThresholds;
   /** Absent: alarms only. */
   readonly judge?: JudgeSettings | undefined;
+  /**
+   * The browser's alarm and comparison (users with a browser error), for a component that
+   * sends browser signals. Absent: the component sends none.
+   */
+  readonly browser?: BrowserGateSettings | undefined;
 }
 
 /**

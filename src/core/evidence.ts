@@ -30,6 +30,10 @@ export interface Evidence {
   readonly rank?: boolean | undefined;
   /** The alarms have passed on their minimum of requests (same reason). */
   readonly alarms?: boolean | undefined;
+  /** The judge's browser check: users with a browser error, new against stable (users count as requests). */
+  readonly browser?: RateEvidence | undefined;
+  /** The browser alarm has passed on its minimum of users. */
+  readonly browserAlarm?: boolean | undefined;
 }
 
 export const NO_RATE_EVIDENCE: RateEvidence = {
@@ -43,7 +47,7 @@ export const NO_RATE_EVIDENCE: RateEvidence = {
 
 export type EvidenceCheck = keyof Evidence;
 
-const CHECKS: readonly EvidenceCheck[] = ['errors', 'tail', 'rank', 'alarms'];
+const CHECKS: readonly EvidenceCheck[] = ['errors', 'tail', 'rank', 'alarms', 'browser', 'browserAlarm'];
 
 function isAccepted(e: Evidence, check: EvidenceCheck): boolean {
   const v = e[check];
@@ -71,7 +75,7 @@ export function recordAcceptance(state: Evidence | undefined, gate: Evidence | u
     if (!isAccepted(gate, check) || isAccepted(next ?? {}, check)) continue;
     const current = next?.[check];
     const accepted =
-      check === 'rank' || check === 'alarms'
+      check === 'rank' || check === 'alarms' || check === 'browserAlarm'
         ? true
         : { ...((current as RateEvidence | undefined) ?? NO_RATE_EVIDENCE), accepted: true };
     next = { ...next, [check]: accepted };

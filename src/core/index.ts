@@ -25,6 +25,7 @@ export * from './baggage.js';
 export * from './routing.js';
 export * from './alias-router.js';
 export * from './route-table.js';
+export * from './component-name.js';
 export * from './cache-headers.js';
 
 // The model.
@@ -48,6 +49,9 @@ export * from './evidence.js';
 export * from './need.js';
 export * from './rate-test.js';
 export * from './step-gate.js';
+export * from './browser-gate.js';
+export * from './browser-beacon.js';
+export * from './browser-limits.js';
 
 // Shadow comparison.
 export * from './shadow/index.js';

@@ -84,7 +84,7 @@ export const DEFAULT_JUDGE: JudgeSettings = {
 };
 
 export interface JudgeFinding {
-  readonly check: 'errors' | 'latency-tail' | 'latency-rank';
+  readonly check: 'errors' | 'latency-tail' | 'latency-rank' | 'browser-errors';
   readonly result: 'pass' | 'fail' | 'inconclusive';
   readonly sentence: string;
   /** While inconclusive: more new-version requests it expects to need (undefined: unknown). */

@@ -1,8 +1,9 @@
 import { evaluateAlarms } from './alarms.js';
 import { BUCKETS } from './bucket.js';
+import { evaluateBrowserAlarm, judgeBrowser, NO_BROWSER_WINDOW, type BrowserWindow } from './browser-gate.js';
 import type { DeploymentGates } from './deployment-record.js';
 import type { DeploymentState } from './deployment.js';
-import { combineVerdicts, type GateVerdict, type WindowStats } from './gate.js';
+import { combineVerdicts, type GateResult, type GateVerdict, type WindowStats } from './gate.js';
 import { judge, type Arm, type JudgeFinding } from './judge.js';
 import { paced } from './need.js';
 
@@ -29,9 +30,15 @@ export interface StepGateInput {
   readonly alarms?: GateVerdict | undefined;
   /** How long the window has run, ms: what a part still needs is timed at its pace. Absent: not timed. */
   readonly windowMs?: number | undefined;
+  /**
+   * Both versions' browser windows, read when the gates have a browser part (`stable` while
+   * both versions serve). Absent: no browser reported (the browser alarm waits for users).
+   */
+  readonly browser?: { readonly fresh: BrowserWindow; readonly stable?: BrowserWindow | undefined } | undefined;
 }
 
 export interface StepGate {
+  /** The alarms: on 5xx and latency, and on browser errors when the gates have a browser part. */
   readonly alarms: GateVerdict;
   /** Absent while the judge does not apply (off, or one version serves everyone). */
   readonly judge: (GateVerdict & { readonly findings: readonly JudgeFinding[] }) | undefined;
@@ -44,10 +51,48 @@ export function stepGate(input: StepGateInput): StepGate {
   const label = `v${state.toVersion}`;
   const pace = <V extends GateVerdict>(v: V): V =>
     v.need && windowMs !== undefined ? { ...v, need: paced(v.need, fresh.requests, windowMs) } : v;
-  const alarms = pace(input.alarms ?? evaluateAlarms(gates.alarms, fresh, label, state.evidence?.alarms));
-  if (!gates.judge || !judgeApplies(gates, state)) return { alarms, judge: undefined, verdict: alarms };
+  const serverAlarms = pace(input.alarms ?? evaluateAlarms(gates.alarms, fresh, label, state.evidence?.alarms));
+  const browserFresh = input.browser?.fresh ?? NO_BROWSER_WINDOW;
+  const alarms = gates.browser
+    ? combineVerdicts([
+        serverAlarms,
+        evaluateBrowserAlarm(gates.browser, browserFresh, label, state.evidence?.browserAlarm),
+      ])
+    : serverAlarms;
+  // The browser comparison runs while both versions serve, with or without the request judge.
+  const browserJudge =
+    gates.browser && state.weightBp > 0 && state.weightBp < BUCKETS
+      ? judgeBrowser(
+          browserFresh,
+          input.browser?.stable ?? NO_BROWSER_WINDOW,
+          gates.browser,
+          label,
+          state.evidence?.browser,
+        )
+      : undefined;
+  // Users come far slower than requests: a comparison that had to show "not worse" would hold
+  // a one-box of a few dozen users for good (~150 users on the new version at the default
+  // margin). So the comparison only fails a version; the browser alarm is what waits for users.
+  const browserResult: GateResult = browserJudge?.result === 'fail' ? 'fail' : 'pass';
+  const browserPart = browserJudge && {
+    verdict: { result: browserResult, sentence: browserJudge.sentence, evidence: { browser: browserJudge.evidence } },
+    finding: { check: 'browser-errors' as const, result: browserResult, sentence: browserJudge.sentence },
+  };
+  if (!gates.judge || !judgeApplies(gates, state)) {
+    if (!browserPart) return { alarms, judge: undefined, verdict: alarms };
+    const j = { ...browserPart.verdict, findings: [browserPart.finding] };
+    return { alarms, judge: j, verdict: combineVerdicts([alarms, j]) };
+  }
   const arms = input.arms;
   if (!arms) throw new Error('stepGate: the judge applies to this step; pass both arms');
-  const j = pace(judge(arms.fresh, arms.stable, gates.judge, label, state.evidence));
+  const requests = judge(arms.fresh, arms.stable, gates.judge, label, state.evidence);
+  const j = pace(
+    browserPart
+      ? {
+          ...combineVerdicts([requests, browserPart.verdict]),
+          findings: [...requests.findings, browserPart.finding],
+        }
+      : requests,
+  );
   return { alarms, judge: j, verdict: combineVerdicts([alarms, j]) };
 }

@@ -59,6 +59,10 @@ export class LocalControlPlane implements ControlPlane {
     return this.s.versions.retire(component, number);
   }
 
+  runtimeNote(version: Version): string | undefined {
+    return this.s.versions.runtimeNote(version);
+  }
+
   deleteVersion(component: string, number: number): void {
     this.s.versions.delete(component, number);
   }

@@ -29,6 +29,7 @@ import { runHook, type HookRunner } from '../controller/hook-runner.js';
 import { DeploymentStore } from '../store/deployment-store.js';
 import { EventConsumer } from '../events/consumer.js';
 import { HandlerPool } from '../runtime/handler-pool.js';
+import { nodeRuntimesOf } from '../gateway/node-runtimes-of.js';
 import { ShadowStore } from '../store/shadow-store.js';
 import { Shadows } from './shadows.js';
 
@@ -90,7 +91,8 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const metrics = new MetricsRecorder({ onLog: options.onGatewayLog });
 
   const pools = new UpstreamPools(config.gateway);
-  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit' });
+  const runtimes = nodeRuntimesOf(config);
+  const handlers = new HandlerPool({ output: options.handlerOutput ?? 'inherit', runtimes });
 
   let snapshot: RoutingSnapshot | undefined;
   const shadows = new Shadows(new ShadowStore(db), store, clock, (c) => rebuild(c), options.onShadowError);
@@ -100,7 +102,14 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     config,
     workers: options.workers,
     snapshot: () => snapshot!,
-    routingState: () => routingStateOf(store.aliasRoutings(), version, shadows.runtimes),
+    // The primary's snapshot decides which versions pages stay pinned to; workers follow it.
+    routingState: () =>
+      routingStateOf(
+        store.aliasRoutings(),
+        version,
+        shadows.runtimes,
+        (c) => snapshot?.components.get(c)?.live?.retained.keys() ?? [],
+      ),
     metrics,
     handlers,
     onReport: (report) => {
@@ -155,6 +164,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
       stateDir: config.state.dir,
       forgetMetrics: (c, n) => metrics.forget(c, n),
       onChange: rebuild,
+      runtimes,
     }),
     aliases: new AliasesService({ store, deployments, onChange: rebuild }),
     releases: new ReleasesService({ config, controller, deployments, store, shadows }),

@@ -3,7 +3,7 @@ import { invalid, parseDeploymentSpec, RECIPES, type Component } from '../core/i
 import type { judgeSchema } from '../api/gate-settings.js';
 import type { ReleaseBody } from '../api/requests.js';
 import type { OneboxConfig } from '../config/schema.js';
-import type { JudgeSettings } from '../core/index.js';
+import type { BrowserGateSettings, JudgeSettings } from '../core/index.js';
 import type { DeploymentSpec } from '../controller/controller.js';
 
 /**
@@ -36,6 +36,7 @@ export function resolveRelease(body: ReleaseBody, config: OneboxConfig): Deploym
       config: spec ? parseDeploymentSpec(spec) : defaults.config,
       alarms: { ...defaults.alarms, ...stripUndefined(r.alarms ?? {}) },
       judge: judgeSettings(defaults.judge, r.judge),
+      browser: browserGate(component.browser),
       hooks: {
         beforeAllowTraffic: hook(defaults.hooks.beforeAllowTraffic),
         afterAllowTraffic: hook(defaults.hooks.afterAllowTraffic),
@@ -64,4 +65,10 @@ function judgeSettings(
 ): JudgeSettings | undefined {
   const { enabled, ...settings } = { ...configured, ...stripUndefined(requested ?? {}) };
   return enabled ? settings : undefined;
+}
+
+/** The browser gate of a component that sends browser signals (and has not turned its gate off). */
+function browserGate(browser: OneboxConfig['components'][number]['browser']): BrowserGateSettings | undefined {
+  const { enabled, ...settings } = browser.gate;
+  return browser.enabled && enabled ? settings : undefined;
 }

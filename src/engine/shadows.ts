@@ -52,6 +52,7 @@ export class Shadows {
     }
     this.flush();
     this.store.start(component, policy, this.clock.now());
+    void this.runtimes.get(component)?.close();
     this.runtimes.set(component, this.runtime(component, policy));
     this.onChange(component);
     return policy;
@@ -60,6 +61,7 @@ export class Shadows {
   stop(component: string): void {
     this.flush();
     if (!this.store.stop(component)) throw notFound(`${component} has no shadow running`);
+    void this.runtimes.get(component)?.close();
     this.runtimes.delete(component);
     this.onChange(component);
   }
@@ -84,8 +86,10 @@ export class Shadows {
     for (const r of this.runtimes.values()) this.store.saveReport(r.report.data, now);
   }
 
+  /** Saves the reports and stops the shadows' handler processes (not waited for: they are only copies). */
   close(): void {
     clearInterval(this.timer);
+    for (const r of this.runtimes.values()) void r.close();
     try {
       this.flush();
     } catch {

@@ -2,6 +2,8 @@ import type { OneboxConfig } from '../config/schema.js';
 import { splitListen } from '../core/listen-address.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
+import { randomBytes } from 'node:crypto';
+import { configuredBrowserSignals } from './beacon.js';
 import { GatewayWorkers } from './cluster/gateway-workers.js';
 import type { RoutingState, WorkerReport } from './cluster/routing-state.js';
 import { configuredGatewayOptions, Gateway } from './gateway.js';
@@ -47,6 +49,8 @@ export interface RunningGateway {
 export function createGateway(options: CreateGatewayOptions): RunningGateway {
   const { config } = options;
   const count = options.workers ?? config.gateway.workers;
+  // Page tokens are signed with a key of this run: a page served before a restart reports no more.
+  const browserKey = randomBytes(32);
   if (count > 0) {
     const workers = new GatewayWorkers({
       count,
@@ -56,6 +60,7 @@ export function createGateway(options: CreateGatewayOptions): RunningGateway {
       reportMs: options.reportMs,
       handlerOutput: options.handlerOutput,
       onWorkerExit: options.onWorkerExit,
+      browserKey,
     });
     return {
       workers,
@@ -69,6 +74,7 @@ export function createGateway(options: CreateGatewayOptions): RunningGateway {
     snapshot: options.snapshot,
     metrics: options.metrics,
     ...configuredGatewayOptions(config.gateway),
+    browser: configuredBrowserSignals(config, browserKey, options.metrics),
   });
   const at = splitListen(config.gateway.listen);
   return {

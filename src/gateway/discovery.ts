@@ -2,7 +2,7 @@ import { BUCKETS } from '../core/index.js';
 import { decideViewer, type ViewerDecision, type ViewerInputs, type ViewerSettings } from '../core/viewer-decision.js';
 import type { ComponentRoute, LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
-import { verifyTesterToken } from './tester-token.js';
+import { TESTER_HEADER, verifyTesterToken } from './tester-token.js';
 
 /**
  * Client-side routing (seed 003's first alternative), served by the gateway from the same
@@ -76,14 +76,17 @@ export type Reserved =
 
 export interface ReservedContext {
   readonly snapshot: RoutingSnapshot;
-  readonly viewer: ViewerInputs;
+  /** The viewer request; a tester token is taken out of `headers` before they are forwarded. */
+  readonly viewer: ViewerInputs & { readonly headers: string[] };
   readonly settings: ViewerSettings;
   readonly method: string;
-  /** Tester token header, if any. */
-  readonly testerToken: string | undefined;
-  /** Undefined: tester tokens are refused. */
-  readonly testerSecret: string | undefined;
-  readonly now: () => number;
+  readonly tester: {
+    /** The TESTER_HEADER's value(s), if any. */
+    readonly token: string | string[] | undefined;
+    /** Undefined: tester tokens are refused. */
+    readonly secret: string | undefined;
+    readonly now: () => number;
+  };
 }
 
 /** The settings of one reserved request: assignments, not draws, and one new id for all components. */
@@ -168,6 +171,9 @@ function pinned(ctx: ReservedContext, rest: string, query: string): Reserved {
   const decision = decideViewer(live, { ...ctx.viewer, baggage: undefined }, assignmentSettings(ctx.settings));
   const invalidIdentity = decision.reason === 'invalid-identity';
   const url = targetPath + query;
+  // The token is the tester's credential: no version ever sees it.
+  const h = ctx.viewer.headers;
+  for (let i = h.length - 2; i >= 0; i -= 2) if (h[i] === TESTER_HEADER) h.splice(i, 2);
   if (decision.target.version === version) return { kind: 'pinned', component, live, decision, url, invalidIdentity };
   const granted = grantedTarget(ctx, live, component, version);
   if (granted)
@@ -177,8 +183,9 @@ function pinned(ctx: ReservedContext, rest: string, query: string): Reserved {
 
 /** The version a valid tester token grants, if the live alias routes it. */
 function grantedTarget(ctx: ReservedContext, live: LiveRoute, component: string, version: number): Target | undefined {
-  if (!ctx.testerSecret || !ctx.testerToken) return undefined;
-  const grant = verifyTesterToken(ctx.testerSecret, ctx.testerToken, ctx.now());
+  const { token, secret, now } = ctx.tester;
+  if (!secret || typeof token !== 'string') return undefined;
+  const grant = verifyTesterToken(secret, token, now());
   if (!grant || grant.component !== component || grant.version !== version) return undefined;
   return live.targets.get(version);
 }

@@ -5,6 +5,7 @@ import { mergeVary, privateCacheControl } from '../core/index.js';
 import type { Outcome } from '../metrics/version-metrics.js';
 import { logAnswer } from './answer-log.js';
 import { connectionTokens, HOP_BY_HOP } from './headers.js';
+import { HtmlInjector, takeAsPage } from './html-inject.js';
 import type { ViewerDecision } from '../core/viewer-decision.js';
 import type { Mirror } from './shadow-mirror.js';
 import type { HttpTarget, Target } from './target.js';
@@ -29,6 +30,13 @@ export interface ExchangeParams {
   /** performance.now() when the request arrived. */
   readonly started: number;
   readonly url: string;
+  /** For a component with browser signals: the script tag for this page, if the answer is a page. */
+  readonly pageTag?: (() => string) | undefined;
+  /**
+   * Skew protection: on a 404, this is called instead of sending it (another retained
+   * version may have the file: hashed asset names are unique per release). Bodiless requests only.
+   */
+  readonly notFound?: (() => void) | undefined;
 }
 
 /**
@@ -118,6 +126,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The whole answer was handed to the client connection in onData. */
   private ended = false;
   private abortUpstream: ((err: Error) => void) | undefined;
+  /** Puts the browser script's tag into an HTML page as it streams. */
+  private injector: HtmlInjector | undefined;
+  /** A 404 being read to its end and dropped: another version is asked (notFound). */
+  private passing = false;
   private resumeUpstream: (() => void) | undefined;
 
   constructor(
@@ -143,7 +155,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       },
       this,
     );
-    if (p.mirror && !p.hasBody) p.mirror.send();
+    if (p.mirror && !p.hasBody) p.mirror.requestEnd();
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -157,6 +169,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.status = statusCode;
     const { p } = this;
+    if (statusCode === 404 && p.notFound && !p.mirror && !p.hasBody) {
+      this.passing = true;
+      return true;
+    }
     const out: string[] = [];
     let connection: string | undefined;
     let vary = -1;
@@ -174,20 +190,34 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else if (lower === 'content-length') this.contentLength = Number(value);
       out.push(name, value);
     }
+    // The mirror compares what the version sent, not what the gateway adds (cookie, Vary, ...).
+    p.mirror?.primaryStart(statusCode, out);
     addGatewayHeaders(out, p.decision, vary, cacheControl);
+    if (p.pageTag && takeAsPage(statusCode, out)) {
+      this.injector = new HtmlInjector(p.pageTag());
+      this.contentLength = -1;
+    }
     const extraHop = connectionTokens(connection);
     if (extraHop) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i]!.toLowerCase())) out.splice(i, 2);
     }
     this.res.writeHead(statusCode, out);
-    p.mirror?.primaryStart(statusCode, out);
     this.resumeUpstream = resume;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     const { res } = this;
+    if (this.passing) return true;
     this.p.mirror?.primaryChunk(chunk);
+    if (this.injector) {
+      this.streaming = true;
+      let flowing = true;
+      for (const part of this.injector.push(chunk)) flowing = res.write(part);
+      if (flowing) return true;
+      res.once('drain', () => this.resumeUpstream?.());
+      return false;
+    }
     if (!this.streaming && chunk.length === this.contentLength && chunk.length <= WHOLE_BODY_MAX) {
       // The whole body in one piece, as most answers come. Given a latin1 string (lossless
       // for any bytes), node appends it to the head and the socket sends both with one
@@ -206,6 +236,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.passing) return this.p.notFound!();
+    if (this.injector) for (const part of this.injector.end()) this.res.write(part);
     if (!this.ended) this.res.end();
     const latencyUs = (performance.now() - this.p.started) * 1000;
     this.finish('response', latencyUs);
@@ -214,6 +246,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     const { res, req, p } = this;
+    if (this.passing && !res.destroyed) return p.notFound!();
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const timeout = TIMEOUT_CODES.has(code);
     p.mirror?.primaryError();

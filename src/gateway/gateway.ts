@@ -7,6 +7,8 @@ import { decideViewer, type ViewerDecision, type ViewerSettings } from '../core/
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
 import { RESERVED_PREFIX, reserved } from './discovery.js';
+import type { BrowserSignals } from './beacon.js';
+import { ONEBOX_PREFIX } from './beacon-script.js';
 import { Exchange, sendJson } from './exchange.js';
 import { serveWithHandler } from './handler-exchange.js';
 import { close, listen } from './listen.js';
@@ -43,6 +45,8 @@ export interface GatewayOptions {
   readonly testerSecret?: string | undefined;
   /** Wall clock for tester tokens' expiry, ms. Default Date.now. */
   readonly now?: () => number;
+  /** Browser signals (script, page tags, beacons), when a component has them on; they take the /_onebox/ paths. */
+  readonly browser?: BrowserSignals | undefined;
 }
 
 /** The gateway options that come from the config's `gateway` section. */
@@ -79,6 +83,8 @@ interface Placed {
   readonly decision: ViewerDecision<Target>;
   /** The target in origin-form (an absolute-form target's path and query). */
   readonly url: string;
+  /** Skew protection: the request carried its page's pin (it stays with the page's version). */
+  readonly pinned?: boolean;
 }
 
 /** Where a refusal goes: a response node still handles, or a connection it handed over. */
@@ -197,27 +203,11 @@ export class Gateway {
   }
 
   /** The gateway's own paths (discovery.ts): the caller's assignment, or a version-specific entrypoint. */
-  private placeReserved(
-    req: IncomingMessage,
-    to: Refused,
-    viewer: ViewerRequest,
-    path: string,
-    query: string,
-  ): Placed | undefined {
-    const token = req.headers[TESTER_HEADER];
-    const r = reserved(
-      {
-        snapshot: this.options.snapshot(),
-        viewer,
-        settings: this.viewerSettings,
-        method: req.method ?? 'GET',
-        testerToken: typeof token === 'string' ? token : undefined,
-        testerSecret: this.options.testerSecret,
-        now: this.options.now ?? Date.now,
-      },
-      path,
-      query,
-    );
+  private placeReserved(req: IncomingMessage, to: Refused, viewer: ViewerRequest, path: string, query: string) {
+    const { snapshot, testerSecret, now } = this.options;
+    const tester = { token: req.headers[TESTER_HEADER], secret: testerSecret, now: now ?? Date.now };
+    const ctx = { snapshot: snapshot(), viewer, settings: this.viewerSettings, method: req.method ?? 'GET', tester };
+    const r = reserved(ctx, path, query);
     if (r.kind === 'refuse') return this.refuse(to, r.reason, r.status, r.body);
     if (r.kind === 'answer') {
       if ('writeHead' in to) sendJson(to as ServerResponse, r.status, { ...r.body }, r.headers);
@@ -225,17 +215,51 @@ export class Gateway {
       return undefined;
     }
     if (r.invalidIdentity) this.options.metrics.countFallback('invalid-identity');
-    // The token is the tester's credential: the version never sees it.
-    const h = viewer.headers;
-    for (let i = h.length - 2; i >= 0; i -= 2) if (h[i] === TESTER_HEADER) h.splice(i, 2);
     return { component: r.component, live: r.live, viewer, decision: r.decision, url: r.url };
   }
 
   /** scan -> decide -> serve: the component by path, then the viewer and origin phases. */
   private route(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
+    const browser = this.options.browser;
+    if (browser && req.url?.startsWith(ONEBOX_PREFIX)) {
+      const q = req.url.indexOf('?');
+      browser.serve(req, res, q === -1 ? req.url : req.url.slice(0, q), this.options.snapshot());
+      return;
+    }
     const placed = this.place(req, res);
-    if (placed) this.originRequest(req, res, placed, started);
+    if (!placed) return;
+    const served = browser?.sends(placed.component) ? this.pinned(req, res, placed, browser) : placed;
+    if (served) this.originRequest(req, res, served, started);
+  }
+
+  /**
+   * Skew protection: a request of a page (its script's fetch and XHR calls carry the page's
+   * token) goes to the version that served the page while it is retained, whatever the
+   * user's assignment is now; once it is retired, the page is told to reload (409 with
+   * `x-onebox-reload`), which loads it afresh from the user's version. A token that is not
+   * this gateway's is ignored (counted): it can never pick a version.
+   */
+  private pinned(
+    req: IncomingMessage,
+    res: ServerResponse,
+    placed: Placed,
+    browser: BrowserSignals,
+  ): Placed | undefined {
+    const pin = browser.pinOf(req.rawHeaders);
+    if (pin === undefined) return placed;
+    if (pin === 'forged') {
+      this.options.metrics.countFallback('pin-forged');
+      return placed;
+    }
+    if (pin !== 'expired' && pin.component !== placed.component) return placed;
+    const target = pin === 'expired' ? undefined : placed.live.retained.get(pin.version);
+    if (!target) {
+      this.options.metrics.countFallback(pin === 'expired' ? 'pin-expired' : 'pin-retired');
+      sendJson(res, 409, { error: 'page_version_gone', reload: true }, { 'x-onebox-reload': '1' });
+      return undefined;
+    }
+    return { ...placed, pinned: true, decision: { ...placed.decision, target } };
   }
 
   /** The origin request's headers, with the Host an upstream gets when preserveHost is on. */
@@ -248,36 +272,91 @@ export class Gateway {
   }
 
   /**
-   * Origin request: the chosen version serves the request, proxied to its upstream (with a
-   * copy for a running shadow) or run by the handler pool.
+   * Origin request: the chosen version serves the request, proxied to its upstream or run by
+   * the handler pool, with a copy for a running shadow.
    */
-  private originRequest(req: IncomingMessage, res: ServerResponse, placed: Placed, started: number): void {
+  private originRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    placed: Placed,
+    started: number,
+    tried: readonly Target[] = [],
+  ): void {
     const { decision, url, viewer } = placed;
     const target = decision.target;
+    const method = req.method ?? 'GET';
+    const sourceIp = req.socket.remoteAddress ?? '';
+    const host = this.options.publicHost ?? viewer.host;
+    const port = this.options.trustProxy && viewer.forwardedPort !== undefined ? undefined : req.socket.localPort;
+    const headers = this.originHeaders(req, placed, target.kind);
+    const shadow = placed.live.shadow;
+    const mirror =
+      shadow && shadow.runtime.wants(method, decision.identity)
+        ? shadow.runtime.begin({ method, url, headers, sourceIp, host, port }, shadow.target, target)
+        : undefined;
+    const pageTag = this.pageTagOf(req, placed);
+    const notFound = this.notFoundOf(req, res, placed, started, tried);
     if (target.kind === 'handler') {
-      const headers = this.originHeaders(req, placed, 'handler');
       void serveWithHandler(this.options.handlers, req, res, {
         target,
         decision,
         headers,
         started,
         url,
-        sourceIp: req.socket.remoteAddress ?? '',
-        host: this.options.publicHost ?? viewer.host,
-        port: this.options.trustProxy && viewer.forwardedPort !== undefined ? undefined : req.socket.localPort,
+        sourceIp,
+        host,
+        port,
+        mirror,
+        pageTag,
+        notFound,
       });
       return;
     }
-    const headers = this.originHeaders(req, placed, 'http');
-    const method = req.method ?? 'GET';
-    const shadow = placed.live.shadow;
-    const mirror =
-      shadow && shadow.runtime.wants(method, decision.identity)
-        ? shadow.runtime.begin(method, url, headers, shadow.target, shadow.stable)
-        : undefined;
     const hasBody = viewer.hasBody;
     const component = placed.component;
-    new Exchange(req, res, { mirror, component, target, decision, headers, hasBody, started, url }).start();
+    const p = { mirror, component, target, decision, headers, hasBody, started, url, pageTag, notFound };
+    new Exchange(req, res, p).start();
+  }
+
+  /**
+   * Skew protection for what a page loads without its script (its hashed assets, a lazy
+   * chunk): a file the user's version does not have (404) is asked of the other retained
+   * versions, newest first, since a hashed name is unique to the release that built it. Only
+   * for bodiless requests of a component with browser signals that are neither navigations
+   * (a page the new version removed must stay gone) nor pinned (the page's version decided).
+   */
+  private notFoundOf(
+    req: IncomingMessage,
+    res: ServerResponse,
+    placed: Placed,
+    started: number,
+    tried: readonly Target[],
+  ): (() => void) | undefined {
+    if (placed.pinned || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined;
+    if (!this.options.browser?.sends(placed.component) || req.headers['sec-fetch-mode'] === 'navigate')
+      return undefined;
+    if (/^\s*text\/html/i.test(req.headers.accept ?? '')) return undefined;
+    const current = placed.decision.target;
+    const next = [...placed.live.retained.values()]
+      .filter((t) => t !== current && !tried.includes(t))
+      .sort((a, b) => b.version - a.version)[0];
+    if (!next) return undefined;
+    return () =>
+      this.originRequest(req, res, { ...placed, decision: { ...placed.decision, target: next } }, started, [
+        ...tried,
+        current,
+      ]);
+  }
+
+  /** For a GET of a component with browser signals: the tag its answer gets if it is a page (minted only then). */
+  private pageTagOf(req: IncomingMessage, placed: Placed): (() => string) | undefined {
+    const browser = this.options.browser;
+    const identity = placed.decision.identity;
+    if (!browser || req.method !== 'GET' || identity === undefined || !browser.sends(placed.component))
+      return undefined;
+    const q = placed.url.indexOf('?');
+    const path = q === -1 ? placed.url : placed.url.slice(0, q);
+    return () => browser.tag(placed.component, placed.decision.target.version, identity, path);
   }
 
   /** An HTTP Upgrade: placed like any request, then tunnelled to a URL version (see Tunnels). */

@@ -9,6 +9,8 @@ import type { HttpInvocationResult } from '../runtime/invocation.js';
 import { API_GATEWAY_BODY_LIMIT, eventBytesNearLimit, LAMBDA_REQUEST_LIMIT } from '../runtime/lambda-limits.js';
 import { logAnswer } from './answer-log.js';
 import { addGatewayHeaders } from './exchange.js';
+import type { Mirror } from './shadow-mirror.js';
+import { injectInto, takeAsPage } from './html-inject.js';
 import type { HandlerTarget, Target } from './target.js';
 
 export interface HandlerExchangeParams {
@@ -25,6 +27,21 @@ export interface HandlerExchangeParams {
   readonly host: string | undefined;
   /** `x-forwarded-port`; undefined keeps the one a trusted proxy sent. */
   readonly port: number | undefined;
+  /** A copy of this request for the shadow, fed the request and the answer; never waited for. */
+  readonly mirror?: Mirror | undefined;
+  /** For a component with browser signals: the script tag for this page, if the answer is a page. */
+  readonly pageTag?: (() => string) | undefined;
+  /** Skew protection: on a 404, called instead of sending it (another retained version may have the file). */
+  readonly notFound?: (() => void) | undefined;
+}
+
+/** Hands the mirror what the version answered; a failure of the version's own is not compared. */
+function feedMirror(mirror: Mirror | undefined, a: Answered, latencyUs: number): void {
+  if (!mirror) return;
+  if (a.outcome !== 'response' || a.kind === 'internal-error') return mirror.primaryError();
+  mirror.primaryStart(a.response.statusCode, a.response.headers);
+  mirror.primaryChunk(a.response.body);
+  mirror.primaryEnd(latencyUs);
 }
 
 /** What one answer was, for the version's metrics and log. */
@@ -67,6 +84,15 @@ function answerOf(result: HttpInvocationResult): Answered {
  * before the answer).
  */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  // Read once: a request another version is asked (notFound) has been read already.
+  let body = bodies.get(req);
+  if (!body) bodies.set(req, (body = readBodyOf(req)));
+  return body;
+}
+
+const bodies = new WeakMap<IncomingMessage, Promise<Buffer | undefined>>();
+
+function readBodyOf(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -141,8 +167,13 @@ function send(res: ServerResponse, req: IncomingMessage, p: HandlerExchangeParam
       else if (name === 'cache-control') cacheControl = i;
     }
     addGatewayHeaders(out, p.decision, vary, cacheControl);
+    let body = response.body;
+    if (p.pageTag && takeAsPage(response.statusCode, out)) {
+      body = injectInto(body, p.pageTag());
+      out.push('content-length', String(body.length));
+    }
     res.writeHead(response.statusCode, out);
-    res.end(req.method === 'HEAD' ? undefined : response.body);
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (res.destroyed) return a;
   try {
@@ -180,11 +211,21 @@ export async function serveWithHandler(
   const requestId = randomUUID();
   let answered: Answered;
   try {
-    const eventOr = eventOrRefusal(req, p, await readBody(req), requestId);
+    const body = await readBody(req);
+    // Over API Gateway's limit the version never sees the body: nothing to copy.
+    if (body === undefined) p.mirror?.primaryError();
+    else p.mirror?.requestChunk(body);
+    p.mirror?.requestEnd();
+    const eventOr = eventOrRefusal(req, p, body, requestId);
     answered =
       'version' in eventOr
         ? answerOf(await pool.invokeHttp(p.target.fn, eventOr, { qualifier: 'live', head: req.method === 'HEAD' }))
         : eventOr;
+    if (answered.response.statusCode === 404 && p.notFound && !res.destroyed) {
+      // Another version answers instead: this copy has no answer to be compared with.
+      p.mirror?.primaryError();
+      return p.notFound();
+    }
     answered = send(res, req, p, answered, requestId);
   } catch (err) {
     answered = {
@@ -197,7 +238,9 @@ export async function serveWithHandler(
     else res.destroy();
   }
   const status = answered.response.statusCode;
-  p.target.metrics.record(status, (performance.now() - p.started) * 1000, answered.outcome, p.decision.identity);
+  const latencyUs = (performance.now() - p.started) * 1000;
+  p.target.metrics.record(status, latencyUs, answered.outcome, p.decision.identity);
+  feedMirror(p.mirror, answered, latencyUs);
   if (answered.kind !== undefined) {
     logAnswer(p.target, {
       requestId,

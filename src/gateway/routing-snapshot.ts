@@ -3,15 +3,16 @@ import { AliasRouter, RouteTable, type AliasRouting, type Component, type Versio
 import type { LiveChoices } from '../core/viewer-decision.js';
 import type { VersionRecorders } from '../metrics/recorder.js';
 import type { ShadowRuntime } from './shadow-mirror.js';
-import { targetOf, type HttpTarget, type Target } from './target.js';
+import { targetOf, type Target } from './target.js';
 
-/** A running shadow on a component and where its copies go. */
+/**
+ * A running shadow on a component and where its copies go: the shadow version (an HTTP
+ * upstream or a handler); the reference copy goes to whichever version served the user.
+ */
 export interface ShadowRoute {
   readonly runtime: ShadowRuntime;
   /** The shadow version. */
-  readonly target: HttpTarget;
-  /** The live alias's stable version, asked again for the noise copy. */
-  readonly stable: HttpTarget;
+  readonly target: Target;
 }
 
 /**
@@ -23,7 +24,12 @@ export interface LiveRoute extends LiveChoices<Target> {
   readonly alias: AliasRouting;
   /** Every routable version of the alias by number: the stable one and at most one more. */
   readonly targets: ReadonlyMap<number, Target>;
-  /** Shadows mirror between HTTP upstreams only (handler versions cannot be mirrored yet). */
+  /**
+   * What a page's pin may name (skew protection): the alias's targets and the newest
+   * versions it routed before (at most RETAINED_BEYOND_ALIAS), while they are not retired.
+   */
+  readonly retained: ReadonlyMap<number, Target>;
+  /** The running shadow, between versions of any kind (HTTP upstreams, handlers). */
   readonly shadow: ShadowRoute | undefined;
 }
 
@@ -47,6 +53,12 @@ export interface RouteSources {
   readonly dispatcherFor: (origin: string) => Dispatcher;
   readonly metrics: VersionRecorders;
   readonly shadows?: ReadonlyMap<string, ShadowRuntime>;
+  /**
+   * The versions beyond the alias a component's pages may stay pinned to, when another
+   * process decided them (a gateway worker gets the primary's). Absent: carried forward from
+   * the previous snapshot.
+   */
+  readonly retained?: (component: string) => readonly number[] | undefined;
 }
 
 export interface SnapshotSources extends RouteSources {
@@ -55,6 +67,32 @@ export interface SnapshotSources extends RouteSources {
 }
 
 const routable = (v: Version | undefined): v is Version => v !== undefined && !v.retiredAt;
+
+/**
+ * Versions a page may stay pinned to once the alias no longer routes them (the newest it
+ * routed before, while not retired): a bound on what the gateway keeps, far above the
+ * releases a tab lives through. Retiring a version is how its pages are let go at once.
+ */
+const RETAINED_BEYOND_ALIAS = 8;
+
+/** The alias's targets, then the newest of those retained before that are still routable. */
+function retainedOf(
+  sources: RouteSources,
+  name: string,
+  targets: ReadonlyMap<number, Target>,
+  previous: LiveRoute | undefined,
+): ReadonlyMap<number, Target> {
+  const given = sources.retained?.(name);
+  const before: [number, Target | undefined][] = given
+    ? given.map((n) => [n, previous?.retained.get(n)])
+    : [...(previous?.retained ?? [])];
+  const carried = before
+    .filter(([n]) => !targets.has(n) && routable(sources.version(name, n)))
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, RETAINED_BEYOND_ALIAS)
+    .map(([n, t]): [number, Target] => [n, t ?? targetOf(sources, sources.version(name, n)!, undefined)]);
+  return carried.length ? new Map([...targets, ...carried]) : targets;
+}
 
 /**
  * One component's live part. Only published, non-retired versions become targets; an alias
@@ -90,21 +128,16 @@ function liveRouteOf(
     additional,
     split,
     targets,
-    shadow: shadowOf(sources, name, stable, previous),
+    retained: retainedOf(sources, name, targets, previous),
+    shadow: shadowOf(sources, name, previous),
   };
 }
 
-function shadowOf(
-  sources: RouteSources,
-  name: string,
-  stable: Target,
-  previous: LiveRoute | undefined,
-): ShadowRoute | undefined {
+function shadowOf(sources: RouteSources, name: string, previous: LiveRoute | undefined): ShadowRoute | undefined {
   const runtime = sources.shadows?.get(name);
   const version = runtime && sources.version(name, runtime.policy.version);
   if (!runtime || !routable(version)) return undefined;
-  const target = targetOf(sources, version, previous?.shadow?.target);
-  return target.kind === 'http' && stable.kind === 'http' ? { runtime, target, stable } : undefined;
+  return { runtime, target: targetOf(sources, version, previous?.shadow?.target) };
 }
 
 function sameRouting(a: AliasRouting, b: AliasRouting): boolean {

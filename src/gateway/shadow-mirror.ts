@@ -1,5 +1,5 @@
+import { setPriority } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
 import {
   normalizeEndpoint,
   ShadowReport,
@@ -8,28 +8,54 @@ import {
   type ShadowPolicy,
   type ShadowReportData,
 } from '../core/shadow/index.js';
+import { HandlerPool } from '../runtime/handler-pool.js';
+import type { InstanceInfo, LifecycleEvent } from '../runtime/instance.js';
+import { sendCopy, type CopyOutcome, type MirrorRequest } from './shadow-copy.js';
+import type { Target } from './target.js';
+
+export type { MirrorRequest } from './shadow-copy.js';
+
+/**
+ * The niceness of a shadow's handler processes: below live's, so that on a busy host the
+ * shadow's work (its cold starts after a timeout kills a hung process, above all) waits for
+ * the live version's instead of taking its CPU.
+ */
+export const SHADOW_HANDLER_NICENESS = 10;
+
+function lowerPriority(event: LifecycleEvent): void {
+  if (event.type !== 'start' || event.pid === undefined) return;
+  try {
+    setPriority(event.pid, SHADOW_HANDLER_NICENESS);
+  } catch {
+    // Already gone, or not allowed here: the shadow then runs at live's priority.
+  }
+}
 
 /**
  * The gateway's side of shadow traffic: the I/O. Which requests are copied, how answers
  * are compared and how a report adds up are core's (ShadowSelection, compareResponses,
  * ShadowReport); here the copies are sent, the answers captured, and the report fed.
+ *
+ * Diffy's triple, under the same conditions: the user's answer is the primary; once it is
+ * in, two copies of the request go out in the same tick with the same headers and body, the
+ * candidate to the shadow and the reference to the version that served the user. The live
+ * version's noise (reference against primary) is then measured exactly as the shadow's
+ * difference (candidate against primary) is, and neither copy ever competes with the user's
+ * own request.
  */
 
-/** Where a copy goes: the shadow version, or the live version again (the noise copy). */
-export interface MirrorTarget {
-  readonly dispatcher: Dispatcher;
-  readonly origin: string;
-  readonly basePath: string;
-}
-
 /**
- * A shadow run on one component: its policy, its report, and what is in flight. `stored`
- * is the report saved so far (after a restart), to go on with.
+ * A shadow run on one component: its policy, its report, what is in flight, and the handler
+ * processes of its copies (its own pool: a slow or crashing shadow handler never holds a live
+ * one). `stored` is the report saved so far (after a restart), to go on with.
  */
 export class ShadowRuntime {
   inFlight = 0;
   readonly report: ShadowReport;
   private readonly selection: ShadowSelection;
+  private pool: HandlerPool | undefined;
+  /** Alternates which copy is sent first, so neither is always a little ahead. */
+  private flip = false;
 
   constructor(
     readonly component: string,
@@ -45,51 +71,67 @@ export class ShadowRuntime {
     return this.selection.wants(method, userId);
   }
 
-  /** Starts a copy, or counts a drop when too many are in flight. */
-  begin(
-    method: string,
-    url: string,
-    headers: readonly string[],
-    shadow: MirrorTarget,
-    live: MirrorTarget,
-  ): Mirror | undefined {
+  /**
+   * Starts a copy of a request served by `live` for the `shadow` version, or counts a drop
+   * when too many are in flight. `request.headers` are the origin request's; the policy's
+   * dropped headers are taken out here.
+   */
+  begin(request: MirrorRequest, shadow: Target, live: Target): Mirror | undefined {
     this.report.data.counters.mirrored++;
     if (this.inFlight >= this.policy.maxInFlight) {
       this.report.data.counters.droppedInFlight++;
       return undefined;
     }
     this.inFlight++;
-    return new Mirror(this, method, url, this.selection.copiedHeaders(headers), shadow, live);
+    const copied = { ...request, headers: this.selection.copiedHeaders(request.headers) };
+    return new Mirror(this, copied, shadow, live);
+  }
+
+  /** The shadow's handler pool, started on the first handler copy. */
+  handlers = (): HandlerPool => (this.pool ??= new HandlerPool({ output: 'ignore', onLifecycle: lowerPriority }));
+
+  /** The shadow's running handler processes (none before its first handler copy). */
+  handlerProcesses(): InstanceInfo[] {
+    return this.pool?.instances() ?? [];
+  }
+
+  /** Whether the reference copy goes first this time. */
+  referenceFirst(): boolean {
+    this.flip = !this.flip;
+    return this.flip;
+  }
+
+  /** Stops the shadow's handler processes (the shadow stopped or changed). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 }
 
-class BodyTooLarge extends Error {}
-
 /**
  * One mirrored request. The primary exchange feeds it copies of the request body and of
- * the live answer (up to the cap) and never waits for it; the copies go out once the
- * request body is in, and the comparison runs when every answer is back.
+ * the live answer (up to the cap) and never waits for it; the copies go out once both are
+ * in, and the comparison runs when every answer is back.
  */
 export class Mirror {
   private requestBody: Buffer[] = [];
   private requestBytes = 0;
+  private requestDone = false;
   private primaryBody: Buffer[] = [];
   private primaryBytes = 0;
-  private primary: CapturedResponse | undefined;
   private primaryHeaders: Record<string, string> = {};
   private primaryStatus = 0;
+  private primary: CapturedResponse | undefined;
+  private readonly sentAtMs = Date.now();
   private skipped = false;
-  private primaryFailed = false;
-  private sent = false;
-  private answers: Promise<[CapturedResponse | undefined, CapturedResponse | undefined]> | undefined;
+  private finished = false;
 
   constructor(
     private readonly runtime: ShadowRuntime,
-    private readonly method: string,
-    private readonly url: string,
-    private readonly headers: string[],
-    private readonly shadow: MirrorTarget,
-    private readonly live: MirrorTarget,
+    private readonly request: MirrorRequest,
+    private readonly shadow: Target,
+    private readonly live: Target,
   ) {}
 
   private get cap(): number {
@@ -100,35 +142,37 @@ export class Mirror {
   tee(): Transform {
     return new Transform({
       transform: (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) => {
-        this.requestBytes += chunk.length;
-        if (this.requestBytes > this.cap) this.skip();
-        else this.requestBody.push(chunk);
+        this.requestChunk(chunk);
         done(null, chunk);
       },
       flush: (done: TransformCallback) => {
-        this.send();
+        this.requestEnd();
         done();
       },
     });
   }
 
-  /** The request has no body: the copies can go now. */
-  send(): void {
-    if (this.sent) return;
-    this.sent = true;
-    if (this.skipped) return this.release();
-    const body = this.requestBody.length ? Buffer.concat(this.requestBody) : undefined;
-    this.requestBody = [];
-    const noise = this.runtime.policy.noise ? this.call(this.live, body) : Promise.resolve(undefined);
-    this.answers = Promise.all([this.call(this.shadow, body, true), noise]);
-    void this.answers.then(() => this.release());
-    this.compareWhenReady();
+  requestChunk(chunk: Buffer): void {
+    if (this.skipped) return;
+    this.requestBytes += chunk.length;
+    if (this.requestBytes > this.cap) this.skip();
+    else this.requestBody.push(chunk);
   }
 
+  /** The whole request body is in (or there is none). */
+  requestEnd(): void {
+    this.requestDone = true;
+  }
+
+  /** The live answer's status and headers as the version sent them (before the gateway adds its own). */
   primaryStart(status: number, flatHeaders: readonly string[]): void {
     this.primaryStatus = status;
-    for (let i = 0; i < flatHeaders.length; i += 2)
-      this.primaryHeaders[flatHeaders[i]!.toLowerCase()] = flatHeaders[i + 1]!;
+    const h = this.primaryHeaders;
+    for (let i = 0; i < flatHeaders.length; i += 2) {
+      const name = flatHeaders[i]!.toLowerCase();
+      const value = flatHeaders[i + 1]!;
+      h[name] = h[name] === undefined ? value : `${h[name]}, ${value}`;
+    }
   }
 
   primaryChunk(chunk: Buffer): void {
@@ -138,37 +182,33 @@ export class Mirror {
     else this.primaryBody.push(chunk);
   }
 
+  /** The live answer is complete: the copies go out now. */
   primaryEnd(latencyUs: number): void {
-    if (!this.sent) {
+    if (this.finished) return;
+    if (!this.requestDone) {
       // The live version answered before the request body was in (e.g. a 401 or 413): no copy.
-      this.abandon();
+      this.incomplete();
       return;
     }
+    if (this.skipped) return this.release();
     this.primary = {
       status: this.primaryStatus,
       headers: this.primaryHeaders,
       body: Buffer.concat(this.primaryBody).toString('utf8'),
       latencyUs,
+      window: { sentAtMs: this.sentAtMs, receivedAtMs: Date.now() },
     };
     this.primaryBody = [];
-    this.compareWhenReady();
+    void this.sendCopies();
   }
 
   /** The live answer failed or the client left: there is nothing to compare with. */
   primaryError(): void {
-    if (!this.primaryFailed) this.runtime.report.data.counters.primaryIncomplete++;
-    this.primaryFailed = true;
-    // A body that never finished would otherwise hold its in-flight slot for good.
-    if (!this.sent) {
-      this.sent = true;
-      this.release();
-    }
+    if (!this.finished && !this.primary) this.incomplete();
   }
 
-  private abandon(): void {
-    this.sent = true;
-    if (!this.primaryFailed) this.runtime.report.data.counters.primaryIncomplete++;
-    this.primaryFailed = true;
+  private incomplete(): void {
+    this.runtime.report.data.counters.primaryIncomplete++;
     this.release();
   }
 
@@ -180,72 +220,44 @@ export class Mirror {
     this.primaryBody = [];
   }
 
-  private released = false;
   private release(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.finished) return;
+    this.finished = true;
+    this.requestBody = [];
     this.runtime.inFlight--;
   }
 
-  private compareWhenReady(): void {
-    if (!this.primary || !this.answers) return;
-    const primary = this.primary;
-    void this.answers.then(([shadow, secondary]) => {
-      if (this.skipped || this.primaryFailed || !shadow) return;
-      try {
-        this.runtime.report.add(normalizeEndpoint(this.method, this.url), primary, shadow, secondary);
-      } catch {
-        // A comparison must never take the process down; the copy is simply not counted.
-      }
-    });
-  }
-
-  private async call(
-    target: MirrorTarget,
-    body: Buffer | undefined,
-    isShadow = false,
-  ): Promise<CapturedResponse | undefined> {
-    const { timeoutMs } = this.runtime.policy;
-    const started = performance.now();
-    const counters = this.runtime.report.data.counters;
+  private async sendCopies(): Promise<void> {
+    const { runtime, request } = this;
+    const { policy, report } = runtime;
+    const body = this.requestBody.length ? Buffer.concat(this.requestBody) : undefined;
+    const limits = { timeoutMs: policy.timeoutMs, bodyCapBytes: policy.bodyCapBytes };
+    const copy = (target: Target): Promise<CopyOutcome> => sendCopy(target, request, body, limits, runtime.handlers);
+    let candidate: Promise<CopyOutcome>;
+    let reference: Promise<CopyOutcome | undefined> = Promise.resolve(undefined);
+    // Both in this tick; which one leaves first alternates.
+    if (policy.noise && runtime.referenceFirst()) {
+      reference = copy(this.live);
+      candidate = copy(this.shadow);
+    } else {
+      candidate = copy(this.shadow);
+      if (policy.noise) reference = copy(this.live);
+    }
+    const [shadowed, referenced] = await Promise.all([candidate, reference]);
+    this.release();
+    const counters = report.data.counters;
+    if ('failure' in shadowed) {
+      if (shadowed.failure === 'timeout') counters.shadowTimeouts++;
+      else if (shadowed.failure === 'error') counters.shadowErrors++;
+      else this.skip();
+      return;
+    }
+    if (referenced && 'failure' in referenced && referenced.failure === 'too-large') return this.skip();
+    const secondary = referenced && 'answer' in referenced ? referenced.answer : undefined;
     try {
-      const res = await request(`${target.origin}${target.basePath}${this.url}`, {
-        dispatcher: target.dispatcher,
-        method: this.method as Dispatcher.HttpMethod,
-        headers: this.headers,
-        body,
-        // undici's own timeouts bound the copy (an AbortSignal timer per copy costs more).
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > this.cap) {
-          res.body.destroy();
-          throw new BodyTooLarge();
-        }
-        chunks.push(chunk);
-      }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers))
-        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      return {
-        status: res.statusCode,
-        headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        latencyUs: (performance.now() - started) * 1000,
-      };
-    } catch (err) {
-      if (err instanceof BodyTooLarge) this.skip();
-      else if (isShadow) {
-        const e = err as Error & { code?: string };
-        if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')
-          counters.shadowTimeouts++;
-        else counters.shadowErrors++;
-      }
-      return undefined;
+      report.add(normalizeEndpoint(request.method, request.url), this.primary!, shadowed.answer, secondary);
+    } catch {
+      // A comparison must never take the process down; the copy is simply not counted.
     }
   }
 }

@@ -65,6 +65,7 @@ function newTarget(sources: TargetSources, v: Version): Target {
       handler: target.handler,
       timeoutMs: target.timeoutMs,
       env: target.env,
+      runtime: target.runtime,
     };
     return { kind: 'handler', component: v.component, version: v.number, metrics, debugHeader, fn };
   }

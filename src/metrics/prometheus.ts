@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AliasRouting } from '../core/index.js';
+import { registerBrowserMetrics } from './browser-prometheus.js';
 import { processMetricsRegistry } from './process-metrics.js';
 import type { MetricsRecorder } from './recorder.js';
 
@@ -106,5 +107,6 @@ export function prometheusRegistry(
       for (const [reason, n] of metrics.fallbacks) this.inc({ reason }, n);
     },
   });
+  registerBrowserMetrics(registry, metrics);
   return Registry.merge([registry, processMetricsRegistry()]);
 }

@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { GatewayLogEntry } from '../api/types.js';
+import type { BrowserBeat } from '../core/index.js';
 import { VERSION_LOG_CAPACITY } from './version-log.js';
 import { VersionCounts, type Outcome, type VersionCounters, type VersionRecorder } from './version-metrics.js';
 
@@ -13,7 +14,12 @@ export interface VersionDelta extends VersionCounters {
   readonly users: readonly string[];
   /** Log entries since the last report (the newest ones, at most a version log's capacity). */
   readonly logs: readonly GatewayLogEntry[];
+  /** Beacons since the last report (deduplicated in the primary, where all workers' meet). */
+  readonly browser?: readonly BrowserBeat[] | undefined;
 }
+
+/** Beacons a worker holds for one version between reports; past it, the newest are dropped (and counted by the primary's rate limits anyway). */
+const BEATS_PER_REPORT = 10_000;
 
 /**
  * A worker's recorder for one version: counts like VersionMetrics, but keeps the user ids
@@ -23,6 +29,7 @@ export interface VersionDelta extends VersionCounters {
 export class VersionBuffer extends VersionCounts implements VersionRecorder {
   private users = new Set<string>();
   private logs: GatewayLogEntry[] = [];
+  private beats: BrowserBeat[] = [];
 
   constructor(
     readonly component: string,
@@ -42,9 +49,13 @@ export class VersionBuffer extends VersionCounts implements VersionRecorder {
     this.logs.push(entry);
   }
 
+  recordBrowser(beat: BrowserBeat): void {
+    if (this.beats.length < BEATS_PER_REPORT) this.beats.push(beat);
+  }
+
   /** What was recorded since the last drain (undefined if nothing), and starts afresh. */
   drain(): VersionDelta | undefined {
-    if (this.requests === 0 && this.logs.length === 0) return undefined;
+    if (this.requests === 0 && this.logs.length === 0 && this.beats.length === 0) return undefined;
     const buckets: [number, number][] = [];
     for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i]! > 0) buckets.push([i, this.buckets[i]!]);
     const delta: VersionDelta = {
@@ -60,7 +71,9 @@ export class VersionBuffer extends VersionCounts implements VersionRecorder {
       buckets,
       users: [...this.users],
       logs: this.logs,
+      ...(this.beats.length ? { browser: this.beats } : {}),
     };
+    this.beats = [];
     this.requests = this.errors5xx = this.upstreamErrors = this.upstreamTimeouts = 0;
     this.upgrades = this.upgradeFailures = 0;
     this.logs = [];

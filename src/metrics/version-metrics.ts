@@ -1,5 +1,13 @@
 import * as hdr from 'hdr-histogram-js';
-import { latencyBucket, LATENCY_BUCKETS, type Arm, type WindowStats } from '../core/index.js';
+import {
+  latencyBucket,
+  LATENCY_BUCKETS,
+  type Arm,
+  type BrowserBeat,
+  type BrowserWindow,
+  type WindowStats,
+} from '../core/index.js';
+import { BrowserMetrics } from './browser-metrics.js';
 import { DistinctCounter } from './distinct-counter.js';
 import type { ExposureTracker } from './exposure.js';
 import type { VersionDelta } from './version-delta.js';
@@ -28,10 +36,13 @@ export interface MetricsMark {
   readonly errors5xx: number;
   readonly latency: hdr.Histogram;
   readonly buckets: Float64Array;
+  /** The browser signals' mark. */
+  readonly browser: number;
 }
 
 /** A version's traffic in a window: what alarms read, and what the judge compares. */
-export type VersionWindow = WindowStats & Arm & { readonly latency: Float64Array };
+export type VersionWindow = WindowStats &
+  Arm & { readonly latency: Float64Array; readonly browser?: BrowserWindow | undefined };
 
 export type Outcome = 'response' | 'upstream-error' | 'upstream-timeout';
 
@@ -42,6 +53,8 @@ export interface VersionRecorder {
   countUpgrade(switched: boolean): void;
   /** Why the gateway gave or replaced an answer for the version (its answer is recorded too). */
   log(entry: GatewayLogEntry): void;
+  /** A beacon from a page the version served, attributed by the gateway. */
+  recordBrowser(beat: BrowserBeat): void;
 }
 
 /** Told of every log entry as it is recorded (e.g. `onebox serve` prints it). */
@@ -79,6 +92,8 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
   readonly users = new DistinctCounter();
   /** The gateway's recent failure answers for this version. */
   readonly logs = new VersionLog();
+  /** What its pages reported from the browser; created with the first beacon. */
+  private browserSignals: BrowserMetrics | undefined;
 
   constructor(
     readonly component: string,
@@ -100,6 +115,10 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
     if (userId !== undefined) this.see(userId);
   }
 
+  recordBrowser(beat: BrowserBeat): void {
+    (this.browserSignals ??= new BrowserMetrics()).record(beat);
+  }
+
   private see(userId: string): void {
     this.users.add(userId);
     for (const tracker of this.exposure) tracker.see(this.version, userId);
@@ -117,12 +136,19 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
     this.latency.add(hdr.decodeFromCompressedBase64(delta.latency, 32, false));
     for (const [i, n] of delta.buckets) this.buckets[i]! += n;
     for (const id of delta.users) this.see(id);
+    for (const beat of delta.browser ?? []) this.recordBrowser(beat);
   }
 
   mark(): MetricsMark {
     const latency = newHistogram();
     latency.add(this.latency);
-    return { requests: this.requests, errors5xx: this.errors5xx, latency, buckets: this.buckets.slice() };
+    return {
+      requests: this.requests,
+      errors5xx: this.errors5xx,
+      latency,
+      buckets: this.buckets.slice(),
+      browser: this.browserSignals?.mark() ?? 0,
+    };
   }
 
   /** The latency bucket counts since `from` (counts taken earlier from this method), or all of them. */
@@ -149,6 +175,7 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
       p50Ms: ms(50),
       p90Ms: ms(90),
       p99Ms: ms(99),
+      browser: this.browserSignals?.since(mark?.browser),
     };
   }
 
@@ -166,6 +193,7 @@ export class VersionMetrics extends VersionCounts implements VersionRecorder {
       latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: this.latency.maxValue / 1000 },
       users: this.users.count,
       usersExact: this.users.isExact,
+      ...(this.browserSignals ? { browser: this.browserSignals.snapshot() } : {}),
     };
   }
 }

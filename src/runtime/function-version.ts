@@ -1,3 +1,5 @@
+import type { NodeRuntime } from '../core/index.js';
+
 /** A function version as the handler pool runs it, named as Lambda names it. */
 
 /** One published version of a function (a component), runnable by the pool. */
@@ -13,6 +15,8 @@ export interface FunctionVersion {
   readonly memoryLimitInMB?: number;
   /** Environment of the handler's process, on top of the Lambda-style variables. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The Lambda runtime it declares; picks the Node it runs on (see NodeRuntimes). Default: onebox's Node. */
+  readonly runtime?: NodeRuntime;
 }
 
 /** Splits `file#exportName` (default export name `handler`). */

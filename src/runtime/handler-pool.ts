@@ -14,6 +14,7 @@ import {
 import type { HandlerErrorData, ParentMessage, WorkerMessage } from './protocol.js';
 import { LAMBDA_RESPONSE_LIMIT, responseBytesNearLimit, responseTooLargeError } from './lambda-limits.js';
 import { globalTimers, type Timers } from './timers.js';
+import { NodeRuntimes } from './node-runtimes.js';
 
 export interface HandlerPoolOptions {
   /** A process with nothing to do for this long is stopped. Default 300000 (5 minutes). */
@@ -30,6 +31,8 @@ export interface HandlerPoolOptions {
   readonly region?: string;
   readonly accountId?: string;
   readonly onLifecycle?: (event: LifecycleEvent) => void;
+  /** The Node binary for each declared runtime. Default: onebox's own Node for all (mismatches said). */
+  readonly runtimes?: NodeRuntimes;
 }
 
 /**
@@ -45,6 +48,7 @@ export class HandlerPool {
   private readonly idleTimeoutMs: number;
   private readonly initTimeoutMs: number;
   private readonly workerPath: string;
+  private readonly runtimes: NodeRuntimes;
   private nextId = 1;
   private closed = false;
 
@@ -53,6 +57,7 @@ export class HandlerPool {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
     this.workerPath = options.workerPath ?? builtScript('runtime/worker.js');
+    this.runtimes = options.runtimes ?? new NodeRuntimes();
   }
 
   /** Invokes a version with any event, as `aws lambda invoke` does. Never rejects. */
@@ -219,6 +224,7 @@ export class HandlerPool {
 
   private start(key: string, fn: FunctionVersion): Instance {
     const child = forkHandlerProcess(this.workerPath, fn, {
+      execPath: this.runtimes.choose(fn.runtime).execPath,
       region: this.options.region ?? 'local',
       output: this.options.output ?? 'inherit',
     });

@@ -66,13 +66,14 @@ export class Instance {
 export function forkHandlerProcess(
   workerPath: string,
   fn: FunctionVersion,
-  where: { readonly region: string; readonly output: 'inherit' | 'ignore' },
+  where: { readonly execPath: string; readonly region: string; readonly output: 'inherit' | 'ignore' },
 ): ChildProcess {
   const { file, exportName } = parseHandlerRef(fn.handler);
   const abs = resolve(file);
   const memory = fn.memoryLimitInMB ?? 128;
-  const { region, output } = where;
+  const { execPath, region, output } = where;
   return fork(workerPath, [abs, exportName], {
+    execPath,
     cwd: dirname(abs),
     execArgv: [`--max-old-space-size=${memory}`, '--enable-source-maps'],
     stdio: ['ignore', output, output, 'ipc'],
@@ -83,7 +84,8 @@ export function forkHandlerProcess(
       LANG: 'en_US.UTF-8',
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_EXECUTION_ENV: 'onebox',
+      // Lambda's own value names the runtime (AWS_Lambda_nodejs24.x); SDKs read it.
+      AWS_EXECUTION_ENV: fn.runtime ? `AWS_Lambda_${fn.runtime}` : 'onebox',
       AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: String(fn.version),
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memory),

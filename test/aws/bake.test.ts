@@ -1,4 +1,9 @@
-import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -176,5 +181,44 @@ describe('bake custom resource', () => {
     );
     await expect(bad({ BakeSeconds: '-5' })).rejects.toThrow('BakeSeconds must be a number of seconds, got "-5"');
     await expect(bad({ AlarmNames: [''] })).rejects.toThrow('AlarmNames must be a list of alarm names, got [""]');
+  });
+
+  it('fails a bake whose one-box served too few requests to judge: quiet alarms without traffic are not health', async () => {
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [alarm(ALARMS[0]!, 'OK'), alarm(ALARMS[1]!, 'OK')] });
+    // GetMetricData as AWS answers it: one value per minute with data, none for empty minutes.
+    let requests = [3, 4, 0, 2];
+    cloudwatch.on(GetMetricDataCommand).callsFake(() => ({
+      MetricDataResults: [
+        {
+          Id: 'requests',
+          Label: 'Requests',
+          StatusCode: 'Complete',
+          Timestamps: requests.map((_, i) => new Date(Date.UTC(2026, 0, 1, 0, i))),
+          Values: requests,
+        },
+      ],
+    }));
+    const evidence = { Namespace: 'onebox', FunctionName: 'shop-onebox', MinRequests: '100' };
+    const withEvidence = (from: number, to: number): CloudFormationCustomResourceEvent => {
+      const e = update(from, to) as CloudFormationCustomResourceEvent & { ResourceProperties: Record<string, unknown> };
+      return { ...e, ResourceProperties: { ...e.ResourceProperties, Evidence: evidence } };
+    };
+    await expect(setup().run(withEvidence(6, 7), 30_000)).rejects.toThrow(
+      "bake of version 7 failed: the one-box served 9 requests during its 600s bake (withVersionMetrics' Requests), fewer than the 100 needed to judge it",
+    );
+    const input = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+    expect(input.MetricDataQueries![0]!.MetricStat).toMatchObject({
+      Metric: {
+        Namespace: 'onebox',
+        MetricName: 'Requests',
+        Dimensions: [
+          { Name: 'FunctionName', Value: 'shop-onebox' },
+          { Name: 'Version', Value: '7' },
+        ],
+      },
+      Stat: 'Sum',
+    });
+    requests = [40, 30, 50];
+    await expect(setup().run(withEvidence(6, 7), 30_000)).resolves.toMatchObject({ elapsed: 600_000 });
   });
 });

@@ -86,7 +86,9 @@ describe('ProdOneBoxApp (the seed architecture)', () => {
       Expression?: string;
       MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: unknown[] } };
     }[];
-    expect(metrics.find((m) => m.Expression)!.Expression).toBe('IF(requests >= 20, errors / requests, 0)');
+    expect(metrics.find((m) => m.Expression)!.Expression).toBe(
+      'IF(requests >= 20 OR errors >= 3, errors / requests, 0)',
+    );
     expect(alarm['Threshold']).toBe(0.02);
     expect(alarm['TreatMissingData']).toBe('notBreaching');
     for (const name of ['Errors', 'Invocations']) {

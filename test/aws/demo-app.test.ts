@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLOUDFRONT_FUNCTION_MAX_BYTES, functionSizes, report as edgeSizesReport } from '../../scripts/edge-sizes.mjs';
 
 const run = promisify(execFile);
 
@@ -30,6 +31,13 @@ describe('examples/demo/cdk', () => {
     const template = JSON.parse(readFileSync(join(out, 'OneboxDemo.template.json'), 'utf8')) as {
       Resources: Record<string, { Type: string }>;
     };
+    // The sizes docs/aws.md quotes (through docs/edge-sizes.md) are this build's.
+    const sizes = functionSizes(template);
+    for (const s of sizes) expect(s.bytes).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
+    expect(
+      readFileSync(join(process.cwd(), 'docs', 'edge-sizes.md'), 'utf8'),
+      'rerun node scripts/edge-sizes.mjs',
+    ).toBe(edgeSizesReport(sizes));
     const types = Object.values(template.Resources).map((r) => r.Type);
     for (const type of [
       'AWS::CloudFront::Distribution',
@@ -39,5 +47,37 @@ describe('examples/demo/cdk', () => {
     ]) {
       expect(types).toContain(type);
     }
+
+    // The same shop on onebox's serverless control plane.
+    const serverless = JSON.parse(readFileSync(join(out, 'OneboxDemoServerless.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const of = (type: string) => Object.values(serverless.Resources).filter((r) => r.Type === type);
+    expect(of('AWS::DynamoDB::Table')).toHaveLength(1);
+    expect(of('AWS::Scheduler::Schedule')).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          ScheduleExpression: 'rate(1 minute)',
+          Target: expect.objectContaining({ Input: '{"action":"tick"}' }),
+        }),
+      }),
+    ]);
+    const controller = of('AWS::Lambda::Function').find((f) =>
+      String(f.Properties['Description']).startsWith('onebox: the controller'),
+    );
+    expect(controller).toBeDefined();
+    expect(of('AWS::CloudFront::KeyValueStore')).toHaveLength(1);
+    // Per-version addressable origins: each component's stable and canary aliases have a URL.
+    expect(
+      of('AWS::Lambda::Url')
+        .map((u) => u.Properties['Qualifier'])
+        .sort(),
+    ).toEqual(['canary', 'canary', 'stable', 'stable']);
+    // The KeyValueStore's first data holds an entry per component (CDK ships it as an asset).
+    const splits = readdirSync(out).filter((f) => f.startsWith('asset.') && f.endsWith('.json'));
+    const data = splits
+      .map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as { data?: { key: string }[] })
+      .find((d) => d.data?.some((e) => e.key === 'web'));
+    expect(data?.data?.map((d) => d.key)).toEqual(['api', 'web']);
   });
 });

@@ -32,6 +32,7 @@ describe('withVersionMetrics (CloudWatch embedded metric format)', () => {
               { Name: 'Requests', Unit: 'Count' },
               { Name: 'Errors5xx', Unit: 'Count' },
               { Name: 'Latency', Unit: 'Milliseconds' },
+              { Name: 'LatencyB38', Unit: 'Count' },
             ],
           },
         ],
@@ -41,6 +42,8 @@ describe('withVersionMetrics (CloudWatch embedded metric format)', () => {
       Requests: 1,
       Errors5xx: 0,
       Latency: 12.5,
+      // 12.5 ms is core bucket 193 (1.05^193 µs .. 1.05^194 µs), grouped by 5.
+      LatencyB38: 1,
     });
   });
 

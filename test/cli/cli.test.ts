@@ -122,11 +122,11 @@ describe('onebox serve refuses what it should', () => {
   it('names the field, the value and the expectation of an invalid config, and exits 2', async () => {
     writeFileSync(
       join(dir, 'bad.yaml'),
-      'components:\n  - name: API\n    route: api\n  - name: web\n    route: /\n    colour: red\n',
+      'components:\n  - name: A.PI\n    route: api\n  - name: web\n    route: /\n    colour: red\n',
     );
     const r = await runCli(['serve', '--config', 'bad.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('components[0].name = "API": expected lowercase letters');
+    expect(r.stderr).toContain('components[0].name = "A.PI": expected 1 to 64 letters, digits, hyphens or underscores');
     expect(r.stderr).toContain('components[0].route = "api": a path prefix must start with "/"');
     expect(r.stderr).toContain('components[1].colour: unknown field');
   });

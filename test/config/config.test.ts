@@ -71,7 +71,12 @@ describe('parseConfig: defaults', () => {
     expect(parseConfig(withGateway({ listen: 'localhost:65535', cookieMaxAgeDays: 400 })).gateway.listen).toBe(
       'localhost:65535',
     );
-    expect(parseConfig(withComponent({ name: `a${'b'.repeat(62)}`, route: '/' })).components[0]!.name).toHaveLength(63);
+    expect(parseConfig(withComponent({ name: `a${'b'.repeat(63)}`, route: '/' })).components[0]!.name).toHaveLength(64);
+  });
+
+  it('accepts what Lambda accepts as a function name: both cases, digits, hyphens, underscores', () => {
+    for (const name of ['TrafficShiftDemo', 'my_function-2', '1st', 'API'])
+      expect(parseConfig(withComponent({ name, route: '/' })).components[0]!.name).toBe(name);
   });
 });
 
@@ -98,19 +103,19 @@ describe('parseConfig: each problem names the field, the value and what was expe
       'components[0].route = missing: Invalid input: expected string, received undefined',
     ],
     [
-      'uppercase name',
-      withComponent({ name: 'Api', route: '/api' }),
-      'components[0].name = "Api": expected lowercase letters, digits and dashes, starting with a letter',
+      'name with a dot',
+      withComponent({ name: 'api.v2', route: '/api' }),
+      'components[0].name = "api.v2": expected 1 to 64 letters, digits, hyphens or underscores (as a Lambda function name)',
     ],
     [
-      'name starting with a digit',
-      withComponent({ name: '1api', route: '/api' }),
-      'components[0].name = "1api": expected lowercase letters, digits and dashes, starting with a letter',
+      'empty name',
+      withComponent({ name: '', route: '/api' }),
+      'components[0].name = "": expected 1 to 64 letters, digits, hyphens or underscores (as a Lambda function name)',
     ],
     [
-      'name of 64 chars',
-      withComponent({ name: 'a'.repeat(64), route: '/api' }),
-      `components[0].name = "${'a'.repeat(56)}...: expected lowercase letters, digits and dashes, starting with a letter`,
+      'name of 65 chars',
+      withComponent({ name: 'a'.repeat(65), route: '/api' }),
+      `components[0].name = "${'a'.repeat(56)}...: expected 1 to 64 letters, digits, hyphens or underscores (as a Lambda function name)`,
     ],
     [
       'name not a string',
@@ -237,13 +242,13 @@ describe('parseConfig: each problem names the field, the value and what was expe
         gateway: { listen: 'localhost:70000', cookieMaxAgeDays: 500 },
         components: [
           { name: 'ok', route: '/ok' },
-          { name: 'Bad', route: 'bad' },
+          { name: 'B@d', route: 'bad' },
         ],
       }),
     ).toEqual([
       'gateway.listen = "localhost:70000": port must be at most 65535',
       'gateway.cookieMaxAgeDays = 500: Too big: expected number to be <=400',
-      'components[1].name = "Bad": expected lowercase letters, digits and dashes, starting with a letter',
+      'components[1].name = "B@d": expected 1 to 64 letters, digits, hyphens or underscores (as a Lambda function name)',
       'components[1].route = "bad": a path prefix must start with "/"',
     ]);
   });

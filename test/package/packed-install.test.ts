@@ -74,7 +74,7 @@ describe('the packed package', () => {
     for (const p of EXPORTS) expect(out).toMatch(new RegExp(`^${p} [1-9]\\d*$`, 'm'));
   });
 
-  it('type-checks a user module that uses every export path', () => {
+  it('type-checks a user module that uses every export path', { timeout: 120_000 }, () => {
     writeFileSync(
       join(dir, 'use.ts'),
       [

@@ -115,7 +115,7 @@ describe('handler versions served by the gateway', () => {
       '--token',
       TEST_TOKEN,
     ]);
-    expect(ok.stdout).toMatch(/published web version 3 -> handler \S+index\.js#handler \(timeout 2000 ms\)/);
+    expect(ok.stdout).toMatch(/published web version 3 -> handler \S+index\.js#handler, timeout 2s/);
     // The environment is part of the version: v3 has it, v1 does not.
     onebox.plane.setAlias('web', { version: 3 });
     const res = await request(`${onebox.gatewayUrl}/`);

@@ -96,18 +96,19 @@ describe('shadow traffic', () => {
     expect(items.fields.map((f) => f.path)).toEqual(['$.price']);
     expect(items.fields[0]).toMatchObject({ differed: 100, kinds: { 'changed-value': 100 } });
     expect(items.fields[0]!.samples[0]).toMatchObject({ primary: '10', shadow: '12' });
-    expect(new Set(items.noiseOnly)).toEqual(new Set(['$.at', '$.rid']));
+    // The timestamp is no difference at all (the answers' timing explains it); the id is noise.
+    expect(items.noiseOnly).toEqual(['$.rid']);
     const users = report.endpoints.find((e) => e.endpoint === 'GET /users/:id')!;
     expect(users.fields).toEqual([]);
   });
 
-  it('without noise cancellation reports the timestamp and the request id too', async () => {
+  it('without noise cancellation reports the request id too, not the timestamp', async () => {
     await start(api(10), api(10));
     onebox!.plane.startShadow('web', policy({ noise: false }));
     await send(50, (i) => `/users/${i}`);
     await settle();
     const users = onebox!.plane.shadowReport('web').endpoints[0]!;
-    expect(users.fields.map((f) => f.path).sort()).toEqual(['$.at', '$.rid']);
+    expect(users.fields.map((f) => f.path)).toEqual(['$.rid']);
   });
 
   it('never sends dropped headers to the shadow, and mirrors only safe methods unless allowed', async () => {
@@ -189,8 +190,11 @@ describe('shadow traffic', () => {
       await send(1, () => `/g/${i}`);
       await settle();
     }
+    // Whether the POSTs' copies are compared depends on how far the body got before the close
+    // (Node 20 aborts them, Node 24 completes them); either way no slot stays taken.
     const counters = onebox!.plane.shadowReport('web').counters;
-    expect(counters.compared).toBe(5);
+    expect(counters.droppedInFlight).toBe(0);
+    expect(counters.compared).toBeGreaterThanOrEqual(5);
     expect(onebox!.shadows.runtimes.get('web')!.inFlight).toBe(0);
   });
 

@@ -16,7 +16,9 @@ import { App, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { AliasHttpApi } from '../../../src/aws/http-api.js';
 import { ProdOneBoxApp } from '../../../src/aws/index.js';
+import { ServerlessDemoStack } from './serverless.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -47,14 +49,27 @@ export class DemoStack extends Stack {
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
-    const fn = (name: 'frontend' | 'backend'): lambda.FunctionProps => ({
+    const fn = (name: 'frontend' | 'backend', release?: string): lambda.FunctionProps => ({
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
-      code: handlerCode(name, String(this.node.tryGetContext('release') ?? 'v1')),
+      code: handlerCode(name, release ?? String(this.node.tryGetContext('release') ?? 'v1')),
       memorySize: 512,
-      description: `onebox demo ${name}`,
+      description: `onebox demo ${name}${release ? ` ${release} (shadow)` : ''}`,
     });
-    this.app = new ProdOneBoxApp(this, 'Demo', { backend: fn('backend'), frontend: fn('frontend') });
+    // The API's next release in the shadow (-c shadowRelease=v3, default v2): its own function
+    // behind its own HTTP API, compared with the live API from CloudFront's real-time logs.
+    const shadowRelease = String(this.node.tryGetContext('shadowRelease') ?? 'v2');
+    const shadowFn = new lambda.Function(this, 'BackendShadow', fn('backend', shadowRelease));
+    const shadowAlias = new lambda.Alias(this, 'BackendShadowAlias', {
+      aliasName: 'shadow',
+      version: shadowFn.currentVersion,
+    });
+    const shadowApi = new AliasHttpApi(this, 'BackendShadowHttp', shadowAlias);
+    this.app = new ProdOneBoxApp(this, 'Demo', {
+      backend: fn('backend'),
+      frontend: fn('frontend'),
+      backendShadow: { shadowUrl: shadowApi.api.apiEndpoint, share: 0.1 },
+    });
     // The shop's server-side render calls the API (examples/demo/src/web/handler.js).
     for (const partition of [this.app.frontend.oneBox, this.app.frontend.regular])
       partition.function.addEnvironment('DEMO_API_ORIGIN', this.app.backendApi.api.apiEndpoint);
@@ -78,14 +93,18 @@ export class DemoStack extends Stack {
 }
 
 /** The app, with cdk-nag's AwsSolutions checks: synth fails on any unacknowledged error. */
-export function demoApp(outdir?: string): { app: App; stack: DemoStack } {
+export function demoApp(outdir?: string): { app: App; stack: DemoStack; serverless: ServerlessDemoStack } {
   const app = new App(outdir ? { outdir } : {});
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Lambda@Edge functions live in us-east-1, and the shadow mirror (when added) needs it too.
   const stack = new DemoStack(app, 'OneboxDemo', {
     env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: 'us-east-1' },
   });
-  return { app, stack };
+  // The same shop on onebox's serverless control plane (serverless.ts).
+  const serverless = new ServerlessDemoStack(app, 'OneboxDemoServerless', {
+    env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: 'us-east-1' },
+  });
+  return { app, stack, serverless };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

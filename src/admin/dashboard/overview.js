@@ -125,6 +125,31 @@ function gateWords(d) {
 }
 
 /**
+ * What the pages of each version reported from the browser, when the component sends browser
+ * signals: users with an error (what the browser gate counts), page views, the worst page.
+ * @param {Component} c
+ */
+function browserLine(c) {
+  const versions = (c.metrics ?? []).filter((m) => m.browser).sort((a, b) => a.version - b.version);
+  if (!versions.length) return null;
+  return h(
+    'p',
+    { class: 'browser', 'data-testid': `browser-${c.name}` },
+    'Browser: ',
+    ...versions.flatMap((m, i) => {
+      const b = /** @type {import('./types.js').BrowserSignals} */ (m.browser);
+      const worst = b.pages[0];
+      return [
+        i ? '; ' : '',
+        h('strong', {}, `v${m.version}`),
+        ` ${b.errorUsers.toLocaleString()} of ${b.users.toLocaleString()} users with an error (${pct(b.users ? b.errorUsers / b.users : 0)}), ${b.pageViews.toLocaleString()} page views`,
+        worst ? `, most on ${worst.path}` : '',
+      ];
+    }),
+  );
+}
+
+/**
  * @param {Component} c
  * @param {number} receivedAt
  * @param {(c: Component, action: Action) => void} onAction
@@ -152,6 +177,7 @@ export function componentCard(c, receivedAt, onAction) {
       h('span', { class: 'muted' }, `route ${c.route}`),
     ),
     aliasBar(c),
+    browserLine(c),
     d && s
       ? h(
           'section',

@@ -16,8 +16,14 @@
  * }} Deployment
  * @typedef {{ version: number, additional?: { version: number, weightBp: number }, mode: string }} Alias
  * @typedef {{
+ *   pageViews: number, users: number, errorUsers: number,
+ *   errors: { error: number, rejection: number, resource: number, app: number },
+ *   pages: { path: string, views: number, errors: number }[],
+ * }} BrowserSignals
+ * @typedef {{
  *   name: string, route: string, alias?: Alias, deployment?: Deployment,
  *   shadow?: { version: number, share: number },
+ *   metrics?: { version: number, browser?: BrowserSignals }[],
  * }} Component
  * @typedef {{ at: number, type: string, sentence: string, status: string, weightBp: number }} HistoryEvent
  * @typedef {{ state: DeploymentState, exposure?: Exposure, events: HistoryEvent[] }} HistoryDeployment

@@ -16,11 +16,36 @@ export interface ViewerRequestSettings {
   readonly partitionHeader: string;
   /** Lowercase name of a header that identifies the user, or '' for none. */
   readonly identityHeader: string;
+  /**
+   * Other components behind the same distribution, each with its own split and canary
+   * origin (e.g. the backend under `/api/`): the first whose prefix starts the request's
+   * path decides it. Absent or empty: every request is the frontend's.
+   */
+  readonly routes?: readonly ComponentRoute[];
+}
+
+/** A component routed by path: its KeyValueStore key and the domain of its canary origin. */
+export interface ComponentRoute {
+  /** Path prefix, e.g. `/api/`. */
+  readonly prefix: string;
+  readonly kvsKey: string;
+  readonly canaryDomain: string;
+}
+
+/** The component a request belongs to: its split's key and the origin its one-box share goes to. */
+function routeOf(uri: string, settings: ViewerRequestSettings): { kvsKey: string; canaryDomain: string } {
+  const routes = settings.routes || [];
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i]!;
+    if (uri.indexOf(r.prefix) === 0) return r;
+  }
+  return { kvsKey: settings.kvsKey, canaryDomain: settings.oneBoxDomain };
 }
 
 /**
  * Viewer request (CloudFront Function, every request, before the cache): who the viewer
- * is, which partition serves them, and the origin for that partition. The decision is
+ * is, which component the path is (the frontend, or a `routes` entry such as the backend),
+ * which partition of it serves them, and the origin for that partition. The decision is
  * core's chooseVersion with the regular partition as the stable version and the one-box
  * as the additional one, so a viewer lands where the local gateway would put them.
  * Anything unexpected (no split in the store, a bad value, an exception) serves the
@@ -30,21 +55,22 @@ export async function viewerRequest(event: CfEvent, cf: CfModule, settings: View
   const request = event.request;
   let partition: Partition = REGULAR;
   try {
+    const route = routeOf(request.uri, settings);
     const known = viewerIdentity(request, settings.identityHeader);
     const id = known ? known.id : identityFromRequestId(event.context.requestId);
     if (id !== undefined) {
       const baggage = request.headers['baggage'];
       request.headers['baggage'] = { value: writeBaggageIdentity(baggage ? baggage.value : undefined, id) };
-      const split = parseEdgeSplit(await cf.kvs(settings.kvsId).get(settings.kvsKey));
+      const split = parseEdgeSplit(await cf.kvs(settings.kvsId).get(route.kvsKey));
       if (typeof split === 'string') {
-        console.log('onebox: KeyValueStore key ' + settings.kvsKey + ' is not a split (' + split + '): regular');
+        console.log('onebox: KeyValueStore key ' + route.kvsKey + ' is not a split (' + split + '): regular');
       } else {
         const weightBp = Math.round(split.percent * 100);
         const alias = { version: 0, additional: { version: 1, weightBp }, mode: 'sticky' as const, seed: split.seed };
         if (chooseVersion(alias, id, () => 1).additional) partition = ONE_BOX;
       }
     }
-    if (partition === ONE_BOX) cf.updateRequestOrigin({ domainName: settings.oneBoxDomain });
+    if (partition === ONE_BOX) cf.updateRequestOrigin({ domainName: route.canaryDomain });
   } catch (err) {
     partition = REGULAR;
     console.log('onebox: viewer request fell back to regular: ' + String(err));

@@ -1,4 +1,4 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Clock } from '../../core/model.js';
 
@@ -20,6 +20,11 @@ export interface BakeProperties {
   readonly alarmNames: readonly string[];
   readonly bakeMs: number;
   readonly graceMs: number;
+  /**
+   * The requests the one-box must have served during the bake (withVersionMetrics'
+   * `Requests`) for its quiet alarms to mean anything: missing data is not health.
+   */
+  readonly evidence?: { readonly namespace: string; readonly functionName: string; readonly minRequests: number };
 }
 
 /** What onEvent answers: the Provider framework hands it to every isComplete call. */
@@ -55,11 +60,26 @@ export function bakeProperties(props: Record<string, unknown>): BakeProperties {
     throw new Error(`AlarmNames must be a list of alarm names, got ${JSON.stringify(names)}`);
   }
   if (names.length > MAX_ALARMS) throw new Error(`AlarmNames lists ${names.length} alarms; at most ${MAX_ALARMS}`);
+  const evidence = props['Evidence'] as Record<string, unknown> | undefined;
+  const minRequests = Number(evidence?.['MinRequests']);
+  if (evidence && (!Number.isInteger(minRequests) || minRequests < 1 || typeof evidence['FunctionName'] !== 'string'))
+    throw new Error(
+      `Evidence must name FunctionName and MinRequests (a whole number of 1 or more), got ${JSON.stringify(evidence)}`,
+    );
   return {
     version,
     alarmNames: names as string[],
     bakeMs: seconds(props, 'BakeSeconds'),
     graceMs: seconds(props, 'GraceSeconds'),
+    ...(evidence
+      ? {
+          evidence: {
+            namespace: String(evidence['Namespace'] ?? 'onebox'),
+            functionName: String(evidence['FunctionName']),
+            minRequests,
+          },
+        }
+      : {}),
   };
 }
 
@@ -117,6 +137,37 @@ export function createBakeHandlers(deps: BakeDeps) {
     return undefined;
   }
 
+  /** Requests the version served from `from` to `to` (whole minutes), by its own metrics. */
+  async function served(props: BakeProperties, from: number, to: number): Promise<number> {
+    const e = props.evidence!;
+    const start = Math.floor(from / 60_000) * 60_000;
+    const end = Math.max(Math.ceil(to / 60_000) * 60_000, start + 60_000);
+    const out = await deps.cloudwatch.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(start),
+        EndTime: new Date(end),
+        MetricDataQueries: [
+          {
+            Id: 'requests',
+            MetricStat: {
+              Metric: {
+                Namespace: e.namespace,
+                MetricName: 'Requests',
+                Dimensions: [
+                  { Name: 'FunctionName', Value: e.functionName },
+                  { Name: 'Version', Value: String(props.version) },
+                ],
+              },
+              Period: 60,
+              Stat: 'Sum',
+            },
+          },
+        ],
+      }),
+    );
+    return (out.MetricDataResults?.[0]?.Values ?? []).reduce((a, b) => a + b, 0);
+  }
+
   async function isComplete(event: ProviderEvent): Promise<IsCompleteResult> {
     if (event.RequestType === 'Delete') return { IsComplete: true };
     if (event.Data?.['Baking'] !== 'true') return { IsComplete: true };
@@ -139,6 +190,20 @@ export function createBakeHandlers(deps: BakeDeps) {
       if (firing) throw new Error(`bake of version ${props.version} failed: ${firing}`);
     }
     if (now >= until) {
+      if (props.evidence) {
+        let n: number;
+        try {
+          n = await served(props, until - props.bakeMs, now);
+        } catch (err) {
+          if (now < until + props.graceMs) return { IsComplete: false };
+          throw new Error(`bake of version ${props.version} failed: its requests could not be read (${String(err)})`);
+        }
+        if (n < props.evidence.minRequests)
+          throw new Error(
+            `bake of version ${props.version} failed: the one-box served ${n} requests during its ${props.bakeMs / 1000}s bake (withVersionMetrics' Requests), fewer than the ${props.evidence.minRequests} needed to judge it: quiet alarms without traffic are not health`,
+          );
+        log(`onebox-bake: version ${props.version} served ${n} requests`);
+      }
       log(`onebox-bake: version ${props.version} baked ${props.bakeMs / 1000}s with no alarm`);
       return { IsComplete: true };
     }

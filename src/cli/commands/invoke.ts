@@ -27,8 +27,12 @@ export function registerInvokeCommand(program: Command): void {
         ...(r.functionError ? { FunctionError: r.functionError } : {}),
       };
       const out = JSON.stringify(r.payload);
-      if (outfile && outfile !== '-') writeFileSync(outfile, out);
+      const toFile = outfile !== undefined && outfile !== '-';
+      if (toFile) writeFileSync(outfile, out);
+      // --json: one document, the payload inside it unless it went to a file.
+      if (opts.json)
+        return void console.log(JSON.stringify(toFile ? summary : { ...summary, Payload: r.payload }, null, 2));
       console.log(JSON.stringify(summary, null, 4));
-      if (!outfile || outfile === '-') console.log(out);
+      if (!toFile) console.log(out);
     });
 }

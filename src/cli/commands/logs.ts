@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { describeLogEntry } from '../../api/index.js';
+import { COMPONENT_NAME_PATTERN } from '../../core/index.js';
 import { client, positiveInt, print, withConnection, type CommonOptions } from '../common.js';
 
 interface LogsOptions extends CommonOptions {
@@ -7,9 +8,11 @@ interface LogsOptions extends CommonOptions {
   stack?: boolean;
 }
 
+const COMPONENT_AND_VERSION = new RegExp(`^(${COMPONENT_NAME_PATTERN})(?::([1-9]\\d*))?$`);
+
 /** `web` or `web:3`: a component, and a version of it. */
 function componentAndVersion(value: string): { component: string; version: number | undefined } {
-  const m = /^([a-z][a-z0-9-]{0,62})(?::([1-9]\d*))?$/.exec(value);
+  const m = COMPONENT_AND_VERSION.exec(value);
   if (!m)
     throw new InvalidArgumentError(`expected <component> or <component>:<version>, e.g. web or web:3, got "${value}"`);
   return { component: m[1]!, version: m[2] === undefined ? undefined : Number(m[2]) };

@@ -16,6 +16,8 @@ export interface ServeOptions {
   readonly listen?: string;
   readonly adminListen?: string;
   readonly workers?: number;
+  /** Print where it listens as one JSON document on stdout; everything else goes to stderr. */
+  readonly json?: boolean;
 }
 
 /** A gateway log entry as `onebox serve` prints it, stack included. */
@@ -41,6 +43,8 @@ function withOverrides(input: unknown, opts: ServeOptions, source: string): Oneb
 
 /** `onebox serve`: the whole local engine in this process until SIGINT/SIGTERM. */
 export async function serve(opts: ServeOptions): Promise<void> {
+  // With --json, stdout holds one document (where it listens); the running story goes to stderr.
+  const say = opts.json ? console.error : console.log;
   const sites: SampleSite[] = [];
   let running: RunningOnebox;
   if (opts.sample) {
@@ -60,7 +64,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       throw new CliError(`no ${DEFAULT_CONFIG_FILE} here: pass --config FILE, or try \`onebox serve --sample\``, 2);
     }
     running = await startOnebox(withOverrides(readConfigInput(file), opts, file), {
-      onEvent: (e) => console.log(`${new Date(e.at).toISOString().slice(11, 19)}  ${e.sentence}`),
+      onEvent: (e) => say(`${new Date(e.at).toISOString().slice(11, 19)}  ${e.sentence}`),
       onError: (err) =>
         console.error(`onebox: controller: ${err.message}; no deployment moves until this is fixed (retrying)`),
       onRecover: () => console.error('onebox: controller: the state file is writable again; deployments carry on'),
@@ -71,24 +75,34 @@ export async function serve(opts: ServeOptions): Promise<void> {
     });
   }
 
-  const inWorkers = running.workers ? `  (${running.workers.size} worker processes)` : '';
-  console.log(`onebox gateway  ${running.gatewayUrl}${inWorkers}`);
-  console.log(`onebox admin    ${running.adminUrl}  (token: ${running.adminToken.slice(0, 4)}…; the CLI finds it)`);
-  console.log(`onebox dashboard ${running.adminUrl}/  (sign in with an admin token)`);
-  if (opts.sample) {
-    console.log('\nSample: component "web" at /, live alias v1 with v2 at 20% (sticky per user).');
-    const check = await checkStickiness(running.gatewayUrl, 1000, 5);
+  if (opts.json) {
     console.log(
+      JSON.stringify({
+        gateway: running.gatewayUrl,
+        admin: running.adminUrl,
+        dashboard: `${running.adminUrl}/`,
+        workers: running.workers?.size ?? 0,
+      }),
+    );
+  }
+  const inWorkers = running.workers ? `  (${running.workers.size} worker processes)` : '';
+  say(`onebox gateway  ${running.gatewayUrl}${inWorkers}`);
+  say(`onebox admin    ${running.adminUrl}  (token: ${running.adminToken.slice(0, 4)}…; the CLI finds it)`);
+  say(`onebox dashboard ${running.adminUrl}/  (sign in with an admin token)`);
+  if (opts.sample) {
+    say('\nSample: component "web" at /, live alias v1 with v2 at 20% (sticky per user).');
+    const check = await checkStickiness(running.gatewayUrl, 1000, 5);
+    say(
       `Self-check: ${check.users} new users, ${check.requestsPerUser} requests each: ` +
         `${(check.shareOnNew * 100).toFixed(1)}% on v2, ${check.switched} users switched version, ` +
         `${check.brokenPages} broken pages.`,
     );
-    console.log(`\nTry it:\n  curl -si ${running.gatewayUrl}/ | grep -i -e x-onebox-version -e set-cookie`);
-    console.log(`  open ${running.gatewayUrl}/ in a browser and reload: you stay on one version`);
-    console.log('  npx onebox status            (in another terminal; add --json for machine output)');
-    console.log('  npx onebox alias web --version 1 --weight 2=0.5   (raise v2 to 50%: v2 users stay on v2)');
+    say(`\nTry it:\n  curl -si ${running.gatewayUrl}/ | grep -i -e x-onebox-version -e set-cookie`);
+    say(`  open ${running.gatewayUrl}/ in a browser and reload: you stay on one version`);
+    say('  npx onebox status            (in another terminal; add --json for machine output)');
+    say('  npx onebox alias web --version 1 --weight 2=0.5   (raise v2 to 50%: v2 users stay on v2)');
   }
-  console.log('\nCtrl-C stops.');
+  say('\nCtrl-C stops.');
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -111,5 +125,6 @@ export function registerServeCommand(program: Command): void {
       'gateway worker processes sharing its port, for more cores (overrides gateway.workers; default 0: in this process)',
       wholeNumber('--workers'),
     )
+    .option('--json', 'print where it listens as one JSON document on stdout; the rest goes to stderr')
     .action(async (opts: ServeOptions) => serve(opts));
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CliError } from '../admin-client.js';
 import { client, withConnection, type CommonOptions } from '../common.js';
 import { formatStatus } from '../format.js';
 
@@ -17,6 +18,8 @@ export function registerStatusCommand(program: Command): void {
         return formatStatus(res.components) + tail;
       };
       if (!opts.watch) return void console.log(await render());
+      if (opts.json)
+        throw new CliError('--watch redraws a screen; with --json, call `onebox status --json` as often as needed', 2);
       for (;;) {
         const text = await render();
         process.stdout.write(`\x1b[H\x1b[2J${text}\n`);

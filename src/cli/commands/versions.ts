@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { resolve as resolvePath } from 'node:path';
-import { parseDuration, parseTarget } from '../../core/index.js';
+import { NODE_RUNTIMES, parseDuration } from '../../core/index.js';
 import { CliError } from '../admin-client.js';
 import { client, positiveInt, print, withConnection, type CommonOptions } from '../common.js';
-import { formatVersions } from '../format.js';
+import { describeTarget, formatVersions } from '../format.js';
 import { collectEnv, emptyToUndefined } from '../options.js';
 
 interface PublishOptions extends CommonOptions {
@@ -11,6 +11,7 @@ interface PublishOptions extends CommonOptions {
   handler?: string;
   timeout?: string;
   env: Record<string, string>;
+  runtime?: string;
   description?: string;
 }
 
@@ -30,6 +31,7 @@ export function registerVersionCommands(program: Command): void {
       collectEnv,
       {} as Record<string, string>,
     )
+    .option('--runtime <runtime>', `the Lambda runtime the handler is written for (${NODE_RUNTIMES.join(', ')})`)
     .option('--description <text>', 'what this version is')
     .action(async (component: string, opts: PublishOptions) => {
       if (!opts.url === !opts.handler) throw new CliError('give exactly one of --url or --handler', 2);
@@ -45,14 +47,20 @@ export function registerVersionCommands(program: Command): void {
           handler: `${resolvePath(path)}${exportName}`,
           timeoutMs,
           env: emptyToUndefined(opts.env),
+          runtime: opts.runtime,
           description: opts.description,
         };
-      } else if (Object.keys(opts.env).length) throw new CliError('--env applies to --handler versions only', 2);
+      } else if (Object.keys(opts.env).length || opts.runtime)
+        throw new CliError('--env and --runtime apply to --handler versions only', 2);
       else body = { url: opts.url, description: opts.description };
-      const { version } = await client(opts).call('publish', { component }, body);
-      const target = parseTarget(version.target);
-      const where = target.kind === 'url' ? target.url : `handler ${target.handler} (timeout ${target.timeoutMs} ms)`;
-      print(opts, version, () => `published ${component} version ${version.number} -> ${where}`);
+      const { version, note } = await client(opts).call('publish', { component }, body);
+      // On stderr, so that --json still prints the version alone.
+      if (note) console.error(`onebox: ${note}`);
+      print(
+        opts,
+        version,
+        () => `published ${component} version ${version.number} -> ${describeTarget(version.target)}`,
+      );
     });
 
   withConnection(program.command('versions <component>'))
@@ -72,5 +80,15 @@ export function registerVersionCommands(program: Command): void {
       const n = positiveInt('version')(version);
       const res = await client(opts).call('retire', { component, version: n });
       print(opts, res.version, () => `retired ${component} version ${n}`);
+    });
+
+  withConnection(program.command('delete-version <component> <version>'))
+    .description(
+      'delete a version that serves no one (as `aws lambda delete-function --function-name F:N`); its number is never reused',
+    )
+    .action(async (component: string, version: string, opts: CommonOptions) => {
+      const n = positiveInt('version')(version);
+      const res = await client(opts).call('deleteVersion', { component, version: n });
+      print(opts, res, () => `deleted ${component} version ${n}`);
     });
 }

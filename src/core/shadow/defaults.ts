@@ -26,6 +26,7 @@ export const DEFAULT_IGNORED_HEADERS = [
   'x-amzn-trace-id',
   'x-response-time',
   'x-onebox-version',
+  'apigw-requestid',
   'content-length',
   'transfer-encoding',
   'connection',

@@ -1,6 +1,7 @@
 export * from './json-diff.js';
 export * from './endpoint.js';
 export * from './noise.js';
+export * from './volatile.js';
 export * from './defaults.js';
 export * from './policy.js';
 export * from './compare.js';

@@ -39,6 +39,7 @@ export class InvokeService {
         handler: target.handler,
         timeoutMs: target.timeoutMs,
         env: target.env,
+        runtime: target.runtime,
       },
       payload,
       { qualifier },

@@ -1,16 +1,7 @@
-import {
-  allowedActions,
-  describeNeed,
-  describePlan,
-  holdRemainingMs,
-  isHolding,
-  type Clock,
-  type Component,
-  type DeploymentRecord,
-  type GateVerdict,
-} from '../../core/index.js';
+import type { Clock, Component, DeploymentRecord } from '../../core/index.js';
 import type { ComponentStatus, DeploymentView, ShadowStatus } from '../../api/index.js';
 import type { Controller } from '../../controller/controller.js';
+import { deploymentView } from '../../controller/deployment-view.js';
 import type { MetricsRecorder } from '../../metrics/recorder.js';
 import type { DeploymentStore } from '../../store/deployment-store.js';
 import type { StateStore } from '../../store/state-store.js';
@@ -59,26 +50,7 @@ export class StatusService {
 
   private view(record: DeploymentRecord | undefined): DeploymentView | undefined {
     if (!record) return undefined;
-    const s = record.state;
-    const { controller } = this.deps;
-    const alias = this.deps.store.getAlias(s.component);
-    const parts = controller.stepGate(record);
-    const gate = parts?.verdict;
-    return {
-      ...record,
-      plan: describePlan(s.plan),
-      holdRemainingMs: holdRemainingMs(s, this.deps.clock.now()),
-      gate,
-      waiting: gate?.need && describeNeed(gate.need, `v${s.toVersion}`),
-      gateParts: parts && { alarms: parts.alarms, judge: parts.judge && withoutFindings(parts.judge) },
-      exposure: controller.exposure(record),
-      holding: isHolding(s.status),
-      actions: allowedActions(s.status, alias?.version === s.toVersion && !alias.additional),
-    };
+    const alias = this.deps.store.getAlias(record.state.component);
+    return deploymentView(record, this.deps.controller, alias, this.deps.clock.now());
   }
-}
-
-/** A judge verdict as the status view shows it: its findings are already in the sentence. */
-function withoutFindings({ findings: _, ...verdict }: GateVerdict & { findings: unknown }): GateVerdict {
-  return verdict;
 }

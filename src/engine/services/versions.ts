@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { handlerTarget, invalid, type Version } from '../../core/index.js';
-import type { PublishRequest } from '../../api/index.js';
+import { handlerTarget, invalid, parseTarget, type Version } from '../../core/index.js';
+import type { PublishHandlerBody, PublishRequest } from '../../api/index.js';
+import type { NodeRuntimes } from '../../runtime/node-runtimes.js';
 import { snapshotHandler } from '../../runtime/snapshot.js';
 import type { StateStore } from '../../store/state-store.js';
 
@@ -14,6 +15,8 @@ export interface VersionsDeps {
   readonly forgetMetrics: (component: string, version: number) => void;
   /** Called after a write that changes how `component` may be routed. */
   readonly onChange: (component: string) => void;
+  /** The Node each declared runtime runs on. */
+  readonly runtimes: NodeRuntimes;
 }
 
 /** Publishing, listing, retiring and deleting versions. */
@@ -29,8 +32,7 @@ export class VersionsService {
   }
 
   publish(component: string, request: PublishRequest): Version {
-    if ('handler' in request)
-      return this.publishHandler(component, request.handler, request.timeoutMs, request.description, request.env);
+    if ('handler' in request) return this.publishHandler(component, request);
     return this.publishUrl(component, request.url, request.description);
   }
 
@@ -44,13 +46,8 @@ export class VersionsService {
    * Publishes a handler version: its code is copied into the state folder first (a
    * version is a snapshot), in a folder named by the code's digest.
    */
-  publishHandler(
-    component: string,
-    source: string,
-    timeoutMs: number,
-    description?: string,
-    env?: Readonly<Record<string, string>>,
-  ): Version {
+  publishHandler(component: string, request: PublishHandlerBody): Version {
+    const { handler: source, timeoutMs, env, runtime, description } = request;
     this.deps.store.listVersions(component); // validates the component name
     const root = join(this.deps.stateDir, 'handlers', component);
     const staging = join(root, `.staging-${randomUUID()}`);
@@ -65,7 +62,13 @@ export class VersionsService {
     if (existsSync(final)) rmSync(staging, { recursive: true, force: true });
     else renameSync(staging, final);
     const handler = `${join(final, relative(resolve(staging), resolve(snap.file)))}#${snap.exportName}`;
-    return this.publishUrl(component, handlerTarget(handler, timeoutMs, env), description);
+    return this.publishUrl(component, handlerTarget({ handler, timeoutMs, env, runtime }), description);
+  }
+
+  runtimeNote(version: Version): string | undefined {
+    const target = parseTarget(version.target);
+    const mismatch = target.kind === 'handler' ? this.deps.runtimes.choose(target.runtime).mismatch : undefined;
+    return mismatch && `${version.component} v${version.number} ${mismatch}`;
   }
 
   retire(component: string, number: number): Version {

@@ -1,8 +1,10 @@
+import { configuredBrowserSignals } from '../beacon.js';
 import { configuredGatewayOptions, Gateway } from '../gateway.js';
 import { UpstreamPools } from '../upstream-pools.js';
 import { splitListen } from '../../core/listen-address.js';
 import { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import { HandlerPool } from '../../runtime/handler-pool.js';
+import { nodeRuntimesOf } from '../node-runtimes-of.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { WorkerRouting } from './routing-state.js';
 
@@ -23,12 +25,13 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   const metrics = new WorkerMetrics();
   const pools = new UpstreamPools(config.gateway);
   const routing = new WorkerRouting(config.components, pools.dispatcherFor, metrics, message.state);
-  const handlers = new HandlerPool({ output: message.handlerOutput });
+  const handlers = new HandlerPool({ output: message.handlerOutput, runtimes: nodeRuntimesOf(config) });
   const gateway = new Gateway({
     handlers,
     snapshot: () => routing.snapshot,
     metrics,
     ...configuredGatewayOptions(config.gateway),
+    browser: configuredBrowserSignals(config, Buffer.from(message.browserKey, 'base64'), metrics),
   });
   const report = async (): Promise<void> => {
     const r = routing.drain();

@@ -17,6 +17,8 @@ export interface GatewayWorkersOptions {
   readonly handlerOutput?: 'inherit' | 'ignore';
   /** A running worker died; another takes its place. */
   readonly onWorkerExit?: (description: string) => void;
+  /** The page tokens' key, shared by all workers (see PageTokens). */
+  readonly browserKey: Buffer;
 }
 
 /** How long a stopping worker may take to finish before it is killed, ms. */
@@ -75,6 +77,7 @@ export class GatewayWorkers {
             state: this.options.state(),
             reportMs: this.options.reportMs ?? 100,
             handlerOutput: this.options.handlerOutput ?? 'inherit',
+            browserKey: this.options.browserKey.toString('base64'),
           });
         } else if (m.type === 'ready') {
           listening = true;

@@ -10,6 +10,8 @@ export type ToWorker =
       /** How often the worker reports what it recorded, ms. */
       readonly reportMs: number;
       readonly handlerOutput: 'inherit' | 'ignore';
+      /** The page tokens' key (base64), the same in every worker: a page's beacon may reach any of them. */
+      readonly browserKey: string;
     }
   | { readonly type: 'routing'; readonly state: RoutingState }
   /** Stop serving, send the last report, exit. */

@@ -11,6 +11,8 @@ export interface RoutingState {
   /** The versions that the aliases and shadows name; a worker can route to no other. */
   readonly versions: readonly Version[];
   readonly shadows: readonly (readonly [string, ShadowPolicy])[];
+  /** Per component, the versions beyond its alias that its pages may stay pinned to (skew protection). */
+  readonly retained?: readonly (readonly [string, readonly number[]])[];
 }
 
 /** The primary's side: the routing state from its store and running shadows. */
@@ -18,21 +20,32 @@ export function routingStateOf(
   aliases: ReadonlyMap<string, AliasRouting>,
   version: (component: string, number: number) => Version | undefined,
   shadows: ReadonlyMap<string, { readonly policy: ShadowPolicy }>,
+  /** The primary's own retained versions per component (its snapshot's). Default: none. */
+  retained: (component: string) => Iterable<number> = () => [],
 ): RoutingState {
   const versions: Version[] = [];
+  const seen = new Set<string>();
   const add = (component: string, n: number): void => {
     const v = version(component, n);
-    if (v) versions.push(v);
+    if (v && !seen.has(`${component}\0${n}`)) versions.push(v);
+    seen.add(`${component}\0${n}`);
   };
   for (const [component, alias] of aliases) {
     add(component, alias.version);
     if (alias.additional) add(component, alias.additional.version);
   }
   for (const [component, runtime] of shadows) add(component, runtime.policy.version);
+  const kept: [string, number[]][] = [];
+  for (const [component] of aliases) {
+    const numbers = [...retained(component)];
+    for (const n of numbers) add(component, n);
+    if (numbers.length) kept.push([component, numbers]);
+  }
   return {
     aliases: [...aliases],
     versions,
     shadows: [...shadows].map(([component, runtime]) => [component, runtime.policy] as const),
+    retained: kept,
   };
 }
 
@@ -78,10 +91,14 @@ export class WorkerRouting {
       );
     }
     for (const [component, runtime] of this.shadows) {
-      if (shadows.get(component) !== runtime) this.stopped.push(runtime.report.drain());
+      if (shadows.get(component) !== runtime) {
+        this.stopped.push(runtime.report.drain());
+        void runtime.close();
+      }
     }
     this.shadows = shadows;
     const byKey = new Map(state.versions.map((v) => [`${v.component}\0${v.number}`, v]));
+    const retained = new Map(state.retained ?? []);
     this.routed = new Set(byKey.keys());
     // Unchanged entries keep their targets and routers (the first state has none to keep).
     this.snapshot = buildSnapshot(
@@ -92,6 +109,7 @@ export class WorkerRouting {
         dispatcherFor: this.dispatcherFor,
         metrics: this.metrics,
         shadows,
+        retained: (component) => retained.get(component) ?? [],
       },
       this.snapshot,
     );

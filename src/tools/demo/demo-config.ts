@@ -39,6 +39,12 @@ export const DEMO_DEPLOYMENT = {
   maxExtension: '5m',
 };
 
+/**
+ * The browser gate sized for the demo's one-box (20% of 300 users, a few seconds a step):
+ * it judges from 10 users. The shop's good releases have no browser errors at all.
+ */
+export const DEMO_BROWSER_GATE = { minUsers: 10 };
+
 /** The demo's embedded config: the shop's two components. */
 export function demoConfig(o: DemoConfigOptions): OneboxConfigInput {
   return {
@@ -49,7 +55,8 @@ export function demoConfig(o: DemoConfigOptions): OneboxConfigInput {
     controller: { interval: `${Math.max(50, Math.round(6000 / o.speed))}ms` },
     components: [
       { name: 'api', route: '/api', deployment: DEMO_DEPLOYMENT },
-      { name: 'web', route: '/', deployment: DEMO_DEPLOYMENT },
+      // The shop's pages send browser signals: its one-box is gated on them too.
+      { name: 'web', route: '/', deployment: DEMO_DEPLOYMENT, browser: { enabled: true, gate: DEMO_BROWSER_GATE } },
     ],
   };
 }

@@ -26,8 +26,10 @@ export interface PopulationReport {
   readonly byVersion: ReadonlyMap<number, VersionPages>;
   readonly broken: number;
   readonly errors: number;
-  /** Pages that reloaded once (skew guard) because an asset vanished mid-load, with why. */
+  /** Pages the gateway told to reload (their tab's version was retired), with why. */
   readonly reloads: readonly PageView[];
+  /** Client-side navigations in tabs kept open (across releases too): each served by its tab's version or broken. */
+  readonly navigations: number;
   /** A few broken pages, with why. */
   readonly brokenSamples: readonly PageView[];
   /** Identities of the users who got at least one page from each version. */
@@ -49,6 +51,7 @@ export class Population {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
   private pages = 0;
+  private navigations = 0;
   private broken = 0;
   private errors = 0;
   private stopped = false;
@@ -98,6 +101,7 @@ export class Population {
 
   private record(user: BrowserUser, view: PageView): void {
     this.pages++;
+    if (view.navigated) this.navigations++;
     if (view.outcome === 'error') this.errors++;
     if (view.reloaded) this.reloads.push(view);
     if (view.outcome === 'broken') {
@@ -123,6 +127,7 @@ export class Population {
       broken: this.broken,
       errors: this.errors,
       reloads: this.reloads,
+      navigations: this.navigations,
       brokenSamples: this.brokenSamples,
       usersByVersion: this.usersByVersion,
       identities: this.users.flatMap((u) => (u.id ? [u.id] : [])),

@@ -7,7 +7,7 @@ import { toApiGatewayV2Event } from '../../runtime/apigw.js';
 import { startOnebox, type RunningOnebox } from '../../engine/onebox.js';
 import type { DeploymentView } from '../../api/index.js';
 import { parseConfig } from '../../config/load.js';
-import type { Exposure } from '../../core/index.js';
+import type { Exposure, NodeRuntime } from '../../core/index.js';
 import type { DeploymentRecord } from '../../core/index.js';
 import { Narrator, progressLine, type DemoOutput } from './narrator.js';
 import { Population, type PopulationReport } from './population.js';
@@ -71,16 +71,33 @@ export interface DemoSummary {
   readonly elapsedMs: number;
   readonly deployments: readonly DeploymentOutcome[];
   readonly pages: PopulationReport;
-  /** The bad release's blast radius, checked user by user against its one-box partition. */
-  readonly bad: {
-    readonly version: number;
-    readonly oneBoxShareBp: number;
-    readonly seed: string;
-    /** Users of the population whose bucket puts them in the one-box partition. */
-    readonly partitionUsers: number;
-    readonly usersExposed: number;
-    /** Exposed users outside the partition (must be 0). */
-    readonly outsidePartition: number;
+  /** The bad release's blast radius (v3, a server-side bug), checked user by user against its one-box partition. */
+  readonly bad: BlastRadius;
+  /** The same for the browser-only bad release (v4: every answer a 200, its pages' script fails). */
+  readonly browserBad: BlastRadius;
+}
+
+export interface BlastRadius {
+  readonly version: number;
+  readonly oneBoxShareBp: number;
+  readonly seed: string;
+  /** Users of the population whose bucket puts them in the one-box partition. */
+  readonly partitionUsers: number;
+  readonly usersExposed: number;
+  /** Exposed users outside the partition (must be 0). */
+  readonly outsidePartition: number;
+}
+
+/** Who saw `version`, user by user, against the one-box partition its seed and share make. */
+function blastRadius(pages: PopulationReport, version: number, seed: string, oneBoxShareBp: number): BlastRadius {
+  const exposed = [...(pages.usersByVersion.get(version) ?? [])];
+  return {
+    version,
+    oneBoxShareBp,
+    seed,
+    partitionUsers: pages.identities.filter((id) => bucketOf(seed, id) < oneBoxShareBp).length,
+    usersExposed: exposed.length,
+    outsidePartition: exposed.filter((id) => bucketOf(seed, id) >= oneBoxShareBp).length,
   };
 }
 
@@ -88,6 +105,8 @@ export interface DemoSummary {
 const brief = (e: { type: string; sentence: string }): string =>
   e.type === 'extended' || e.type === 'proceeded' ? e.sentence.replace(/ \(.*\)(;|$)/, '$1') : e.sentence;
 
+/** The runtime examples/demo/cdk gives the handlers on Lambda. */
+const DEMO_RUNTIME: NodeRuntime = 'nodejs24.x';
 const FRONTEND = 'web';
 const BACKEND = 'api';
 
@@ -102,7 +121,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
 
   const minute = 60_000 / speed;
   out.say(
-    `onebox demo: a shop (SSR frontend "${FRONTEND}", API "${BACKEND}") released twice, a good release and a bad one.`,
+    `onebox demo: a shop (SSR frontend "${FRONTEND}", API "${BACKEND}") released three times: a good release, a bad one, and one bad only in the browser.`,
   );
   out.say(`Time runs ${speed}x: a minute of holds and bakes takes ${(minute / 1000).toFixed(1)} s.`);
   out.say();
@@ -142,8 +161,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const b = byRelease.get(release)!;
       const dir = component === FRONTEND ? b.web : b.api;
       const env = { DEMO_API_ORIGIN: onebox.gatewayUrl };
-      return onebox.plane.publish(component, { handler: dir, timeoutMs: 3000, description: `demo ${release}`, env })
-        .number;
+      const request = { handler: dir, timeoutMs: 3000, description: `demo ${release}`, env, runtime: DEMO_RUNTIME };
+      return onebox.plane.publish(component, request).number;
     };
 
     const api1 = publish('v1', BACKEND);
@@ -151,6 +170,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     onebox.plane.setAlias(BACKEND, { version: api1 });
     onebox.plane.setAlias(FRONTEND, { version: web1 });
     out.say(`3. Publish v1 (api version ${api1}, web version ${web1}); live for everyone.`);
+    if (onebox.plane.runtimeNote(onebox.plane.version(BACKEND, api1)))
+      out.say(
+        `     (written for ${DEMO_RUNTIME}, as examples/demo/cdk runs them; here on onebox's Node, ${process.version})`,
+      );
 
     population = new Population({
       gatewayUrl: onebox.gatewayUrl,
@@ -208,26 +231,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const seed = onebox.plane.alias(FRONTEND)?.seed ?? defaultSeed(FRONTEND, web3);
     const badOutcome = await follow(onebox, bad, 'v3', out, options.releaseTimeoutMs);
 
+    // Release v4: a bug only the browser sees.
+    const web4 = publish('v4', FRONTEND);
+    await warmUp(onebox, [[FRONTEND, web4]]);
+    out.say();
+    out.say(`7. Release v4: ${byRelease.get('v4')!.summary}.`);
+    out.say(`   The server sees nothing wrong; the pages' beacons do (the gateway's browser signals).`);
+    releaseStartedAt = clock.now();
+    const browserBad = onebox.plane.release(
+      { components: [{ component: FRONTEND, version: web4 }], recipe: 'prod-one-box' },
+      'demo',
+    );
+    const browserSeed = onebox.plane.alias(FRONTEND)?.seed ?? defaultSeed(FRONTEND, web4);
+    const browserOutcome = await follow(onebox, browserBad, 'v4', out, options.releaseTimeoutMs);
+
     // Users keep browsing for a moment on the restored version.
     await sleep(Math.min(2000, population.thinkMs));
     const pages = await population.stop();
     population = undefined;
 
-    const oneBoxShareBp = bad[0]!.state.plan[0]!.weightBp;
-    const exposed = [...(pages.usersByVersion.get(web3) ?? [])];
     const summary: DemoSummary = {
       speed,
       elapsedMs: performance.now() - started,
-      deployments: [...goodOutcome, ...badOutcome],
+      deployments: [...goodOutcome, ...badOutcome, ...browserOutcome],
       pages,
-      bad: {
-        version: web3,
-        oneBoxShareBp,
-        seed,
-        partitionUsers: pages.identities.filter((id) => bucketOf(seed, id) < oneBoxShareBp).length,
-        usersExposed: exposed.length,
-        outsidePartition: exposed.filter((id) => bucketOf(seed, id) >= oneBoxShareBp).length,
-      },
+      bad: blastRadius(pages, web3, seed, bad[0]!.state.plan[0]!.weightBp),
+      browserBad: blastRadius(pages, web4, browserSeed, browserBad[0]!.state.plan[0]!.weightBp),
     };
     out.say();
     for (const line of formatSummary(summary).split('\n')) out.say(line);
@@ -306,8 +335,6 @@ async function follow(
     );
     if (views.length === ids.size && views.every((d) => !isActive(d.state.status))) break;
     if (performance.now() > deadline) throw new Error(`release ${release} did not finish in ${timeoutMs / 1000} s`);
-    if (process.env.DEMO_DEBUG)
-      console.log(JSON.stringify(views.map((d) => [d.state.status, d.holdRemainingMs, d.gate?.result])));
     await sleep(200);
   }
   out.settle();

@@ -36,20 +36,21 @@ export function formatSummary(s: DemoSummary): string {
     .sort(([a], [b]) => a - b)
     .map(([v, c]) => `web v${v}: ${n(c.ok + c.error + c.broken)} pages, ${n(c.error)} errors`)
     .join('; ');
-  const b = s.bad;
+  const radius = (b: DemoSummary['bad']): string =>
+    `Blast radius of v${b.version}: ${n(b.usersExposed)} of ${n(p.users)} users saw it ` +
+    `(${((b.usersExposed / p.users) * 100).toFixed(1)}%), ${n(b.outsidePartition)} of them outside its one-box ` +
+    `partition (${basisPointsToPercent(b.oneBoxShareBp)} of users: ${n(b.partitionUsers)} here).`;
   const lines = [
     'Summary',
     table(rows),
     '',
     `Pages: ${n(p.pages)} page views by ${n(p.users)} users; ${perVersion}.`,
-    `Broken pages (an asset missing, or an API answer the page cannot use): ${n(p.broken)}.` +
-      (p.brokenSamples.length ? ` e.g. ${p.brokenSamples.map((x) => `${x.path}: ${x.reason}`).join('; ')}` : '') +
-      (p.reloads.length
-        ? ` ${n(p.reloads.length)} reloaded once by their skew guard (the user's version changed between HTML and asset).`
-        : ''),
-    `Blast radius of v${b.version}: ${n(b.usersExposed)} of ${n(p.users)} users saw it ` +
-      `(${((b.usersExposed / p.users) * 100).toFixed(1)}%), ${n(b.outsidePartition)} of them outside its one-box ` +
-      `partition (${basisPointsToPercent(b.oneBoxShareBp)} of users: ${n(b.partitionUsers)} here).`,
+    `Broken pages (an asset missing, HTML of another version than its tab's, or an API answer the page cannot use): ${n(p.broken)}.` +
+      (p.brokenSamples.length ? ` e.g. ${p.brokenSamples.map((x) => `${x.path}: ${x.reason}`).join('; ')}` : ''),
+    `Tabs kept open: ${n(p.navigations)} client-side navigations, across releases too, each served by its tab's ` +
+      `version (skew protection, no skew guard in the pages); reloads: ${n(p.reloads.length)}.`,
+    radius(s.bad),
+    radius(s.browserBad),
     `Took ${formatDuration(s.elapsedMs)} at ${s.speed}x.`,
   ];
   return lines.join('\n');

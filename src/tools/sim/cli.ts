@@ -5,7 +5,7 @@ import type { AlarmThresholds } from '../../core/alarms.js';
 import type { RoutingMode } from '../../core/routing.js';
 import { defaultWorkers } from './pool.js';
 import { formatScenario, type ScenarioReport } from './report.js';
-import { Simulator } from './runner.js';
+import { Simulator, type RunResult } from './runner.js';
 import { describeGate, describeScenario, PRESETS, presetSpec, resolveScenario, type ScenarioSpec } from './scenario.js';
 import { runJobs, throughput } from './simulate.js';
 
@@ -208,29 +208,62 @@ export async function simulateAll(o: SimulateOptions): Promise<{ output: Simulat
   return { output, text: [...blocks, throughput(run, Math.min(workers, run.releases))].join('\n\n') };
 }
 
-/** `onebox simulate --replay RUN`: one release with the reducer's events. */
-export function replay(o: SimulateOptions): string {
+/** One replayed release: what it was, the reducer's events, and how it ended. */
+export interface ReplayedRelease extends Omit<RunResult, 'events'> {
+  readonly scenario: string;
+  readonly gate: string;
+  readonly routing: string;
+  readonly seed: number;
+  readonly events: readonly string[];
+}
+
+/** `onebox simulate --replay RUN`: one release per selected spec, with the reducer's events. */
+export function replayReleases(o: SimulateOptions): ReplayedRelease[] {
   const run = whole(o.replay, '--replay', 0, 0);
   const seed = whole(o.seed, '--seed', 1, 0);
   const specs = selectSpecs({ ...o, gate: o.gate ?? 'judge', routing: o.routing ?? 'sticky' }).flat();
-  return specs
-    .map((spec) => {
-      const s = resolveScenario(spec);
-      const r = new Simulator(s, seed).run(run, { events: true });
-      const head = `${describeScenario(s)}\ngate ${describeGate(s)}\nrouting ${s.routing}; seed ${seed}, run ${run} (run seed ${r.runSeed})`;
+  return specs.map((spec) => {
+    const s = resolveScenario(spec);
+    const r = new Simulator(s, seed).run(run, { events: true });
+    return {
+      ...r,
+      scenario: describeScenario(s),
+      gate: describeGate(s),
+      routing: s.routing,
+      seed,
+      events: r.events ?? [],
+    };
+  });
+}
+
+export function replayText(releases: readonly ReplayedRelease[]): string {
+  return releases
+    .map((r) => {
+      const head = `${r.scenario}\ngate ${r.gate}\nrouting ${r.routing}; seed ${r.seed}, run ${r.run} (run seed ${r.runSeed})`;
       const tail = `${r.status}${r.cause ? ` (${r.cause})` : ''} after ${(r.durationMs / 1000).toFixed(0)}s: ${r.requests.toLocaleString('en-US')} requests, ${r.newRequests.toLocaleString('en-US')} on the new version (${r.newErrors} errors); ${r.exposedUsers.toLocaleString('en-US')} of ${r.activeUsers.toLocaleString('en-US')} active users exposed`;
-      return [head, '', ...(r.events ?? []), '', tail].join('\n');
+      return [head, '', ...r.events, '', tail].join('\n');
     })
     .join('\n\n');
 }
 
+/** Every mode prints text, or with --json one JSON document. */
 export async function simulate(o: SimulateOptions): Promise<void> {
+  const out = (json: unknown, text: () => string): void => console.log(o.json ? JSON.stringify(json, null, 2) : text());
   if (o.list) {
-    for (const p of PRESETS)
-      console.log(`${p.name.padEnd(16)} ${p.config.padEnd(34)} ${p.fault.padEnd(24)} ${p.summary ?? ''}`);
-    return;
+    const scenarios = PRESETS.map((p) => ({
+      name: p.name,
+      config: p.config,
+      fault: p.fault,
+      summary: p.summary ?? '',
+    }));
+    return out({ scenarios }, () =>
+      scenarios.map((p) => `${p.name.padEnd(16)} ${p.config.padEnd(34)} ${p.fault.padEnd(24)} ${p.summary}`).join('\n'),
+    );
   }
-  if (o.replay !== undefined) return void console.log(replay(o));
+  if (o.replay !== undefined) {
+    const releases = replayReleases(o);
+    return out({ releases }, () => replayText(releases));
+  }
   const { output, text } = await simulateAll(o);
-  console.log(o.json ? JSON.stringify(output, null, 2) : text);
+  out(output, () => text);
 }

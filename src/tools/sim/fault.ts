@@ -22,10 +22,12 @@ export type Fault =
       readonly tail: boolean;
       readonly routes?: readonly string[] | undefined;
     }
-  | { readonly kind: 'cold'; readonly factor: number; readonly requests: number };
+  | { readonly kind: 'cold'; readonly factor: number; readonly requests: number }
+  /** Only the browser sees it: a share `to` of the new version's page views fail there (`from` of stable's); every answer is a 200. */
+  | { readonly kind: 'browser'; readonly from: number; readonly to: number };
 
 const HELP =
-  'expected none, errors:1%->3%, latency:x1.5 (every request slower), p99:x1.5 (tail only, median unchanged), optionally followed by @route,route, or cold:x5:100 (a good version that starts cold)';
+  'expected none, browser:0.5%->5% (page views failing in the browser only), errors:1%->3%, latency:x1.5 (every request slower), p99:x1.5 (tail only, median unchanged), optionally followed by @route,route, or cold:x5:100 (a good version that starts cold)';
 
 /** True when the new version is worse: a rollback is a detection, not a false rollback. */
 export const isBad = (f: Fault): boolean => f.kind !== 'none' && f.kind !== 'cold';
@@ -61,6 +63,10 @@ export function parseFault(spec: string): Fault {
     const parts = args.join(':').split(/->|:/);
     if (parts.length === 2) return { kind: 'errors', from: rate(parts[0]!, spec), to: rate(parts[1]!, spec), routes };
   }
+  if (kind === 'browser' && args.length >= 1 && !routes) {
+    const parts = args.join(':').split(/->|:/);
+    if (parts.length === 2) return { kind: 'browser', from: rate(parts[0]!, spec), to: rate(parts[1]!, spec) };
+  }
   if (kind === 'cold' && args.length === 2 && !routes) {
     const n = Number(args[1]);
     if (!(Number.isInteger(n) && n > 0))
@@ -84,6 +90,8 @@ export function describeFault(f: Fault): string {
       return `error rate ${pct(f.from)} -> ${pct(f.to)}${where}`;
     case 'latency':
       return f.tail ? `p99 latency x${f.factor}, median unchanged${where}` : `every latency x${f.factor}${where}`;
+    case 'browser':
+      return `page views failing in the browser ${pct(f.from)} -> ${pct(f.to)}, every answer a 200`;
     case 'cold':
       return `a good version that starts cold: its first request x${f.factor} slower, fading over its first ${f.requests}`;
   }

@@ -1,4 +1,5 @@
 import { DEFAULT_ALARMS, evaluateAlarms, type AlarmThresholds } from '../../core/alarms.js';
+import type { BrowserGateSettings } from '../../core/browser-gate.js';
 import type { Evidence } from '../../core/evidence.js';
 import type { GateVerdict } from '../../core/gate.js';
 import { stepGate } from '../../core/step-gate.js';
@@ -24,6 +25,8 @@ export interface GateSpec {
    */
   readonly alarmWindow: 'step' | number;
   readonly judge: JudgeSettings;
+  /** The browser gate, for a component that sends browser signals (its pages' beacons). Absent: none. */
+  readonly browser?: BrowserGateSettings | undefined;
 }
 
 /** A CodeDeploy-style alarm: 2% errors (onebox's default) over one-minute periods. */
@@ -111,15 +114,17 @@ export function gateVerdict(
   evidence: Evidence | undefined,
 ): GateReading {
   // The controller's own composition (core's stepGate); the fixed alarm has no judge.
-  const gates = { alarms: g.alarms, judge: g.kind === 'judge' ? g.judge : undefined };
+  const gates = { alarms: g.alarms, judge: g.kind === 'judge' ? g.judge : undefined, browser: g.browser };
   const gate = stepGate({
     gates,
     state: { toVersion: 2, weightBp, evidence },
     fresh: fresh.stats(),
     arms: { fresh, stable },
     alarms: periods?.state,
+    browser: g.browser ? { fresh: fresh.browser(), stable: stable.browser() } : undefined,
   });
-  const failed = gate.alarms.result === 'fail' ? ['alarm'] : [];
+  const failed =
+    gate.alarms.result === 'fail' ? [gate.alarms.sentence.includes(' browser: ') ? 'browser-alarm' : 'alarm'] : [];
   for (const f of gate.judge?.findings ?? []) if (f.result === 'fail') failed.push(f.check);
   return { verdict: gate.verdict, failed };
 }

@@ -173,6 +173,7 @@ export class Simulator {
     const errorFactor = this.errorFactor;
     const fault = sc.fault;
     const cold = fault.kind === 'cold';
+    const browserRates = sc.gate.browser ? browserRatesOf(sc) : undefined;
     // As the controller: latency is judged from the end of the new version's warm-up.
     const warmup = sc.gate.kind === 'judge' ? sc.gate.judge.warmupRequests : 0;
     let warm = warmup === 0;
@@ -200,6 +201,8 @@ export class Simulator {
         const error = rng.next() < rate ? 1 : 0;
         window.requests++;
         window.errors += error;
+        // Each request is a page view whose beacon the browser gate reads (when the scenario has one).
+        if (browserRates) window.page(u, ids.length, rng.next() < (toNew ? browserRates.fresh : browserRates.stable));
         let bucket = -1;
         if (latency) {
           const us = Math.exp(model.mu[r]! + model.sigma[r]! * rng.normal());
@@ -289,4 +292,11 @@ function userErrorFactors(population: Population, share: number, seed: number): 
   if (!(share > 0)) throw new RangeError(`the share of users who see errors must be above 0, got ${share}`);
   const rng = new Rng(seed ^ 0x2f6b1a3d);
   return Float64Array.from({ length: population.size }, () => (rng.next() < share ? 1 / share : 0));
+}
+
+/** The shares of page views that fail in the browser: the fault's, else the traffic's for both. */
+function browserRatesOf(sc: Scenario): { stable: number; fresh: number } {
+  if (sc.fault.kind === 'browser') return { stable: sc.fault.from, fresh: sc.fault.to };
+  const base = sc.traffic.browserErrorRate ?? 0;
+  return { stable: base, fresh: base };
 }

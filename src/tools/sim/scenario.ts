@@ -1,4 +1,5 @@
 import { DEFAULT_ALARMS, type AlarmThresholds } from '../../core/alarms.js';
+import { DEFAULT_BROWSER_GATE } from '../../core/browser-gate.js';
 import { describePlan, planOf, parseDeploymentSpec, type PlanStep } from '../../core/deployment-config.js';
 import { defaultMaxExtensionMs } from '../../core/deployment.js';
 import { parseDuration } from '../../core/duration.js';
@@ -74,6 +75,8 @@ export interface ScenarioSpec {
     readonly population?: Partial<TrafficSpec['population']>;
   };
   readonly tickMs?: number;
+  /** The component sends browser signals: the browser gate (DEFAULT_BROWSER_GATE) joins the gate. Default false. */
+  readonly browser?: boolean;
 }
 
 export const PRESETS: readonly ScenarioSpec[] = [
@@ -155,6 +158,21 @@ export const PRESETS: readonly ScenarioSpec[] = [
     summary: 'errors 1% -> 3%, clustered on 5% of the users',
   },
   {
+    name: 'browser-aa',
+    config: 'onebox:10%:10m',
+    fault: 'none',
+    browser: true,
+    traffic: { browserErrorRate: 0.005 },
+    summary: 'A/A with browser signals: 0.5% of page views fail in the browser on both versions',
+  },
+  {
+    name: 'browser-errors',
+    config: 'onebox:10%:10m',
+    fault: 'browser:0.5%->5%',
+    browser: true,
+    summary: 'a bug only the browser sees: 5% of page views fail there (0.5% on stable), every answer a 200',
+  },
+  {
     // `onebox demo` at its default speed, in release time: ~6 web requests a second from 300
     // users (a page every 3 s of real time is one a minute of release time), no errors, and
     // the gate src/demo/demo-config.ts gives it.
@@ -216,6 +234,7 @@ export function resolveScenario(spec: ScenarioSpec): Scenario {
     ...base,
     alarms: { ...base.alarms, ...spec.alarms },
     judge: { ...base.judge, ...spec.judge },
+    ...(spec.browser ? { browser: DEFAULT_BROWSER_GATE, label: `${base.label}+browser` } : {}),
   };
   if (typeof gate.alarmWindow === 'number' && gate.alarmWindow % tickMs !== 0) {
     throw invalid(`the alarm period (${gate.alarmWindow} ms) must be a multiple of the tick (${tickMs} ms)`);
@@ -266,7 +285,9 @@ export function describeGate(s: Scenario): string {
       : `alarm on errors > ${+(a.maxErrorRate * 100).toFixed(2)}%${ceilings.length ? `, ${ceilings.join(', ')}` : ''} (min ${a.minRequests} requests) ${
           typeof g.alarmWindow === 'number' ? `per ${g.alarmWindow / 1000}s period` : "over the step's window"
         }`;
-  const judge = g.kind === 'judge' ? " + judge (new vs stable in the step's window)" : '';
+  const judge =
+    (g.kind === 'judge' ? " + judge (new vs stable in the step's window)" : '') +
+    (g.browser ? ' + browser gate (users with a browser error: alarm and comparison)' : '');
   const undecided =
     s.maxExtensionMs === 0
       ? `undecided: ${s.onInconclusive} at once`

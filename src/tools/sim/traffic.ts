@@ -27,6 +27,8 @@ export interface TrafficSpec {
    * have). They get errors at the rate divided by this share, the others none. Default 1.
    */
   readonly errorUsers?: number | undefined;
+  /** Share of page views failing in the browser, both versions (a browser fault sets its own). Default 0. */
+  readonly browserErrorRate?: number | undefined;
 }
 
 /** A small shop: pages, search, item and cart APIs, and a slow checkout. */

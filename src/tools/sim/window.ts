@@ -1,3 +1,4 @@
+import type { BrowserWindow } from '../../core/browser-gate.js';
 import type { Arm } from '../../core/judge.js';
 import type { WindowStats } from '../../core/gate.js';
 import { BUCKET_GROWTH, bucketUpperUs, LATENCY_BUCKETS, quantileBucket } from '../../core/latency-buckets.js';
@@ -13,11 +14,40 @@ export class ArmWindow implements Arm {
   readonly latency = new Float64Array(LATENCY_BUCKETS);
   /** The new version's requests of warm-up still to come (see Arm.warmingUp). */
   warmingUp: number | undefined = undefined;
+  /** Browser signals: distinct users with a page view in the window, and those with a browser error. */
+  private users = 0;
+  private errorUsers = 0;
+  /** Per user, the window (epoch) in which they were last seen / last erred. */
+  private seen: Int32Array = new Int32Array(0);
+  private erred: Int32Array = new Int32Array(0);
+  private epoch = 1;
 
   reset(): void {
     this.requests = 0;
     this.errors = 0;
     this.latency.fill(0);
+    this.users = this.errorUsers = 0;
+    this.epoch++;
+  }
+
+  /** A page view of user `u` (of a population of `size`), reported from the browser: failed or not. */
+  page(u: number, size: number, failed: boolean): void {
+    if (this.seen.length < size) {
+      this.seen = new Int32Array(size);
+      this.erred = new Int32Array(size);
+    }
+    if (this.seen[u] !== this.epoch) {
+      this.seen[u] = this.epoch;
+      this.users++;
+    }
+    if (failed && this.erred[u] !== this.epoch) {
+      this.erred[u] = this.epoch;
+      this.errorUsers++;
+    }
+  }
+
+  browser(): BrowserWindow {
+    return { users: this.users, errorUsers: this.errorUsers };
   }
 
   /** The window as alarms read it; a percentile is its bucket's geometric middle (±2.5%). */

@@ -4,51 +4,110 @@ import { BrowserUser } from '../../../src/tools/demo/browser-user.js';
 import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
 
 /**
- * A site that moves the user to another version between the HTML and its asset once: the
- * first page references an asset that is gone, as after a rollback.
+ * A stand-in for the gateway and the shop: pages carry a page token (`tok-<version>`), the
+ * version that answers is `version()` unless a pin names one, and beacons are kept.
  */
-async function skewedSite(guard: boolean): Promise<TestUpstream> {
-  let pages = 0;
-  return startUpstream((req, res) => {
-    const version = req.url === '/' ? ++pages : 0;
-    if (req.url === '/') {
-      res.setHeader('x-onebox-version', `web:${version}`);
-      res.setHeader('set-cookie', 'onebox-uid=AAAAAAAAAAAAAAAAAAAAAA; Path=/');
-      res.end(
-        `<html${guard ? ' data-skew-guard="reload-once"' : ''}><script src="/assets/app-${version}.js"></script>` +
-          `<main data-api="/api/x" data-needs="rating"></main></html>`,
-      );
-    } else if (req.url === '/assets/app-2.js') res.end('ok');
-    else if (req.url === '/api/x') res.end(JSON.stringify({ rating: 4 }));
-    else {
-      res.statusCode = 404;
-      res.end();
+async function site(version: () => number, options: { reads?: string; retired?: number } = {}) {
+  const beacons: unknown[] = [];
+  const pins: string[] = [];
+  const upstream = await startUpstream((req, res) => {
+    const pin = req.headers['x-onebox-pin'] as string | undefined;
+    if (pin) pins.push(`${req.url} ${pin}`);
+    const v = pin?.startsWith('tok-') ? Number(pin.slice(4)) : version();
+    if (req.url === '/_onebox/beacon') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        beacons.push(JSON.parse(body));
+        res.statusCode = 204;
+        res.end();
+      });
+      return;
     }
+    if (pin && v === options.retired) {
+      res.writeHead(409, { 'x-onebox-reload': '1' });
+      res.end();
+      return;
+    }
+    res.setHeader('x-onebox-version', `web:${v}`);
+    res.setHeader('set-cookie', 'onebox-uid=AAAAAAAAAAAAAAAAAAAAAA; Path=/');
+    if (req.url === '/api/x') res.end(JSON.stringify({ rating: 4 }));
+    else if (req.url?.startsWith('/assets/')) res.end('ok');
+    else
+      res.end(
+        `<html><head><script src="/_onebox/browser.js" data-onebox="tok-${v}"></script>` +
+          `<script src="/assets/app-${v}.js"></script></head>` +
+          `<main data-api="/api/x" data-needs="rating"${options.reads ? ` data-reads="${options.reads}"` : ''}></main></html>`,
+      );
   });
+  return { upstream, beacons, pins };
 }
 
 describe('the demo browser', () => {
-  let site: TestUpstream | undefined;
+  let up: TestUpstream | undefined;
   let pool: Pool | undefined;
   afterEach(async () => {
     await pool?.close();
-    await site?.close();
+    await up?.close();
   });
 
-  it('reloads a page once when an asset is gone and the page has a skew guard', async () => {
-    site = await skewedSite(true);
-    pool = new Pool(site.url);
-    const user = new BrowserUser(pool, 'web');
-    const view = await user.view('/');
+  it('reports its page load with the page token and pins its API call to it', async () => {
+    const s = await site(() => 1);
+    up = s.upstream;
+    pool = new Pool(up.url);
+    const view = await new BrowserUser(pool, 'web', { keepOpen: 0 }).view('/');
+    expect(view).toMatchObject({ outcome: 'ok', version: 1 });
+    expect(s.beacons).toEqual([{ t: 'tok-1', l: true, e: [] }]);
+    expect(s.pins).toEqual(['/api/x tok-1']);
+  });
+
+  it('keeps a tab open: its next view is a navigation its pin keeps on its version', async () => {
+    let live = 1;
+    const s = await site(() => live);
+    up = s.upstream;
+    pool = new Pool(up.url);
+    const user = new BrowserUser(pool, 'web', { keepOpen: 1 });
+    await user.view('/');
+    live = 2;
+    const view = await user.view('/products/1');
+    expect(view).toMatchObject({ outcome: 'ok', version: 1, navigated: true });
+    // The load was reported once, by the first page.
+    expect(s.beacons).toHaveLength(1);
+  });
+
+  it('counts a navigation broken when HTML of another version comes back', async () => {
+    let live = 1;
+    const s = await site(() => live);
+    up = s.upstream;
+    pool = new Pool(up.url);
+    const user = new BrowserUser(pool, 'web', { keepOpen: 1 });
+    await user.view('/');
+    live = 2;
+    // A gateway without skew protection: the pin is ignored.
+    (user as unknown as { tab: { token: string } }).tab.token = 'none';
+    const view = await user.view('/products/1');
+    expect(view).toMatchObject({ outcome: 'broken', reason: 'a v1 tab got v2 HTML' });
+  });
+
+  it('reloads a tab whose version is gone', async () => {
+    let live = 1;
+    const s = await site(() => live, { retired: 1 });
+    up = s.upstream;
+    pool = new Pool(up.url);
+    const user = new BrowserUser(pool, 'web', { keepOpen: 1 });
+    // The first view has no pin: v1 answers it.
+    await user.view('/');
+    live = 2;
+    const view = await user.view('/products/1');
     expect(view).toMatchObject({ outcome: 'ok', version: 2, reloaded: true });
-    expect(view.reason).toBe('reloaded: /assets/app-1.js answered 404');
-    expect(user.id).toBe('AAAAAAAAAAAAAAAAAAAAAA');
   });
 
-  it('counts the page broken without a guard', async () => {
-    site = await skewedSite(false);
-    pool = new Pool(site.url);
-    const view = await new BrowserUser(pool, 'web').view('/');
-    expect(view).toMatchObject({ outcome: 'broken', version: 1, reason: '/assets/app-1.js answered 404' });
+  it('reports its script failing where the API answer lacks a field it reads', async () => {
+    const s = await site(() => 4, { reads: 'listPrice' });
+    up = s.upstream;
+    pool = new Pool(up.url);
+    const view = await new BrowserUser(pool, 'web', { keepOpen: 0 }).view('/products/2');
+    expect(view).toMatchObject({ outcome: 'error', reason: 'its script failed: it reads listPrice' });
+    expect(s.beacons).toEqual([{ t: 'tok-4', l: true, e: [{ k: 'app' }] }]);
   });
 });

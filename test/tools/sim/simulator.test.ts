@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Simulator, type RunResult } from '../../../src/tools/sim/runner.js';
 import { presetSpec, resolveScenario, type ScenarioSpec } from '../../../src/tools/sim/scenario.js';
 import { quantiles, summarize } from '../../../src/tools/sim/report.js';
-import { replay, simulateAll } from '../../../src/tools/sim/cli.js';
+import { replayReleases, replayText, simulateAll } from '../../../src/tools/sim/cli.js';
 
 const scenario = (name: string, over: Partial<ScenarioSpec> = {}) => resolveScenario({ ...presetSpec(name), ...over });
 
@@ -128,7 +128,11 @@ describe('onebox simulate', () => {
   });
 
   it('replays one run with the reducer events', () => {
-    const text = replay({ scenario: 'errors', gate: 'alarm', seed: '3', replay: '2' });
+    const releases = replayReleases({ scenario: 'errors', gate: 'alarm', seed: '3', replay: '2' });
+    expect(releases).toHaveLength(1);
+    expect(releases[0]).toMatchObject({ seed: 3, run: 2, status: 'rolled-back', routing: 'sticky' });
+    expect(releases[0]!.events.some((e) => /rolled back: v2: error rate/.test(e))).toBe(true);
+    const text = replayText(releases);
     expect(text).toMatch(/rolled back: v2: error rate/);
     expect(text).toMatch(/seed 3, run 2/);
   });

@@ -1,5 +1,5 @@
 // The shop's browser code: refreshes the price from the API and shows what this release needs.
-/* global RELEASE -- set by the build step */
+/* global RELEASE, FEATURES -- set by the build step */
 
 const main = document.querySelector('main[data-api]');
 
@@ -13,6 +13,9 @@ async function refresh() {
   if (missing.length) throw new Error(`release ${RELEASE} needs ${missing.join(', ')} from the API`);
   const price = document.querySelector('[data-live-price]');
   if (price && typeof data.price === 'number') price.textContent = `$${data.price.toFixed(2)}`;
+  // v4's badge, drawn here: it assumes every product has a list price (most do not).
+  const badge = document.querySelector('[data-client-badge]');
+  if (FEATURES.clientBadge && badge) badge.textContent = `Was $${data.listPrice.toFixed(2)}`;
 }
 
 if (main) {
@@ -21,6 +24,8 @@ if (main) {
     (err) => {
       main.dataset.state = 'broken';
       console.error(err);
+      // Tells onebox (its gateway's script, when the component sends browser signals).
+      window.onebox?.report(String(err));
     },
   );
 }

@@ -8,29 +8,14 @@ const money = (n) => `$${n.toFixed(2)}`;
 /** The fields this release's browser code needs from the API: a page breaks without them. */
 export const NEEDS = FEATURES.rating ? ['rating'] : [];
 
-/**
- * A page whose hashed asset is gone (its user was moved to another version between the HTML
- * and the asset, e.g. by a rollback) reloads once, as Vite and Next.js apps do on a chunk
- * load error: the reload gets HTML and assets from the user's new version.
- */
-const SKEW_GUARD = `addEventListener('error', (e) => {
-  const t = e.target;
-  if ((t.tagName === 'SCRIPT' || t.tagName === 'LINK') && !sessionStorage.getItem('skew-reload')) {
-    sessionStorage.setItem('skew-reload', '1');
-    location.reload();
-  }
-}, true);
-addEventListener('load', () => sessionStorage.removeItem('skew-reload'));`;
-
 function layout(title, main, attrs) {
   const data = Object.entries(attrs)
     .map(([k, v]) => ` data-${k}="${escape(v)}"`)
     .join('');
   return `<!doctype html>
-<html lang="en" data-skew-guard="reload-once">
+<html lang="en">
 <head>
 <meta charset="utf-8">
-<script>${SKEW_GUARD}</script>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="release" content="${RELEASE}">
 <title>${escape(title)} · Trailhead shop</title>
@@ -69,7 +54,10 @@ export function productPage(p) {
   if (FEATURES.rating) body += `\n<p>${stars(p.rating)}</p>`;
   // v3's badge: it assumes every product has a list price (most do not).
   if (FEATURES.savingsBadge) body += `\n<p class="badge">Was ${money(p.listPrice)}</p>`;
-  return layout(p.name, body, { page: 'product', api: `/api/products/${p.id}` });
+  // v4 draws it in the browser, with the same assumption: the page's script reads listPrice.
+  if (FEATURES.clientBadge) body += '\n<p class="badge" data-client-badge></p>';
+  const reads = FEATURES.clientBadge ? { reads: 'listPrice' } : {};
+  return layout(p.name, body, { page: 'product', api: `/api/products/${p.id}`, ...reads });
 }
 
 export function errorPage(status, message) {

@@ -1,0 +1,256 @@
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { invalid } from '../core/errors.js';
+import { parseDeploymentSpec } from '../core/index.js';
+import { bundleLambda } from './bundle.js';
+import { type ControllerSettingsInput } from './control/requests.js';
+import { CANARY_ALIAS, STABLE_ALIAS } from './control/aliases.js';
+import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
+import { acknowledge, acknowledgeInvokeVersions, acknowledgeLogsOnlyRole } from './nag.js';
+import { REGIONAL_RUNTIME } from './runtimes.js';
+
+export interface ControlledComponent {
+  /** The component's function; each deploy publishes its current version. */
+  readonly function: lambda.Function;
+  /** Its path at the edge, as `onebox status` shows it (e.g. `/`, `/api`). Default none. */
+  readonly route?: string;
+  /** Default deployment config. Default `onebox:20%:10m`. */
+  readonly config?: string;
+  /** Components a release of this one waits for. Default none. */
+  readonly after?: readonly string[];
+  /** What an undecided step does at its end. Default `pause`. */
+  readonly onInconclusive?: 'pause' | 'rollback' | 'proceed';
+}
+
+export interface OneboxControlPlaneProps {
+  /**
+   * The KeyValueStore the edge reads each component's split from (key: the component's
+   * name). Default: a new store with an entry per component (everyone on stable).
+   */
+  readonly keyValueStore?: cloudfront.IKeyValueStore;
+  readonly components: Readonly<Record<string, ControlledComponent>>;
+  /** How often the controller ticks. Default 1 minute (EventBridge Scheduler's finest; CloudWatch's periods are minutes). */
+  readonly tick?: Duration;
+  /** CloudWatch namespace of withVersionMetrics. Default `onebox`. */
+  readonly namespace?: string;
+  /** Start a release on every `cdk deploy` that changes a component's code. Default true. */
+  readonly releaseOnDeploy?: boolean;
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * onebox's control plane, serverless: the same controller, gate and release rules as
+ * `onebox serve`, with no server of ours.
+ * - state: a DynamoDB table (one state item written conditionally each tick; versions and
+ *   ended deployments per component), on demand, point-in-time recovery on;
+ * - the controller: a Lambda function, ticked by an EventBridge Scheduler schedule (a
+ *   tick that finds nothing active costs one read);
+ * - per component, `stable` and `canary` aliases: CloudFormation creates them once
+ *   (pointing at the version deployed first) and never moves them; the controller does.
+ *   So a rollback never drifts from the template, and a deploy never fights the controller;
+ * - each deploy publishes the components' versions and starts a release (a custom
+ *   resource invoking the controller). The release runs after the deploy has finished:
+ *   CloudFormation's one-hour limit does not bound it.
+ */
+export class OneboxControlPlane extends Construct {
+  readonly table: dynamodb.Table;
+  readonly keyValueStore: cloudfront.IKeyValueStore;
+  readonly controller: lambda.Function;
+  readonly schedule: scheduler.Schedule;
+  /** Per component, the host names of its `stable` and `canary` aliases' function URLs (each an origin). */
+  readonly origins: Record<string, { stable: string; canary: string }> = {};
+
+  constructor(scope: Construct, id: string, props: OneboxControlPlaneProps) {
+    super(scope, id);
+    const names = Object.keys(props.components);
+    if (!names.length) throw invalid('components: give at least one component');
+    for (const [name, c] of Object.entries(props.components)) {
+      if (!NAME.test(name))
+        throw invalid(`components: "${name}" must be lowercase letters, digits and -, starting with a letter`);
+      if (c.config !== undefined) parseDeploymentSpec(c.config);
+      for (const a of c.after ?? [])
+        if (!props.components[a])
+          throw invalid(`components.${name}.after: "${a}" is not a component of this control plane`);
+    }
+    const tick = props.tick ?? Duration.minutes(1);
+    if (tick.toSeconds() < 60 || tick.toSeconds() % 60 !== 0)
+      throw invalid(
+        `tick must be whole minutes, at least 1 (EventBridge Scheduler's rate), got ${tick.toHumanString()}`,
+      );
+
+    this.keyValueStore =
+      props.keyValueStore ??
+      new cloudfront.KeyValueStore(this, 'Splits', {
+        comment: "onebox: each component's split (share on canary, seed)",
+        source: cloudfront.ImportSource.fromInline(
+          JSON.stringify({
+            data: names.map((n) => ({ key: n, value: JSON.stringify({ percent: 0, seed: n, stable: 0, rev: 0 }) })),
+          }),
+        ),
+      });
+    this.table = new dynamodb.Table(this, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The release history outlives a stack that is torn down by mistake.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const settings: ControllerSettingsInput = {
+      table: this.table.tableName,
+      kvsArn: this.keyValueStore.keyValueStoreArn,
+      namespace: props.namespace ?? DEFAULT_METRICS_NAMESPACE,
+      components: Object.fromEntries(
+        Object.entries(props.components).map(([name, c]) => [
+          name,
+          {
+            functionName: c.function.functionName,
+            ...(c.route ? { route: c.route } : {}),
+            ...(c.config ? { config: c.config } : {}),
+            ...(c.after ? { after: [...c.after] } : {}),
+            ...(c.onInconclusive ? { onInconclusive: c.onInconclusive } : {}),
+          },
+        ]),
+      ),
+    };
+    this.controller = new lambda.Function(this, 'Controller', {
+      runtime: REGIONAL_RUNTIME,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(bundleLambda('handlers/controller.lambda', {})),
+      memorySize: 256,
+      timeout: Duration.seconds(50),
+      // One tick at a time is the usual case; a second one loses its conditional write.
+      description: 'onebox: the controller (one unit of work per tick, release or command)',
+      environment: { ONEBOX_CONTROLLER: Stack.of(this).toJsonString(settings) },
+    });
+    this.table.grantReadWriteData(this.controller);
+    this.controller.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'cloudfront-keyvaluestore:DescribeKeyValueStore',
+          'cloudfront-keyvaluestore:GetKey',
+          'cloudfront-keyvaluestore:UpdateKeys',
+        ],
+        resources: [this.keyValueStore.keyValueStoreArn],
+      }),
+    );
+    this.controller.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+    );
+
+    for (const [name, c] of Object.entries(props.components)) {
+      const fn = c.function;
+      const version = fn.currentVersion;
+      const hosts: Partial<Record<'stable' | 'canary', string>> = {};
+      for (const aliasName of [STABLE_ALIAS, CANARY_ALIAS] as const) {
+        const create = new cr.AwsCustomResource(this, `${name}-${aliasName}`, {
+          onCreate: {
+            service: 'Lambda',
+            action: 'createAlias',
+            parameters: { FunctionName: fn.functionName, Name: aliasName, FunctionVersion: version.version },
+            physicalResourceId: cr.PhysicalResourceId.of(`${name}-${aliasName}`),
+          },
+          // No onUpdate: after creation the controller owns where the alias points.
+          onDelete: {
+            service: 'Lambda',
+            action: 'deleteAlias',
+            parameters: { FunctionName: fn.functionName, Name: aliasName },
+          },
+          policy: cr.AwsCustomResourcePolicy.fromStatements([
+            new iam.PolicyStatement({
+              actions: ['lambda:CreateAlias', 'lambda:DeleteAlias'],
+              resources: [fn.functionArn],
+            }),
+          ]),
+          installLatestAwsSdk: false,
+        });
+        const url = new lambda.CfnUrl(this, `${name}-${aliasName}-url`, {
+          targetFunctionArn: fn.functionArn,
+          qualifier: aliasName,
+          // Public like an HTTP API: the edge is the front door (see docs/aws.md, what is left).
+          authType: 'NONE',
+        });
+        url.node.addDependency(create);
+        for (const [pid, action, extra] of [
+          ['url-permission', 'lambda:InvokeFunctionUrl', { functionUrlAuthType: 'NONE' }],
+          ['invoke-permission', 'lambda:InvokeFunction', { invokedViaFunctionUrl: true }],
+        ] as const) {
+          const permission = new lambda.CfnPermission(this, `${name}-${aliasName}-${pid}`, {
+            action,
+            functionName: `${fn.functionArn}:${aliasName}`,
+            principal: '*',
+            ...extra,
+          });
+          permission.node.addDependency(create);
+        }
+        hosts[aliasName] = Fn.select(2, Fn.split('/', url.attrFunctionUrl));
+        this.controller.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
+            resources: [`${fn.functionArn}:${aliasName}`],
+          }),
+        );
+      }
+      this.origins[name] = { stable: hosts.stable!, canary: hosts.canary! };
+    }
+
+    this.schedule = new scheduler.Schedule(this, 'Tick', {
+      schedule: scheduler.ScheduleExpression.rate(tick),
+      target: new targets.LambdaInvoke(this.controller, {
+        input: scheduler.ScheduleTargetInput.fromObject({ action: 'tick' }),
+        retryAttempts: 0, // the next tick is the retry
+      }),
+      description: 'onebox: the controller tick',
+    });
+
+    if (props.releaseOnDeploy ?? true) {
+      const payload = Stack.of(this).toJsonString({
+        action: 'deploy',
+        by: 'cdk deploy',
+        components: Object.entries(props.components).map(([name, c]) => ({
+          component: name,
+          version: c.function.currentVersion.version,
+        })),
+      });
+      const deploy = new cr.AwsCustomResource(this, 'Release', {
+        onCreate: {
+          service: 'Lambda',
+          action: 'invoke',
+          parameters: { FunctionName: this.controller.functionName, Payload: payload },
+          physicalResourceId: cr.PhysicalResourceId.of('onebox-release'),
+        },
+        onUpdate: {
+          service: 'Lambda',
+          action: 'invoke',
+          parameters: { FunctionName: this.controller.functionName, Payload: payload },
+          physicalResourceId: cr.PhysicalResourceId.of('onebox-release'),
+        },
+        policy: cr.AwsCustomResourcePolicy.fromStatements([
+          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.controller.functionArn] }),
+        ]),
+        installLatestAwsSdk: false,
+      });
+      for (const child of this.node.children)
+        if (child instanceof cr.AwsCustomResource && child !== deploy) deploy.node.addDependency(child);
+    }
+
+    acknowledgeLogsOnlyRole(this.controller);
+    // The schedule's role (one per stack, made by CDK) may invoke the controller's versions.
+    acknowledgeInvokeVersions(Stack.of(this), this.controller, 'The tick schedule invokes only the controller');
+    acknowledge(
+      this.controller,
+      'AwsSolutions-IAM5[Resource::*]',
+      'cloudwatch:GetMetricData supports no resource-level permissions',
+    );
+    acknowledge(this.controller, 'AwsSolutions-IAM5[Action::dynamodb:*]', "the controller's own table only");
+  }
+}

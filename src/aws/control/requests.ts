@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/** A deployment command, as the CLI or a schedule sends it to the controller function. */
+const command = z.enum(['pause', 'resume', 'promote', 'promote-all', 'rollback', 'stop']);
+
+/** What the controller function is invoked with (EventBridge Scheduler sends `{ "action": "tick" }`). */
+export const controllerEvent = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('tick') }).strict(),
+  z.object({ action: z.literal('status') }).strict(),
+  z
+    .object({
+      action: z.literal('release'),
+      by: z.string().min(1),
+      components: z
+        .array(
+          z
+            .object({
+              component: z.string(),
+              version: z.number().int().positive(),
+              /** Overrides the component's deployment config (`onebox:20%:10m`, `linear:10%:1m+bake:5m`...). */
+              config: z.string().optional(),
+              /** Components of this release that must succeed first. */
+              after: z.array(z.string()).optional(),
+            })
+            .strict(),
+        )
+        .min(1),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.literal('history'),
+      /** How many releases, newest first. Default 20. */
+      limit: z.coerce.number().int().positive().default(20),
+    })
+    .strict(),
+  z.object({ action: z.literal('command'), component: z.string(), command, by: z.string().min(1) }).strict(),
+  z
+    .object({
+      /**
+       * What `cdk deploy` sends (a custom resource): each component's current Lambda version.
+       * New versions are published; those that differ from live start one release.
+       */
+      action: z.literal('deploy'),
+      by: z.string().min(1).default('cdk deploy'),
+      components: z
+        .array(z.object({ component: z.string(), version: z.coerce.number().int().positive() }).strict())
+        .min(1),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.literal('publish'),
+      component: z.string(),
+      version: z.number().int().positive(),
+      description: z.string().optional(),
+    })
+    .strict(),
+]);
+
+export type ControllerEvent = z.infer<typeof controllerEvent>;
+
+/** One component as the controller function is configured with it. */
+export const componentSettings = z
+  .object({
+    /** The component's Lambda function (its `stable` and `canary` aliases are moved). */
+    functionName: z.string().min(1),
+    /** Its path at the edge, for `onebox status` (e.g. `/`, `/api`). Default none. */
+    route: z.string().default(''),
+    /** Default deployment config. Default `onebox:20%:10m` (seed 000's one-box). */
+    config: z.string().default('onebox:20%:10m'),
+    /** Components a release of this one waits for by default (the frontend after the backend). Default none. */
+    after: z.array(z.string()).default([]),
+    /** What an undecided step does at its end. Default `pause` (a person looks). */
+    onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default('pause'),
+  })
+  .strict();
+
+/** What the controller function is built with (its ONEBOX_SETTINGS). */
+export const controllerSettings = z
+  .object({
+    table: z.string().min(1),
+    kvsArn: z.string().min(1),
+    /** CloudWatch namespace of withVersionMetrics. Default `onebox`. */
+    namespace: z.string().default('onebox'),
+    components: z.record(z.string(), componentSettings),
+  })
+  .strict();
+
+export type ControllerSettings = z.infer<typeof controllerSettings>;
+export type ControllerSettingsInput = z.input<typeof controllerSettings>;

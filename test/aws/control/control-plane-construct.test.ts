@@ -1,0 +1,43 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { OneboxControlPlane, StickyEdge } from '../../../src/aws/index.js';
+
+const fnProps = (): lambda.FunctionProps => ({
+  runtime: lambda.Runtime.NODEJS_24_X,
+  handler: 'index.handler',
+  code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 })'),
+});
+
+describe('OneboxControlPlane props, checked when the construct is made', () => {
+  const stack = () => new Stack(new App(), 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+
+  it('says which field is wrong, with the value and why', () => {
+    const s = stack();
+    const web = new lambda.Function(s, 'Web', fnProps());
+    const make = (props: Partial<ConstructorParameters<typeof OneboxControlPlane>[2]>) => () =>
+      new OneboxControlPlane(s, `C${Math.random()}`, { components: { web: { function: web } }, ...props });
+    expect(make({ components: {} })).toThrow('components: give at least one component');
+    expect(make({ components: { Web: { function: web } } })).toThrow('components: "Web" must be lowercase letters');
+    expect(make({ components: { web: { function: web, after: ['api'] } } })).toThrow(
+      'components.web.after: "api" is not a component of this control plane',
+    );
+    expect(make({ components: { web: { function: web, config: 'fast' } } })).toThrow(
+      'deployment config "fast" is not one onebox knows',
+    );
+    expect(make({ tick: Duration.seconds(30) })).toThrow(
+      "tick must be whole minutes, at least 1 (EventBridge Scheduler's rate), got 30 seconds",
+    );
+  });
+});
+
+describe("StickyEdge's region trap", () => {
+  it("is a clear error that says what to do, not CDK's late one", () => {
+    const s = new Stack(new App(), 'NoRegion');
+    expect(
+      () => new StickyEdge(s, 'Edge', { regularDomainName: 'a.example.com', oneBoxDomainName: 'b.example.com' }),
+    ).toThrow(
+      "StickyEdge needs its stack's region set: its origin-response Lambda@Edge function is made in us-east-1. Give the stack env: { region: 'us-east-1' }",
+    );
+  });
+});
