@@ -16,10 +16,14 @@ export const LAYERS = {
   metrics: ['core', 'api', 'controller'],
   gateway: ['core', 'api', 'config', 'metrics', 'runtime'],
   admin: ['core', 'api'],
-  engine: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin'],
+  // Routing that follows events: the producer's helpers (core only) and the local consumer over the gateway's snapshot.
+  events: ['core', 'gateway', 'runtime'],
+  engine: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin', 'events'],
   // The AWS engine: the same decisions and controller, with its own ports (DynamoDB, KVS, CloudWatch).
-  aws: ['core', 'api', 'controller'],
-  tools: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin', 'engine'],
+  aws: ['core', 'api', 'controller', 'events'],
+  // OpenFeature providers: the server's decides with core over the admin API's answers; the web's asks the gateway.
+  openfeature: ['core', 'api'],
+  tools: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin', 'engine', 'events'],
   cli: ['core', 'api', 'config', 'engine', 'tools'],
 };
 
@@ -61,7 +65,9 @@ export function layerRules() {
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^\\./(tools|cli)(/|$)', message: "the package's entry point exports the product only" }] },
+        {
+          patterns: [{ regex: '^\\./(tools|cli)(/|$)', message: "the package's entry point exports the product only" }],
+        },
       ],
     },
   });

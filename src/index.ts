@@ -5,6 +5,8 @@
  */
 export { startOnebox, type RunningOnebox, type StartOptions } from './engine/onebox.js';
 export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
+export { EventConsumer, type BatchOutcome, type VersionOutcome } from './events/consumer.js';
+export { LocalQueue, type SendMessageInput, type SqsRecord } from './events/local-queue.js';
 export type { OneboxConfig, OneboxConfigInput } from './config/schema.js';
 export {
   endpoints,

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { OneboxError } from '../core/index.js';
-import { callerOf, type NamedToken } from './auth.js';
+import { holderOf, READ_METHODS, type NamedToken } from './auth.js';
 import { dashboardAsset } from './dashboard-assets.js';
 import { HttpError } from './http-error.js';
 import { bindEndpoints, type BoundEndpoint } from './routes.js';
@@ -65,14 +65,23 @@ export class AdminServer {
         return void res.end(asset.body);
       }
     }
-    const caller = callerOf(req.headers.authorization, this.deps.tokens);
-    if (caller === undefined) {
+    const holder = holderOf(req.headers.authorization, this.deps.tokens);
+    if (holder === undefined) {
       return this.send(
         res,
         401,
         { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } },
         { 'www-authenticate': 'Bearer' },
       );
+    }
+    const caller = holder.name;
+    if (holder.readOnly && !READ_METHODS.has(req.method ?? 'GET')) {
+      return this.send(res, 403, {
+        error: {
+          code: 'forbidden',
+          message: `token "${caller}" is read-only: ${req.method ?? ''} ${path} needs a token that may change state`,
+        },
+      });
     }
     if (req.method === 'GET' && path === '/metrics') {
       const { contentType, text } = await this.deps.prometheus();

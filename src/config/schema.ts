@@ -166,6 +166,12 @@ export const configSchema = z
          * metrics to it every 100 ms. Default 0: the gateway runs in the main process.
          */
         workers: z.number().int().min(0).max(256).default(0),
+        /**
+         * Secret that signs tester tokens: a token (`signTesterToken`) lets its holder reach one
+         * version of one component through its version-specific entrypoint, whatever their
+         * assignment, while the live alias routes that version. Default: none (tokens refused).
+         */
+        testerSecret: z.string().min(32, 'a tester secret needs at least 32 characters').optional(),
       })
       .strict()
       .prefault({}),
@@ -189,6 +195,11 @@ export const configSchema = z
               .object({
                 name: z.string().regex(/^[\w.@-]{1,64}$/, 'expected 1-64 letters, digits, or . _ @ -'),
                 token: z.string().min(16, 'a token needs at least 16 characters'),
+                /**
+                 * The token may only read: GET and HEAD (status, history, metrics, the event
+                 * stream), as a flag provider (onebox/openfeature) needs. Default false.
+                 */
+                readOnly: z.boolean().optional(),
               })
               .strict(),
           )

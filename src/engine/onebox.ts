@@ -27,6 +27,7 @@ import { VersionsService } from './services/versions.js';
 import { Controller, type ControllerDeps } from '../controller/controller.js';
 import { runHook, type HookRunner } from '../controller/hook-runner.js';
 import { DeploymentStore } from '../store/deployment-store.js';
+import { EventConsumer } from '../events/consumer.js';
 import { HandlerPool } from '../runtime/handler-pool.js';
 import { nodeRuntimesOf } from '../gateway/node-runtimes-of.js';
 import { ShadowStore } from '../store/shadow-store.js';
@@ -45,6 +46,8 @@ export interface RunningOnebox {
   readonly feed: LiveFeed;
   /** The gateway's worker processes, when it runs in workers. */
   readonly workers: GatewayWorkers | undefined;
+  /** A component consumed from a queue: each record processed by its user's version (src/events). */
+  consumer(component: string): EventConsumer;
   close(): Promise<void>;
 }
 
@@ -218,6 +221,13 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     metrics,
     feed,
     workers: gateway.workers,
+    consumer(component) {
+      store.listVersions(component); // validates the component name
+      return new EventConsumer(
+        { snapshot: () => snapshot!, handlers, countFallback: (r) => metrics.countFallback(r) },
+        component,
+      );
+    },
     async close() {
       await controller.stop();
       feed.stop();

@@ -6,6 +6,7 @@ import type { OneboxConfig } from '../config/schema.js';
 import { decideViewer, type ViewerDecision, type ViewerSettings } from '../core/viewer-decision.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
+import { RESERVED_PREFIX, reserved } from './discovery.js';
 import type { BrowserSignals } from './beacon.js';
 import { ONEBOX_PREFIX } from './beacon-script.js';
 import { Exchange, sendJson } from './exchange.js';
@@ -15,6 +16,7 @@ import { writeRawJson } from './raw-answer.js';
 import { absoluteForm, MAX_REQUEST_HEADERS, MAX_URL_BYTES } from './request-target.js';
 import type { LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
+import { TESTER_HEADER } from './tester-token.js';
 import { Tunnels } from './upgrade.js';
 import { originRequestHeaders, scanViewerRequest, type ViewerRequest } from './viewer-request.js';
 
@@ -39,6 +41,10 @@ export interface GatewayOptions {
   readonly handlers: HandlerPool;
   /** Random draw in [0, 1) for request-mode routing. */
   readonly draw?: () => number;
+  /** Secret that signs tester tokens (see tester-token.ts). Default: none, tester tokens are refused. */
+  readonly testerSecret?: string | undefined;
+  /** Wall clock for tester tokens' expiry, ms. Default Date.now. */
+  readonly now?: () => number;
   /** Browser signals (script, page tags, beacons), when a component has them on; they take the /_onebox/ paths. */
   readonly browser?: BrowserSignals | undefined;
 }
@@ -55,6 +61,7 @@ export function configuredGatewayOptions(
   | 'publicHost'
   | 'upgradeIdleTimeoutMs'
   | 'upgradeAnswerTimeoutMs'
+  | 'testerSecret'
 > {
   return {
     identityHeader: gateway.identityHeader,
@@ -64,6 +71,7 @@ export function configuredGatewayOptions(
     publicHost: gateway.publicHost,
     upgradeIdleTimeoutMs: gateway.upgradeIdleTimeoutMs,
     upgradeAnswerTimeoutMs: gateway.connectTimeoutMs + gateway.headersTimeoutMs,
+    testerSecret: gateway.testerSecret,
   };
 }
 
@@ -181,6 +189,8 @@ export class Gateway {
     if (viewer.badHost) return this.refuse(to, 'bad-host', 400, { error: 'bad_host' });
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    if (path.startsWith(RESERVED_PREFIX))
+      return this.placeReserved(req, to, viewer, path, q === -1 ? '' : url.slice(q));
     const component = this.options.snapshot().routes.match(path);
     if (!component) return this.refuse(to, 'no-route', 404, { error: 'no_route', path: path.slice(0, 200) });
     const live = component.live;
@@ -190,6 +200,22 @@ export class Gateway {
     const decision = decideViewer(live, viewer, this.viewerSettings);
     if (decision.reason === 'invalid-identity') this.options.metrics.countFallback('invalid-identity');
     return { component: component.component, live, viewer, decision, url };
+  }
+
+  /** The gateway's own paths (discovery.ts): the caller's assignment, or a version-specific entrypoint. */
+  private placeReserved(req: IncomingMessage, to: Refused, viewer: ViewerRequest, path: string, query: string) {
+    const { snapshot, testerSecret, now } = this.options;
+    const tester = { token: req.headers[TESTER_HEADER], secret: testerSecret, now: now ?? Date.now };
+    const ctx = { snapshot: snapshot(), viewer, settings: this.viewerSettings, method: req.method ?? 'GET', tester };
+    const r = reserved(ctx, path, query);
+    if (r.kind === 'refuse') return this.refuse(to, r.reason, r.status, r.body);
+    if (r.kind === 'answer') {
+      if ('writeHead' in to) sendJson(to as ServerResponse, r.status, { ...r.body }, r.headers);
+      else this.refuse(to, 'no-route', 404, { error: 'no_route', path });
+      return undefined;
+    }
+    if (r.invalidIdentity) this.options.metrics.countFallback('invalid-identity');
+    return { component: r.component, live: r.live, viewer, decision: r.decision, url: r.url };
   }
 
   /** scan -> decide -> serve: the component by path, then the viewer and origin phases. */

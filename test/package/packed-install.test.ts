@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * export path imported by node and type-checked by tsc, as a user's project would.
  */
 const REPO = resolve(import.meta.dirname, '../..');
-const EXPORTS = ['onebox', 'onebox/core', 'onebox/aws', 'onebox/aws/metrics'];
+const EXPORTS = [
+  'onebox',
+  'onebox/core',
+  'onebox/aws',
+  'onebox/aws/metrics',
+  'onebox/aws/events',
+  'onebox/openfeature',
+  'onebox/openfeature/web',
+  'onebox/events',
+];
 const pkg = JSON.parse(execFileSync('npm', ['pkg', 'get', 'exports', 'devDependencies'], { cwd: REPO }).toString()) as {
   exports: Record<string, string>;
   devDependencies: Record<string, string>;
@@ -27,7 +36,8 @@ describe('the packed package', () => {
     run('npm', ['pack', '--pack-destination', dir, '--silent'], REPO);
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a-user', private: true, type: 'module' }));
-    // The user installs the tarball and, for onebox/aws, the CDK (its peer dependencies).
+    // The user installs the tarball and, for onebox/aws, the CDK (its peer dependencies), and
+    // for onebox/openfeature(/web) the OpenFeature SDKs, for onebox/aws/events the Lambda client.
     // Install scripts are skipped: the native SQLite binding loads only when a state file opens.
     run(
       'npm',
@@ -40,6 +50,9 @@ describe('the packed package', () => {
         `./${tarball}`,
         `aws-cdk-lib@${pkg.devDependencies['aws-cdk-lib']}`,
         `constructs@${pkg.devDependencies['constructs']}`,
+        ...['@openfeature/core', '@openfeature/server-sdk', '@openfeature/web-sdk', '@aws-sdk/client-lambda'].map(
+          (p) => `${p}@${pkg.devDependencies[p]}`,
+        ),
       ],
       dir,
     );
@@ -69,6 +82,15 @@ describe('the packed package', () => {
         "import { bucketOf, chooseVersion, type AliasRouting } from 'onebox/core';",
         "import { LiveAlias } from 'onebox/aws';",
         "import { withVersionMetrics } from 'onebox/aws/metrics';",
+        "import { OneboxProvider } from 'onebox/openfeature';",
+        "import { OneboxWebProvider } from 'onebox/openfeature/web';",
+        "import { OpenFeature } from '@openfeature/server-sdk';",
+        "void OpenFeature.setProvider(new OneboxProvider({ adminUrl: 'http://127.0.0.1:8081', token: 'read-only-token' }));",
+        'export const web = new OneboxWebProvider({ gatewayUrl: "" });',
+        "import { sqsMessage } from 'onebox/events';",
+        "import { withUserRouting } from 'onebox/aws/events';",
+        "export const consumer = withUserRouting(async () => ({ batchItemFailures: [] }), { source: 'sqs' });",
+        'export const message = sqsMessage({ MessageBody: "{}" }, { identity: "user-1" });',
         'const alias: AliasRouting = { version: 1, additional: { version: 2, weightBp: 2000 }, mode: "sticky", seed: "s" };',
         'export const decided: number = chooseVersion(alias, "user", Math.random).version + bucketOf("s", "u");',
         'export const used = [parseConfig, startOnebox, LiveAlias, withVersionMetrics];',
