@@ -1,5 +1,8 @@
 // The shop's browser code: refreshes the price from the API and shows what this release needs.
 /* global RELEASE, FEATURES -- set by the build step */
+import { OpenFeature } from '@openfeature/web-sdk';
+// In an app of your own: import { OneboxWebProvider } from 'onebox/openfeature/web';
+import { OneboxWebProvider } from '../../../../src/openfeature/web-provider.ts';
 
 const main = document.querySelector('main[data-api]');
 
@@ -17,6 +20,23 @@ async function refresh() {
   const badge = document.querySelector('[data-client-badge]');
   if (FEATURES.clientBadge && badge) badge.textContent = `Was $${data.listPrice.toFixed(2)}`;
 }
+
+/**
+ * One client-side decision through OpenFeature (onebox/openfeature/web): users the gateway
+ * placed on a new release of the shop (the canary of `web`) see a note saying so. The flag is
+ * the gateway's own decision for this browser's cookie; evaluation never throws, and a
+ * gateway that does not answer leaves the default (no note).
+ */
+async function canaryNote() {
+  const note = document.querySelector('[data-canary-note]');
+  if (!note) return;
+  await OpenFeature.setProviderAndWait(new OneboxWebProvider()).catch(() => undefined);
+  const onNewest = OpenFeature.getClient().getBooleanValue('web', false);
+  note.hidden = !onNewest;
+  note.dataset.flag = String(onNewest);
+}
+
+void canaryNote();
 
 if (main) {
   refresh().then(

@@ -23,7 +23,8 @@ function layout(title, main, attrs) {
 <script type="module" src="/assets/${ASSETS.js}"></script>
 </head>
 <body>
-<header><a href="/">Trailhead shop</a> <small>release ${RELEASE}</small></header>
+<header><a href="/">Trailhead shop</a> <small>release ${RELEASE}</small>
+<small data-canary-note hidden>· you are trying our newest shop</small></header>
 <main${data} data-needs="${NEEDS.join(' ')}">
 ${main}
 </main>
