@@ -1,9 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
-import { cloudFrontFunctionCode } from '../../../src/aws/bundle.js';
+import { CRYPTO_IMPORT, cloudFrontFunctionCode } from '../../../src/aws/bundle.js';
 
 /**
  * The viewer-request CloudFront Function as built, run as CloudFront runs it: a script in a
- * bare context, `cf` the runtime's module, the KeyValueStore read through `get`.
+ * bare context, `cf` the runtime's module, the KeyValueStore read through `get`, `crypto`
+ * (createHmac) Node's, whose API AWS documents for runtime 2.0.
  */
 export function loadViewerRequest(kvsId: string, read: (key: string) => string | undefined, settings: object) {
   const code = cloudFrontFunctionCode('edge/viewer-request.cff', { kvsId, ...settings });
@@ -18,8 +20,10 @@ export function loadViewerRequest(kvsId: string, read: (key: string) => string |
     }),
     updateRequestOrigin: (params: { domainName: string }) => origins.push(params.domainName),
   };
-  const context: Record<string, unknown> = { cf, console: { log: () => {} } };
-  runInNewContext(code.split('\n').slice(1).join('\n'), context);
+  const context: Record<string, unknown> = { cf, crypto: { createHmac }, Buffer, console: { log: () => {} } };
+  // The import lines a bare vm script cannot run: the cloudfront module's, and crypto's when used.
+  const lines = code.split('\n');
+  runInNewContext(lines.slice(lines[1] === CRYPTO_IMPORT ? 2 : 1).join('\n'), context);
   return {
     handler: context['handler'] as (event: unknown) => Promise<{ headers: Record<string, { value: string }> }>,
     origins,
