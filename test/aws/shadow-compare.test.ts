@@ -4,18 +4,19 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { shadowPolicyBody } from '../../src/api/shadow-policy.js';
 import { bundleLambda } from '../../src/aws/bundle.js';
 import { parseLoggedRequest, SHADOW_LOG_FIELDS } from '../../src/aws/handlers/realtime-log.js';
 import {
   summarizeShadowReport,
-  ShadowReport,
   type ShadowReportData,
   type ShadowSummary,
 } from '../../src/core/shadow/index.js';
+import { DynamoShadowReports } from '../../src/aws/control/shadow-reports.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
+import { startDynamo } from './control/dynalite.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /**
@@ -144,35 +145,40 @@ describe('the shadow comparer Lambda (CloudFront real-time logs via Kinesis)', (
       { component: 'web', liveUrl: live.url, shadowUrl: shadow.url, policy, identityHeader: '' },
       { outDir: join(tmpdir(), 'onebox-test-bundles', 'shadow-compare') },
     );
-    const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
-      handler: (e: KinesisStreamEvent) => Promise<{ batchItemFailures: unknown[] }>;
-    };
-    const lines = urls.map((url, i) =>
-      logLine(i, url, [
-        ['Host', 'shop.example.com'],
-        ['User-Agent', 'Mozilla/5.0'],
-        ['Cookie', users[i % users.length]!],
-      ]),
-    );
-    const logged: string[] = [];
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      logged.push(String(chunk));
-      return true;
+    // Its store: the control plane's table (dynalite), named in the environment as the construct sets it.
+    const dynamo = await startDynamo();
+    const env = { ...process.env };
+    Object.assign(process.env, {
+      ONEBOX_SHADOW_TABLE: dynamo.table,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
     });
+    let stored: ShadowReportData | undefined;
     try {
-      for (let i = 0; i < lines.length; i += 50) {
-        expect(await handler(kinesisEvent(lines.slice(i, i + 50)))).toEqual({ batchItemFailures: [] });
-      }
+      const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
+        handler: (e: KinesisStreamEvent) => Promise<{ batchItemFailures: unknown[] }>;
+      };
+      const lines = urls.map((url, i) =>
+        logLine(i, url, [
+          ['Host', 'shop.example.com'],
+          ['User-Agent', 'Mozilla/5.0'],
+          ['Cookie', users[i % users.length]!],
+        ]),
+      );
+      // Batches of the stream's shards run at once; each adds its delta with a conditional write.
+      const batches = [];
+      for (let i = 0; i < lines.length; i += 50) batches.push(handler(kinesisEvent(lines.slice(i, i + 50))));
+      expect(await Promise.all(batches)).toEqual(batches.map(() => ({ batchItemFailures: [] })));
+      const reports = new DynamoShadowReports(dynamo.client, dynamo.table);
+      expect((await reports.read('web', policy.version))!.rev).toBe(3);
+      stored = await reports.report('web');
     } finally {
-      write.mockRestore();
+      process.env = env;
+      await dynamo.close();
     }
-    const deltas = logged.map(
-      (l) => (JSON.parse(l) as { 'onebox-shadow-report': ShadowReportData })['onebox-shadow-report'],
-    );
-    expect(deltas).toHaveLength(3);
-    const stored = new ShadowReport('web', policy);
-    for (const d of deltas) stored.absorb(d);
-    const aws = summarizeShadowReport(stored.data);
+    const aws = summarizeShadowReport(stored!);
 
     expect(comparable(aws)).toEqual(comparable(local));
     expect(local.endpoints.find((e) => e.endpoint === 'GET /items/:id')!.fields.map((f) => f.path)).toEqual([
