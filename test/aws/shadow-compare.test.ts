@@ -4,16 +4,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { shadowPolicyBody } from '../../src/api/shadow-policy.js';
 import { bundleLambda } from '../../src/aws/bundle.js';
 import { parseLoggedRequest, SHADOW_LOG_FIELDS } from '../../src/aws/handlers/realtime-log.js';
-import {
-  summarizeShadowReport,
-  type ShadowReportData,
-  type ShadowSummary,
-} from '../../src/core/shadow/index.js';
+import { summarizeShadowReport, type ShadowReportData, type ShadowSummary } from '../../src/core/shadow/index.js';
 import { DynamoShadowReports } from '../../src/aws/control/shadow-reports.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
 import { startDynamo } from './control/dynalite.js';
@@ -186,4 +182,36 @@ describe('the shadow comparer Lambda (CloudFront real-time logs via Kinesis)', (
     ]);
     expect(aws.counters).toMatchObject({ mirrored: 120, compared: 120 });
   }, 30_000);
+
+  it('without a table, logs each batch as one JSON line', async () => {
+    const dir = bundleLambda(
+      'handlers/shadow-compare.lambda',
+      {
+        component: 'web',
+        liveUrl: live.url,
+        shadowUrl: shadow.url,
+        policy: { ...policy, share: 1 },
+        identityHeader: '',
+      },
+      { outDir: join(tmpdir(), 'onebox-test-bundles', 'shadow-compare-logged') },
+    );
+    delete process.env['ONEBOX_SHADOW_TABLE'];
+    const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
+      handler: (e: KinesisStreamEvent) => Promise<{ batchItemFailures: unknown[] }>;
+    };
+    const logged: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      logged.push(String(chunk));
+      return true;
+    });
+    try {
+      await handler(kinesisEvent([logLine(1, '/items/1', [['User-Agent', 'Mozilla/5.0']])]));
+    } finally {
+      write.mockRestore();
+    }
+    expect(logged).toHaveLength(1);
+    const line = JSON.parse(logged[0]!) as { 'onebox-shadow-report': ShadowReportData; why: string };
+    expect(line.why).toBe('no ONEBOX_SHADOW_TABLE');
+    expect(line['onebox-shadow-report']).toMatchObject({ component: 'web', counters: { mirrored: 1, compared: 1 } });
+  });
 });
