@@ -1,5 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,6 +16,7 @@ import {
 } from '../core/shadow/policy.js';
 import { bundleLambda } from './bundle.js';
 import { SHADOW_LOG_FIELDS } from './handlers/realtime-log.js';
+import { shadowReportKey } from './handlers/shadow-report-store.js';
 import { acknowledge, acknowledgeLogsOnlyRole } from './nag.js';
 import { REGIONAL_RUNTIME } from './runtimes.js';
 
@@ -53,6 +56,12 @@ export interface ShadowComparerProps {
   readonly identityHeader?: string;
   /** Percent of viewer requests CloudFront logs (before the share), 1-100. Default 100. */
   readonly samplingRate?: number;
+  /**
+   * The control plane's table (OneboxControlPlane.table), where the report is stored for
+   * `onebox shadow report --aws`; the worker may read and write only this component's report
+   * items. Default none: each batch's report is logged as a JSON line instead.
+   */
+  readonly reportTable?: dynamodb.ITable;
 }
 
 /**
@@ -132,8 +141,13 @@ export class ShadowComparer extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(Math.min(900, timeout.toSeconds() * 2 + 30)),
       description: `onebox: compares the shadow v${policy.version} of ${component} with live, from CloudFront real-time logs`,
-      environment: { ONEBOX_SHADOW_LIVE_URL: props.liveUrl, ONEBOX_SHADOW_URL: props.shadowUrl },
+      environment: {
+        ONEBOX_SHADOW_LIVE_URL: props.liveUrl,
+        ONEBOX_SHADOW_URL: props.shadowUrl,
+        ...(props.reportTable ? { ONEBOX_SHADOW_TABLE: props.reportTable.tableName } : {}),
+      },
     });
+    if (props.reportTable) this.grantReports(props.reportTable, component);
     this.worker.addEventSource(
       new KinesisEventSource(this.stream, {
         startingPosition: lambda.StartingPosition.LATEST,
@@ -149,6 +163,17 @@ export class ShadowComparer extends Construct {
       this.worker,
       'AwsSolutions-IAM5[Resource::*]',
       'kinesis:ListStreams and ListShards, as the Kinesis event source grants them, name no single stream',
+    );
+  }
+
+  /** GetItem and a conditional PutItem, on this component's items only (its partition key). */
+  private grantReports(table: dynamodb.ITable, component: string): void {
+    this.worker.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [shadowReportKey(component, 0).pk] } },
+      }),
     );
   }
 }

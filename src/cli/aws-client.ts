@@ -27,10 +27,16 @@ export class AwsControlClient {
       event = { action: 'command', component: params['component'], command: params['command'], by: this.by };
     else if (name === 'status') event = { action: 'status' };
     else if (name === 'release') event = releaseEvent(body, this.by);
+    else if (name === 'shadowReport')
+      event = {
+        action: 'shadowReport',
+        component: params['component'],
+        ...(query?.['version'] !== undefined ? { version: Number(query['version']) } : {}),
+      };
     else if (name === 'history') event = { action: 'history', ...(query?.['limit'] ? { limit: query['limit'] } : {}) };
     else
       throw new CliError(
-        `\`${name}\` is not on the AWS control plane yet (status, history, deploy, release, pause, resume, promote, rollback and stop are); see docs/aws.md`,
+        `\`${name}\` is not on the AWS control plane yet (status, history, deploy, release, pause, resume, promote, rollback, stop and shadow report are); see docs/aws.md`,
       );
     const payload = (await this.invoke(event)) as
       { ok: true; answer?: unknown } | { ok: false; error: { code: string; message: string } } | undefined;

@@ -9,13 +9,10 @@ import { request } from 'undici';
 import { shadowPolicyBody } from '../../src/api/shadow-policy.js';
 import { bundleLambda } from '../../src/aws/bundle.js';
 import { parseLoggedRequest, SHADOW_LOG_FIELDS } from '../../src/aws/handlers/realtime-log.js';
-import {
-  summarizeShadowReport,
-  ShadowReport,
-  type ShadowReportData,
-  type ShadowSummary,
-} from '../../src/core/shadow/index.js';
+import { summarizeShadowReport, type ShadowReportData, type ShadowSummary } from '../../src/core/shadow/index.js';
+import { DynamoShadowReports } from '../../src/aws/control/shadow-reports.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
+import { startDynamo } from './control/dynalite.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /**
@@ -144,35 +141,40 @@ describe('the shadow comparer Lambda (CloudFront real-time logs via Kinesis)', (
       { component: 'web', liveUrl: live.url, shadowUrl: shadow.url, policy, identityHeader: '' },
       { outDir: join(tmpdir(), 'onebox-test-bundles', 'shadow-compare') },
     );
-    const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
-      handler: (e: KinesisStreamEvent) => Promise<{ batchItemFailures: unknown[] }>;
-    };
-    const lines = urls.map((url, i) =>
-      logLine(i, url, [
-        ['Host', 'shop.example.com'],
-        ['User-Agent', 'Mozilla/5.0'],
-        ['Cookie', users[i % users.length]!],
-      ]),
-    );
-    const logged: string[] = [];
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      logged.push(String(chunk));
-      return true;
+    // Its store: the control plane's table (dynalite), named in the environment as the construct sets it.
+    const dynamo = await startDynamo();
+    const env = { ...process.env };
+    Object.assign(process.env, {
+      ONEBOX_SHADOW_TABLE: dynamo.table,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
     });
+    let stored: ShadowReportData | undefined;
     try {
-      for (let i = 0; i < lines.length; i += 50) {
-        expect(await handler(kinesisEvent(lines.slice(i, i + 50)))).toEqual({ batchItemFailures: [] });
-      }
+      const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
+        handler: (e: KinesisStreamEvent) => Promise<{ batchItemFailures: unknown[] }>;
+      };
+      const lines = urls.map((url, i) =>
+        logLine(i, url, [
+          ['Host', 'shop.example.com'],
+          ['User-Agent', 'Mozilla/5.0'],
+          ['Cookie', users[i % users.length]!],
+        ]),
+      );
+      // Batches of the stream's shards run at once; each adds its delta with a conditional write.
+      const batches = [];
+      for (let i = 0; i < lines.length; i += 50) batches.push(handler(kinesisEvent(lines.slice(i, i + 50))));
+      expect(await Promise.all(batches)).toEqual(batches.map(() => ({ batchItemFailures: [] })));
+      const reports = new DynamoShadowReports(dynamo.client, dynamo.table);
+      expect((await reports.read('web', policy.version))!.rev).toBe(3);
+      stored = await reports.report('web');
     } finally {
-      write.mockRestore();
+      process.env = env;
+      await dynamo.close();
     }
-    const deltas = logged.map(
-      (l) => (JSON.parse(l) as { 'onebox-shadow-report': ShadowReportData })['onebox-shadow-report'],
-    );
-    expect(deltas).toHaveLength(3);
-    const stored = new ShadowReport('web', policy);
-    for (const d of deltas) stored.absorb(d);
-    const aws = summarizeShadowReport(stored.data);
+    const aws = summarizeShadowReport(stored!);
 
     expect(comparable(aws)).toEqual(comparable(local));
     expect(local.endpoints.find((e) => e.endpoint === 'GET /items/:id')!.fields.map((f) => f.path)).toEqual([
@@ -180,4 +182,36 @@ describe('the shadow comparer Lambda (CloudFront real-time logs via Kinesis)', (
     ]);
     expect(aws.counters).toMatchObject({ mirrored: 120, compared: 120 });
   }, 30_000);
+
+  it('without a table, logs each batch as one JSON line', async () => {
+    const dir = bundleLambda(
+      'handlers/shadow-compare.lambda',
+      {
+        component: 'web',
+        liveUrl: live.url,
+        shadowUrl: shadow.url,
+        policy: { ...policy, share: 1 },
+        identityHeader: '',
+      },
+      { outDir: join(tmpdir(), 'onebox-test-bundles', 'shadow-compare-logged') },
+    );
+    delete process.env['ONEBOX_SHADOW_TABLE'];
+    const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
+      handler: (e: KinesisStreamEvent) => Promise<{ batchItemFailures: unknown[] }>;
+    };
+    const logged: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      logged.push(String(chunk));
+      return true;
+    });
+    try {
+      await handler(kinesisEvent([logLine(1, '/items/1', [['User-Agent', 'Mozilla/5.0']])]));
+    } finally {
+      write.mockRestore();
+    }
+    expect(logged).toHaveLength(1);
+    const line = JSON.parse(logged[0]!) as { 'onebox-shadow-report': ShadowReportData; why: string };
+    expect(line.why).toBe('no ONEBOX_SHADOW_TABLE');
+    expect(line['onebox-shadow-report']).toMatchObject({ component: 'web', counters: { mirrored: 1, compared: 1 } });
+  });
 });

@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ShadowComparer } from '../../src/aws/index.js';
 import { SHADOW_LOG_FIELDS } from '../../src/aws/handlers/realtime-log.js';
@@ -95,5 +96,42 @@ describe('ShadowComparer in the demo stack', () => {
         'samplingRate must be a whole percent from 1 to 100, got 0; shadowUrl must be an http(s) URL, got "ftp://shadow"',
     );
     expect(Annotations.fromStack(s).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  it("stores the report in the control plane's table, reading and writing its own component's items only", () => {
+    const s = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const table = new dynamodb.Table(s, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    });
+    new ShadowComparer(s, 'C', {
+      liveUrl: 'https://live.example.com',
+      shadowUrl: 'https://next.example.com',
+      component: 'api',
+      reportTable: table,
+    });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ONEBOX_SHADOW_TABLE: { Ref: Match.stringLikeRegexp('^State') } }) },
+    });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p.Properties as { PolicyDocument: { Statement: { Action: unknown; Condition?: unknown }[] } }).PolicyDocument
+          .Statement,
+    );
+    const dynamo = statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+    expect(dynamo).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['C#api'] } },
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^State/), 'Arn'] },
+      }),
+    ]);
+    // The demo's app has no control plane: its comparer logs the report.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ ONEBOX_SHADOW_URL: Match.anyValue(), ONEBOX_SHADOW_TABLE: Match.absent() }),
+      },
+    });
   });
 });

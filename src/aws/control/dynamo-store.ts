@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conflict, type Version } from '../../core/index.js';
+import { DynamoShadowReports } from './shadow-reports.js';
 import {
   EMPTY_STATE,
   MAX_STATE_BYTES,
@@ -17,8 +18,10 @@ import {
  *   pk C#<component>  sk V#<number, 8 digits>   a published version
  *   pk C#<component>  sk D#<created, 15 digits>#<id>   an ended deployment with its events
  *
- * Per-component data that others add (a shadow report) goes under pk C#<component> with its
- * own sort-key prefix (e.g. `S#<created>#<id>`), so one Query reads a component's all.
+ *   pk C#<component>  sk S#<version, 8 digits>   a shadow version's report (shadow-reports.ts)
+ *
+ * Per-component data that others add (the shadow comparer's report) goes under pk C#<component>
+ * with its own sort-key prefix, so one Query reads a component's all.
  */
 export const STATE_KEY = { pk: 'STATE', sk: 'STATE' } as const;
 export const componentKey = (component: string): string => `C#${component}`;
@@ -36,12 +39,15 @@ export class StateConflict extends Error {
 
 export class DynamoStateStore {
   private readonly doc: DynamoDBDocumentClient;
+  /** The shadow comparer's reports, in the same table. */
+  readonly shadowReports: DynamoShadowReports;
 
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client);
+    this.shadowReports = new DynamoShadowReports(client, table);
   }
 
   /** The state with its revision (revision 0 and an empty state before the first write). Strongly consistent. */

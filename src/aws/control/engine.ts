@@ -8,12 +8,14 @@ import {
   isActive,
   isWatched,
   LIVE_ALIAS,
+  notFound,
   parseDeploymentSpec,
   type Clock,
   type DeploymentEvent,
   type DeploymentRecord,
   type Version,
 } from '../../core/index.js';
+import { summarizeShadowReport } from '../../core/shadow/index.js';
 import { Controller, type DeploymentSpec } from '../../controller/controller.js';
 import { deploymentView } from '../../controller/deployment-view.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
@@ -85,6 +87,7 @@ export class AwsControlPlane {
       const { rev } = await this.deps.store.load();
       return { outcome: 'unchanged', rev, traffic: [], events: [], deployments: [], answer: { releases } };
     }
+    if (event.action === 'shadowReport') return this.shadowReport(event.component, event.version);
     const loaded = await this.deps.store.load();
     const idle = !loaded.state.deployments.some((d) => isActive(d.record.state.status));
     // Nothing to run and traffic known to match: an idle tick costs one read.
@@ -102,6 +105,22 @@ export class AwsControlPlane {
     if (event.action === 'release')
       return { ...result, answer: { release: touched[0]?.releaseId, deployments: touched } };
     return result;
+  }
+
+  /** The comparer's stored report, summarized as the local engine summarizes its own (nothing written). */
+  private async shadowReport(component: string, version?: number): Promise<InvocationResult> {
+    if (!this.deps.settings.components[component]) throw invalid(`unknown component "${component}"`);
+    const stored = await this.deps.store.shadowReports.report(component, version);
+    if (!stored) throw notFound(`${component} has no shadow report${version === undefined ? '' : ` for v${version}`}`);
+    const { rev } = await this.deps.store.load();
+    return {
+      outcome: 'unchanged',
+      rev,
+      traffic: [],
+      events: [],
+      deployments: [],
+      answer: { report: summarizeShadowReport(stored) },
+    };
   }
 
   /** The controller on in-memory ports over one read of the state and the metrics the event needs. */

@@ -37,6 +37,15 @@ export const controllerEvent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('command'), component: z.string(), command, by: z.string().min(1) }).strict(),
   z
     .object({
+      /** `onebox shadow report`: the stored report of the ShadowComparer's shadow version. */
+      action: z.literal('shadowReport'),
+      component: z.string(),
+      /** Which shadow version. Default the component's highest one with a report. */
+      version: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
       /**
        * What `cdk deploy` sends (a custom resource): each component's current Lambda version.
        * New versions are published; those that differ from live start one release.

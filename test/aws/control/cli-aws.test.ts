@@ -6,7 +6,13 @@ import { DynamoStateStore } from '../../../src/aws/control/dynamo-store.js';
 import { controllerSettings } from '../../../src/aws/control/requests.js';
 import { createControllerHandler } from '../../../src/aws/handlers/controller.js';
 import { registerDeploymentCommands } from '../../../src/cli/commands/deployments.js';
+import { registerShadowCommands } from '../../../src/cli/commands/shadow.js';
 import { registerStatusCommand } from '../../../src/cli/commands/status.js';
+import { formatShadowReport } from '../../../src/cli/format.js';
+import { shadowPolicyBody } from '../../../src/api/shadow-policy.js';
+import { DynamoShadowReports } from '../../../src/aws/control/shadow-reports.js';
+import { addReportDelta } from '../../../src/aws/handlers/shadow-report-store.js';
+import { ShadowReport } from '../../../src/core/shadow/index.js';
 import { registerVersionCommands } from '../../../src/cli/commands/versions.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeCloudWatch, FakeKvs, FakeLambda } from './aws-fakes.js';
@@ -65,6 +71,7 @@ async function cli(...args: string[]): Promise<string> {
   const program = new Command().exitOverride();
   registerDeploymentCommands(program);
   registerStatusCommand(program);
+  registerShadowCommands(program);
   const lines: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
   try {
@@ -76,6 +83,41 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 describe('the CLI against the AWS control plane', () => {
+  it("prints the comparer's stored shadow report as the local report, and --json in the admin API shape", async () => {
+    await expect(cli('shadow', 'report', 'api')).rejects.toThrow('api has no shadow report');
+    // Two batches of the comparer, as its Lambda stores them; the local engine's report of the same comparisons.
+    const policy = shadowPolicyBody.parse({ version: 2 });
+    const local = new ShadowReport('api', policy);
+    const reports = new DynamoShadowReports(dynamo.client, dynamo.table);
+    const ok = (price: number) => ({
+      status: 200,
+      headers: {},
+      body: JSON.stringify({ price, id: 'x' }),
+      latencyUs: 900,
+    });
+    for (const prices of [
+      [10, 12],
+      [10, 10, 12],
+    ]) {
+      const batch = new ShadowReport('api', policy);
+      for (const p of prices) {
+        batch.add('GET /api/items/:id', ok(10), ok(p), ok(10));
+        local.add('GET /api/items/:id', ok(10), ok(p), ok(10));
+      }
+      expect(await addReportDelta(reports, policy, batch.drain())).toBe(true);
+    }
+    const text = await cli('shadow', 'report', 'api');
+    expect(text).toBe(formatShadowReport(local.summary()));
+    expect(text).toMatch(/\$\.price/);
+    expect(invoked.at(-1)).toEqual({ action: 'shadowReport', component: 'api' });
+    expect(JSON.parse(await cli('shadow', 'report', 'api', '--version', '2', '--json'))).toEqual({
+      report: JSON.parse(JSON.stringify(local.summary())),
+    });
+    expect(invoked.at(-1)).toEqual({ action: 'shadowReport', component: 'api', version: 2 });
+    await expect(cli('shadow', 'report', 'api', '--version', '3')).rejects.toThrow('api has no shadow report for v3');
+    await expect(cli('shadow', 'report', 'web')).rejects.toThrow('unknown component "web"');
+  });
+
   it('pauses, resumes and rolls back with the same words as locally', async () => {
     expect(await cli('pause', 'api')).toBe('api: paused, v2 at 20%');
     expect(invoked.at(-1)).toMatchObject({

@@ -8,7 +8,7 @@ import dynalite from 'dynalite';
  */
 export async function startDynamo(
   table = 'onebox-control',
-): Promise<{ client: DynamoDBClient; table: string; close: () => Promise<void> }> {
+): Promise<{ client: DynamoDBClient; table: string; endpoint: string; close: () => Promise<void> }> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -34,6 +34,7 @@ export async function startDynamo(
   return {
     client,
     table,
+    endpoint: `http://127.0.0.1:${port}`,
     close: async () => {
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
