@@ -50,6 +50,12 @@ export interface StickyEdgeProps {
    * viewer functions too. Default none.
    */
   readonly componentRoutes?: readonly { prefix: string; kvsKey: string; canaryDomainName: string }[];
+  /**
+   * The origins are Lambda function URLs with auth AWS_IAM (OneboxControlPlane's): CloudFront
+   * signs its requests to them with this origin access control, the default origin's and the
+   * one-box/canary origins the viewer-request function switches to. Default none (unsigned).
+   */
+  readonly originAccessControlId?: string;
   /** Mirror the frontend's requests to a shadow. Default none. */
   readonly shadow?: ShadowMirror;
   /** Anything else of the distribution (certificate, domain names, logging, web ACL). Default none. */
@@ -143,6 +149,7 @@ export class StickyEdge extends Construct {
       partitionHeader,
       identityHeader,
       ...(routes.length ? { routes } : {}),
+      ...(props.originAccessControlId ? { signLambdaOrigins: true } : {}),
     };
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
       runtime: cloudfront.FunctionRuntime.JS_2_0,
@@ -192,6 +199,7 @@ export class StickyEdge extends Construct {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       customHeaders: shadow?.originCustomHeaders,
+      ...(props.originAccessControlId ? { originAccessControlId: props.originAccessControlId } : {}),
     };
     for (const [name, value] of [
       ['regularDomainName', props.regularDomainName],

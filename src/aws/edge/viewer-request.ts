@@ -22,6 +22,11 @@ export interface ViewerRequestSettings {
    * path decides it. Absent or empty: every request is the frontend's.
    */
   readonly routes?: readonly ComponentRoute[];
+  /**
+   * The canary origins are Lambda function URLs behind origin access control: the origin the
+   * function switches to is signed like the behavior's own (sigv4, always). Default false.
+   */
+  readonly signLambdaOrigins?: boolean;
 }
 
 /** A component routed by path: its KeyValueStore key and the domain of its canary origin. */
@@ -31,6 +36,13 @@ export interface ComponentRoute {
   readonly kvsKey: string;
   readonly canaryDomain: string;
 }
+
+const SIGNED_LAMBDA = {
+  enabled: true,
+  signingBehavior: 'always',
+  signingProtocol: 'sigv4',
+  originType: 'lambda',
+} as const;
 
 /** The component a request belongs to: its split's key and the origin its one-box share goes to. */
 function routeOf(uri: string, settings: ViewerRequestSettings): { kvsKey: string; canaryDomain: string } {
@@ -70,7 +82,12 @@ export async function viewerRequest(event: CfEvent, cf: CfModule, settings: View
         if (chooseVersion(alias, id, () => 1).additional) partition = ONE_BOX;
       }
     }
-    if (partition === ONE_BOX) cf.updateRequestOrigin({ domainName: route.canaryDomain });
+    if (partition === ONE_BOX)
+      cf.updateRequestOrigin(
+        settings.signLambdaOrigins
+          ? { domainName: route.canaryDomain, originAccessControlConfig: SIGNED_LAMBDA }
+          : { domainName: route.canaryDomain },
+      );
   } catch (err) {
     partition = REGULAR;
     console.log('onebox: viewer request fell back to regular: ' + String(err));
