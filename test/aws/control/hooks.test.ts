@@ -56,7 +56,7 @@ async function world(component: string) {
   await handler({ action: 'publish', component, version: 2 });
   const release = (hooks: unknown) =>
     handler({ action: 'release', by: 'test', components: [{ component, version: 2, hooks }] });
-  return { kvs, release };
+  return { kvs, release, handler };
 }
 
 describe('hooks on the AWS control plane', () => {
@@ -97,6 +97,21 @@ describe('hooks on the AWS control plane', () => {
       );
       expect(w.kvs.split(name)).toMatchObject({ percent: 0, stable: 1 });
     }
+  });
+
+  it('runs afterAllowTraffic once everyone is on the new version, and rolls back when it fails', async () => {
+    const w = await world('after');
+    calls.length = 0;
+    const started = await w.release({ afterAllowTraffic: { url: `${base}/fail`, timeoutMs: 2000 } });
+    expect(started).toMatchObject({ ok: true });
+    expect(calls).toEqual([]);
+    const promoted = await w.handler({ action: 'command', component: 'after', command: 'promote', by: 'test' });
+    if (!promoted.ok) throw new Error(promoted.error.message);
+    expect(calls.map((c) => [c.path, c.body['hook']])).toEqual([['/fail', 'afterAllowTraffic']]);
+    expect(promoted.events.map((e) => e.sentence)).toContain(
+      'after v2: rolled back: afterAllowTraffic hook failed: HTTP 500: smoke test: checkout broken; all traffic on v1',
+    );
+    expect(w.kvs.split('after')).toMatchObject({ percent: 0, stable: 1 });
   });
 
   it('refuses command hooks and timeouts past the invocation at release time, every problem at once, writing nothing', async () => {
