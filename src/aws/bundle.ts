@@ -25,6 +25,9 @@ export const CLOUDFRONT_FUNCTION_MAX_BYTES = 10 * 1024;
 /** The first line of a function that uses KeyValueStore or origin modification, as AWS requires. */
 export const CLOUDFRONT_IMPORT = "import cf from 'cloudfront';";
 
+/** The runtime's crypto module (createHmac), imported only by a function that uses it: the page pin's check. */
+export const CRYPTO_IMPORT = "import crypto from 'crypto';";
+
 /**
  * JavaScript runtime 2.0 is ES 5.1 plus these (AWS: "JavaScript runtime 2.0 features for
  * CloudFront Functions"). esbuild lowers what it can (optional chaining, `??`, object
@@ -79,7 +82,9 @@ export function cloudFrontFunctionBody(entry: string): string {
  * may hold CDK tokens (a KeyValueStore id, an origin's domain): CloudFormation fills them in.
  */
 export function cloudFrontFunctionCode(entry: string, settings: object): string {
-  return `${CLOUDFRONT_IMPORT}\nconst ONEBOX_SETTINGS = ${JSON.stringify(settings)};\n${cloudFrontFunctionBody(entry)}`;
+  const body = cloudFrontFunctionBody(entry);
+  const imports = /\.createHmac\(/.test(body) ? `${CLOUDFRONT_IMPORT}\n${CRYPTO_IMPORT}` : CLOUDFRONT_IMPORT;
+  return `${imports}\nconst ONEBOX_SETTINGS = ${JSON.stringify(settings)};\n${body}`;
 }
 
 export interface LambdaBundleOptions {

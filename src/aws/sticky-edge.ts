@@ -56,6 +56,13 @@ export interface StickyEdgeProps {
    * one-box/canary origins the viewer-request function switches to. Default none (unsigned).
    */
   readonly originAccessControlId?: string;
+  /**
+   * Skew protection at the edge: key, in the store, of the secret your origin signs its pages'
+   * pins with (PageTokens; put it there yourself, never in a template). A request whose
+   * `x-onebox-pin` verifies goes to the partition of its page's version while that version
+   * is the split's `stable` or `canary`. Default none: pins are ignored.
+   */
+  readonly pinKeyKvsKey?: string;
   /** Mirror the frontend's requests to a shadow. Default none. */
   readonly shadow?: ShadowMirror;
   /** Anything else of the distribution (certificate, domain names, logging, web ACL). Default none. */
@@ -66,6 +73,13 @@ const HEADER = /^[a-z0-9-]+$/;
 
 function checkHeader(name: string, field: string): void {
   if (!HEADER.test(name)) throw invalid(`${field} must be a lowercase header name, got "${name}"`);
+}
+
+/** A KeyValueStore key as the store takes it, or a clear error naming the field. */
+function checkedKvsKey(key: string, field: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,512}$/.test(key))
+    throw invalid(`${field} must be 1 to 512 letters, digits, _ . or -, got "${key}"`);
+  return key;
 }
 
 /**
@@ -107,8 +121,7 @@ export class StickyEdge extends Construct {
     const identityHeader = props.identityHeader ?? '';
     if (identityHeader !== '') checkHeader(identityHeader, 'identityHeader');
     const kvsKey = props.kvsKey ?? DEFAULT_KVS_KEY;
-    if (!/^[A-Za-z0-9_.-]{1,512}$/.test(kvsKey))
-      throw invalid(`kvsKey must be 1 to 512 letters, digits, _ . or -, got "${kvsKey}"`);
+    checkedKvsKey(kvsKey, 'kvsKey');
     const cookieMaxAge = props.cookieMaxAge?.toSeconds() ?? DEFAULT_COOKIE_MAX_AGE_SECONDS;
     if (!Number.isInteger(cookieMaxAge) || cookieMaxAge < 1) {
       throw invalid(`cookieMaxAge must be a whole number of seconds above 0, got ${cookieMaxAge}`);
@@ -138,8 +151,7 @@ export class StickyEdge extends Construct {
         throw invalid(
           `componentRoutes[${i}].prefix must be a path starting and ending with /, like /api/, got "${r.prefix}"`,
         );
-      if (!/^[A-Za-z0-9_.-]{1,512}$/.test(r.kvsKey))
-        throw invalid(`componentRoutes[${i}].kvsKey must be 1 to 512 letters, digits, _ . or -, got "${r.kvsKey}"`);
+      checkedKvsKey(r.kvsKey, `componentRoutes[${i}].kvsKey`);
       return { prefix: r.prefix, kvsKey: r.kvsKey, canaryDomain: r.canaryDomainName };
     });
     const viewerRequestSettings: ViewerRequestSettings = {
@@ -150,6 +162,7 @@ export class StickyEdge extends Construct {
       identityHeader,
       ...(routes.length ? { routes } : {}),
       ...(props.originAccessControlId ? { signLambdaOrigins: true } : {}),
+      ...(props.pinKeyKvsKey !== undefined ? { pinKeyKvsKey: checkedKvsKey(props.pinKeyKvsKey, 'pinKeyKvsKey') } : {}),
     };
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
       runtime: cloudfront.FunctionRuntime.JS_2_0,

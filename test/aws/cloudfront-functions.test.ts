@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,13 +8,22 @@ import {
   resolveIdentity,
   type AliasRouting,
 } from '../../src/core/index.js';
-import { CLOUDFRONT_FUNCTION_MAX_BYTES, CLOUDFRONT_IMPORT, cloudFrontFunctionCode } from '../../src/aws/bundle.js';
+import {
+  CLOUDFRONT_FUNCTION_MAX_BYTES,
+  CLOUDFRONT_IMPORT,
+  CRYPTO_IMPORT,
+  cloudFrontFunctionCode,
+} from '../../src/aws/bundle.js';
+import { EDGE_PIN_HEADER, EDGE_PIN_TTL_SECONDS } from '../../src/aws/edge/page-pin.js';
+import { PIN_HEADER } from '../../src/gateway/beacon-script.js';
+import { PAGE_TOKEN_TTL_SECONDS, PageTokens } from '../../src/gateway/page-token.js';
 import { loadSpec } from '../core/spec-vectors.js';
 
 /**
  * The CloudFront Function bundles run as CloudFront runs them: a script in a bare context
  * (no require, no process, no module system), `cf` the runtime's module, the KeyValueStore
- * a map. Events are shaped as AWS documents them ("CloudFront Functions event structure").
+ * a map; the runtime's `crypto` (createHmac) and `Buffer` are Node's, whose API AWS documents
+ * them by. Events are shaped as AWS documents them ("CloudFront Functions event structure").
  */
 const KVS_ID = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
 const ONE_BOX_DOMAIN = 'onebox123.execute-api.us-east-1.amazonaws.com';
@@ -31,9 +41,10 @@ interface Loaded {
 
 function load(entry: string, settings: object): Loaded & { code: string } {
   const code = cloudFrontFunctionCode(entry, settings);
-  const [first, ...rest] = code.split('\n');
-  // The one line a bare vm script cannot run; CloudFront requires it first.
-  expect(first).toBe(CLOUDFRONT_IMPORT);
+  const lines = code.split('\n');
+  // The lines a bare vm script cannot run; CloudFront requires the cloudfront import first.
+  expect(lines[0]).toBe(CLOUDFRONT_IMPORT);
+  const rest = lines.slice(lines[1] === CRYPTO_IMPORT ? 2 : 1);
   const store = new Map<string, string>();
   const origins: { domainName: string }[] = [];
   const logs: string[] = [];
@@ -50,7 +61,12 @@ function load(entry: string, settings: object): Loaded & { code: string } {
     },
     updateRequestOrigin: (params: { domainName: string }) => origins.push(params),
   };
-  const context: Record<string, unknown> = { cf, console: { log: (line: string) => logs.push(line) } };
+  const context: Record<string, unknown> = {
+    cf,
+    crypto: { createHmac },
+    Buffer,
+    console: { log: (line: string) => logs.push(line) },
+  };
   runInNewContext(rest.join('\n'), context);
   expect(typeof context['handler']).toBe('function');
   expect(context['require']).toBeUndefined();
@@ -229,6 +245,122 @@ describe('viewer-request CloudFront Function', () => {
   });
 });
 
+describe('viewer-request CloudFront Function: page pins (skew protection)', () => {
+  const PIN_KEY = 'k3y-shared-by-the-origin-and-the-edge-0123456789abcdef';
+  let fn: Loaded & { code: string };
+  beforeAll(() => {
+    fn = load('edge/viewer-request.cff', { ...viewerRequestSettings(), pinKeyKvsKey: 'onebox-pin-key' });
+  });
+  /** The origin mints its pages' tokens as the local gateway does, with the store's key. */
+  const origin = new PageTokens(Buffer.from(PIN_KEY));
+  const pinOf = (version: number, tokens = origin, component = 'onebox') =>
+    tokens.mint({ component, version, identity: 'u-1', path: '/media/index.html' });
+  const setSplit = (split: object) => fn.store.set('onebox', JSON.stringify({ seed: 's', ...split }));
+  /** The partition and origin a request with this pin (or none) is sent to. */
+  const send = async (pin?: string) => {
+    fn.origins.length = 0;
+    const out = (await fn.handler(viewerRequestEvent(pin === undefined ? {} : { headers: { [EDGE_PIN_HEADER]: pin } }))) as Req;
+    return { partition: out.headers['x-onebox-partition']!.value, origins: [...fn.origins] };
+  };
+  const ONE_BOX_ORIGIN = { partition: 'one-box', origins: [{ domainName: ONE_BOX_DOMAIN }] };
+  const REGULAR_ORIGIN = { partition: 'regular', origins: [] };
+
+  beforeAll(() => {
+    fn.store.set('onebox-pin-key', PIN_KEY);
+  });
+
+  it('reads the header the gateway script sets, with the same lifetime, and imports the crypto module', () => {
+    expect(EDGE_PIN_HEADER).toBe(PIN_HEADER);
+    expect(EDGE_PIN_TTL_SECONDS).toBe(PAGE_TOKEN_TTL_SECONDS);
+    expect(fn.code.split('\n')[1]).toBe(CRYPTO_IMPORT);
+    expect(Buffer.byteLength(fn.code)).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
+    expect(fn.code).not.toMatch(/\?\.|\?\?|\bclass\s|for\s*\([^)]*\bof\b/);
+  });
+
+  it("sends a pinned request to its page's origin across split changes, while that version is behind one", async () => {
+    // v2 on the one-box for everyone: the page was served by v2.
+    setSplit({ percent: 100, stable: 1, canary: 2 });
+    expect(await send()).toEqual(ONE_BOX_ORIGIN);
+    const v2Page = pinOf(2);
+    const v1Page = pinOf(1);
+    // The share drops to 0 (this viewer is moved to regular): v2's open page keeps v2.
+    setSplit({ percent: 0, stable: 1, canary: 2 });
+    expect(await send()).toEqual(REGULAR_ORIGIN);
+    expect(await send(v2Page)).toEqual(ONE_BOX_ORIGIN);
+    // Back to 100%: a page v1 served keeps v1.
+    setSplit({ percent: 100, stable: 1, canary: 2 });
+    expect(await send(v1Page)).toEqual(REGULAR_ORIGIN);
+    // v2 promoted (now behind the regular origin): its pages follow it there.
+    setSplit({ percent: 0, stable: 2 });
+    expect(await send(v2Page)).toEqual(REGULAR_ORIGIN);
+    // v1 is behind neither origin: its page is served as unpinned (the viewer's own split).
+    setSplit({ percent: 100, stable: 2, canary: 3 });
+    expect(await send(v1Page)).toEqual(ONE_BOX_ORIGIN);
+    setSplit({ percent: 0, stable: 2, canary: 3 });
+    expect(await send(v1Page)).toEqual(REGULAR_ORIGIN);
+  });
+
+  it('ignores forged, expired and foreign pins: a client never picks a version', async () => {
+    setSplit({ percent: 0, stable: 1, canary: 2 });
+    const genuine = pinOf(1);
+    const mac = genuine.slice(genuine.indexOf('.') + 1);
+    const v2Payload = pinOf(2).slice(0, genuine.indexOf('.'));
+    const oneDayAgo = new PageTokens(Buffer.from(PIN_KEY), () => Math.floor(Date.now() / 1000) - PAGE_TOKEN_TTL_SECONDS - 5);
+    const forged = [
+      pinOf(2, new PageTokens(Buffer.from('another key'))),
+      `${Buffer.from(JSON.stringify(['onebox', 2, 'u', 'p', '/', Math.floor(Date.now() / 1000)])).toString('base64url')}.${mac}`,
+      `${v2Payload}.${mac}`,
+      'v2',
+      '.',
+      'x.y',
+      `${genuine}x`,
+      `${Buffer.from('not json').toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAA`,
+    ];
+    fn.logs.length = 0;
+    for (const pin of forged) expect(await send(pin), pin).toEqual(REGULAR_ORIGIN);
+    expect(fn.logs.filter((l) => l.includes('forged')).length).toBe(forged.length);
+    expect(await send(pinOf(2, oneDayAgo))).toEqual(REGULAR_ORIGIN);
+    // A page of another component (the backend's key) does not pin the frontend.
+    expect(await send(pinOf(2, origin, 'api'))).toEqual(REGULAR_ORIGIN);
+    // The genuine v2 pin still does (the checks above did not pass by ignoring every pin).
+    expect(await send(pinOf(2))).toEqual(ONE_BOX_ORIGIN);
+  });
+
+  it('ignores pins when the store has no versions (a StickyEdge-only split) or no key', async () => {
+    setSplit({ percent: 0 });
+    expect(await send(pinOf(2))).toEqual(REGULAR_ORIGIN);
+    setSplit({ percent: 0, stable: 1, canary: 2 });
+    fn.store.delete('onebox-pin-key');
+    fn.logs.length = 0;
+    try {
+      expect(await send(pinOf(2))).toEqual(REGULAR_ORIGIN);
+      expect(fn.logs).toEqual(['onebox: no pin key onebox-pin-key in the KeyValueStore: pin ignored']);
+    } finally {
+      fn.store.set('onebox-pin-key', PIN_KEY);
+    }
+  });
+
+  it('keeps bucket parity for unpinned requests when pins are on', async () => {
+    const spec = loadSpec();
+    let compared = 0;
+    for (const v of spec.buckets) {
+      for (const weightBp of [0, v.bucket, v.bucket + 1, 10_000]) {
+        if (weightBp > 10_000) continue;
+        const alias: AliasRouting = { version: 1, additional: { version: 2, weightBp }, mode: 'sticky', seed: v.seed };
+        const local = resolveIdentity({ cookie: `${IDENTITY_COOKIE}=${v.identity}` });
+        if (!local) continue;
+        fn.store.set('onebox', JSON.stringify({ percent: weightBp / 100, seed: v.seed, stable: 1, canary: 2 }));
+        const out = (await fn.handler(viewerRequestEvent({ cookies: { [IDENTITY_COOKIE]: v.identity } }))) as Req;
+        const gateway = chooseVersion(alias, local.id, () => 0).additional ? 'one-box' : 'regular';
+        expect(out.headers['x-onebox-partition']!.value).toBe(gateway);
+        compared++;
+      }
+    }
+    // Every spec vector whose identity is a valid cookie, at each weight.
+    expect(compared).toBeGreaterThan(20);
+  });
+});
+
 describe('viewer-response CloudFront Function', () => {
   let fn: Loaded & { code: string };
   beforeAll(() => {
@@ -263,8 +395,9 @@ describe('viewer-response CloudFront Function', () => {
     },
   });
 
-  it('fits the size limit', () => {
+  it('fits the size limit and needs no crypto module', () => {
     expect(Buffer.byteLength(fn.code)).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
+    expect(fn.code).not.toContain(CRYPTO_IMPORT);
   });
 
   it('gives a new viewer the id the viewer-request function routed them with, on a private response', () => {

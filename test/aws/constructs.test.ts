@@ -339,6 +339,9 @@ describe('construct props are checked eagerly, quoting the bad value', () => {
     expect(edge({ regularDomainName: 'https://r.example.com/' })).toThrow(
       'regularDomainName must be a host name (no scheme, no path), got "https://r.example.com/"',
     );
+    expect(edge({ pinKeyKvsKey: 'pin key' })).toThrow(
+      'pinKeyKvsKey must be 1 to 512 letters, digits, _ . or -, got "pin key"',
+    );
   });
 
   it('ShadowMirror needs us-east-1 and safe settings', () => {

@@ -27,7 +27,7 @@ describe.skipIf(NO_BROWSER)('the demo shop decides its canary note with the Open
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'onebox-demo-of-'));
-    const { buildDemo } = (await import('../../examples/demo/build.mjs')) as {
+    const { buildDemo } = (await import(new URL('../../examples/demo/build.mjs', import.meta.url).href)) as {
       buildDemo: (out: string) => Promise<Built[]>;
     };
     const [v1, v2] = await buildDemo(join(dir, 'build'));

@@ -19,6 +19,13 @@ export interface EdgeSplit {
   readonly percent: number;
   /** Hashed with each identity; a new seed reshuffles which users come first. */
   readonly seed: string;
+  /**
+   * The versions behind the regular and one-box origins, when the controller writes them
+   * (ProdOneBoxApp does; a StickyEdge-only store does not): a pinned request is routed by
+   * them, and without them pins are ignored.
+   */
+  readonly stable?: number;
+  readonly canary?: number;
 }
 
 /** A KeyValueStore value holds at most 1 KB; the seed leaves room for the rest of the JSON. */
@@ -42,5 +49,11 @@ export function parseEdgeSplit(text: string): EdgeSplit | string {
   // Any string hashes, the empty one too (spec/buckets.json pins it), as in the gateway.
   if (typeof seed !== 'string' || seed.length > MAX_SEED)
     return 'seed must be a string of at most ' + MAX_SEED + ' characters';
-  return { percent, seed };
+  const split: { percent: number; seed: string; stable?: number; canary?: number } = { percent, seed };
+  const stable = (value as { stable?: unknown }).stable;
+  const canary = (value as { canary?: unknown }).canary;
+  // Versions are optional (only pins read them): a bad one is left out, never fails the split.
+  if (typeof stable === 'number' && stable >= 0 && stable % 1 === 0) split.stable = stable;
+  if (typeof canary === 'number' && canary >= 0 && canary % 1 === 0) split.canary = canary;
+  return split;
 }

@@ -1,7 +1,8 @@
 import { writeBaggageIdentity } from '../../core/baggage.js';
 import { chooseVersion } from '../../core/routing.js';
-import type { CfEvent, CfModule, CfRequest } from './cloudfront-function.js';
-import { ONE_BOX, parseEdgeSplit, REGULAR, type Partition } from './partition.js';
+import type { CfEvent, CfKeyValueStore, CfModule, CfRequest } from './cloudfront-function.js';
+import { EDGE_PIN_HEADER, readEdgePin, type CfCrypto } from './page-pin.js';
+import { ONE_BOX, parseEdgeSplit, REGULAR, type EdgeSplit, type Partition } from './partition.js';
 import { identityFromRequestId, viewerIdentity } from './viewer-identity.js';
 
 /** What the viewer-request function is built with (see StickyEdge for each default). */
@@ -27,6 +28,11 @@ export interface ViewerRequestSettings {
    * function switches to is signed like the behavior's own (sigv4, always). Default false.
    */
   readonly signLambdaOrigins?: boolean;
+  /**
+   * Key, in the same store, of the secret page pins are signed with (the key the origin mints
+   * its pages' tokens with, PageTokens). Absent: `x-onebox-pin` is ignored.
+   */
+  readonly pinKeyKvsKey?: string;
 }
 
 /** A component routed by path: its KeyValueStore key and the domain of its canary origin. */
@@ -55,6 +61,37 @@ function routeOf(uri: string, settings: ViewerRequestSettings): { kvsKey: string
 }
 
 /**
+ * Skew protection: the partition serving the version that served the request's page, if
+ * the request carries a pin signed with the store's key, for this component, and that
+ * version is still behind one of the two origins; else undefined (the viewer's own split
+ * decides). A forged or expired pin is ignored: a client never picks a version.
+ */
+async function pinnedPartition(
+  request: CfRequest,
+  split: EdgeSplit,
+  component: string,
+  store: CfKeyValueStore,
+  crypto: CfCrypto,
+  keyName: string,
+): Promise<Partition | undefined> {
+  const header = request.headers[EDGE_PIN_HEADER];
+  if (!header) return undefined;
+  let key: string;
+  try {
+    key = await store.get(keyName);
+  } catch {
+    console.log('onebox: no pin key ' + keyName + ' in the KeyValueStore: pin ignored');
+    return undefined;
+  }
+  const pin = readEdgePin(header.value, key, crypto, Math.floor(Date.now() / 1000));
+  if (pin === 'forged') console.log('onebox: forged pin ignored');
+  if (typeof pin === 'string' || pin.component !== component) return undefined;
+  if (pin.version === split.stable) return REGULAR;
+  if (pin.version === split.canary) return ONE_BOX;
+  return undefined;
+}
+
+/**
  * Viewer request (CloudFront Function, every request, before the cache): who the viewer
  * is, which component the path is (the frontend, or a `routes` entry such as the backend),
  * which partition of it serves them, and the origin for that partition. The decision is
@@ -63,7 +100,12 @@ function routeOf(uri: string, settings: ViewerRequestSettings): { kvsKey: string
  * Anything unexpected (no split in the store, a bad value, an exception) serves the
  * regular partition: the request is never failed.
  */
-export async function viewerRequest(event: CfEvent, cf: CfModule, settings: ViewerRequestSettings): Promise<CfRequest> {
+export async function viewerRequest(
+  event: CfEvent,
+  cf: CfModule,
+  settings: ViewerRequestSettings,
+  crypto?: CfCrypto,
+): Promise<CfRequest> {
   const request = event.request;
   let partition: Partition = REGULAR;
   try {
@@ -73,9 +115,16 @@ export async function viewerRequest(event: CfEvent, cf: CfModule, settings: View
     if (id !== undefined) {
       const baggage = request.headers['baggage'];
       request.headers['baggage'] = { value: writeBaggageIdentity(baggage ? baggage.value : undefined, id) };
-      const split = parseEdgeSplit(await cf.kvs(settings.kvsId).get(route.kvsKey));
+      const store = cf.kvs(settings.kvsId);
+      const split = parseEdgeSplit(await store.get(route.kvsKey));
+      const pinned =
+        typeof split !== 'string' && settings.pinKeyKvsKey && crypto
+          ? await pinnedPartition(request, split, route.kvsKey, store, crypto, settings.pinKeyKvsKey)
+          : undefined;
       if (typeof split === 'string') {
         console.log('onebox: KeyValueStore key ' + route.kvsKey + ' is not a split (' + split + '): regular');
+      } else if (pinned) {
+        partition = pinned;
       } else {
         const weightBp = Math.round(split.percent * 100);
         const alias = { version: 0, additional: { version: 1, weightBp }, mode: 'sticky' as const, seed: split.seed };

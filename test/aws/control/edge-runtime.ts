@@ -1,5 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
-import { cloudFrontFunctionCode } from '../../../src/aws/bundle.js';
+import { CRYPTO_IMPORT, cloudFrontFunctionCode } from '../../../src/aws/bundle.js';
 
 /**
  * The viewer-request CloudFront Function as built, run as CloudFront runs it: a script in a
@@ -18,8 +19,10 @@ export function loadViewerRequest(kvsId: string, read: (key: string) => string |
     }),
     updateRequestOrigin: (params: { domainName: string }) => origins.push(params.domainName),
   };
-  const context: Record<string, unknown> = { cf, console: { log: () => {} } };
-  runInNewContext(code.split('\n').slice(1).join('\n'), context);
+  // The runtime's crypto (the page pin's HMAC) and Buffer are Node's; the import lines a bare script cannot run go.
+  const context: Record<string, unknown> = { cf, crypto: { createHmac }, Buffer, console: { log: () => {} } };
+  const lines = code.split('\n');
+  runInNewContext(lines.slice(lines[1] === CRYPTO_IMPORT ? 2 : 1).join('\n'), context);
   return {
     handler: context['handler'] as (event: unknown) => Promise<{ headers: Record<string, { value: string }> }>,
     origins,
