@@ -67,6 +67,12 @@ export class OneboxControlPlane extends Construct {
   readonly schedule: scheduler.Schedule;
   /** Per component, the host names of its `stable` and `canary` aliases' function URLs (each an origin). */
   readonly origins: Record<string, { stable: string; canary: string }> = {};
+  /**
+   * Signs CloudFront's requests to those function URLs (auth AWS_IAM): give its id to
+   * StickyEdge (`originAccessControlId`) and to any origin you build on `origins`.
+   */
+  readonly originAccessControl: cloudfront.FunctionUrlOriginAccessControl;
+  private readonly aliases: { key: string; arn: string; create: Construct }[] = [];
 
   constructor(scope: Construct, id: string, props: OneboxControlPlaneProps) {
     super(scope, id);
@@ -176,22 +182,12 @@ export class OneboxControlPlane extends Construct {
         const url = new lambda.CfnUrl(this, `${name}-${aliasName}-url`, {
           targetFunctionArn: fn.functionArn,
           qualifier: aliasName,
-          // Public like an HTTP API: the edge is the front door (see docs/aws.md, what is left).
-          authType: 'NONE',
+          // Signed requests only: CloudFront signs with the origin access control, and only the
+          // distributions given to allowDistribution may invoke. Nobody reaches it around the edge.
+          authType: 'AWS_IAM',
         });
         url.node.addDependency(create);
-        for (const [pid, action, extra] of [
-          ['url-permission', 'lambda:InvokeFunctionUrl', { functionUrlAuthType: 'NONE' }],
-          ['invoke-permission', 'lambda:InvokeFunction', { invokedViaFunctionUrl: true }],
-        ] as const) {
-          const permission = new lambda.CfnPermission(this, `${name}-${aliasName}-${pid}`, {
-            action,
-            functionName: `${fn.functionArn}:${aliasName}`,
-            principal: '*',
-            ...extra,
-          });
-          permission.node.addDependency(create);
-        }
+        this.aliases.push({ key: `${name}-${aliasName}`, arn: `${fn.functionArn}:${aliasName}`, create });
         hosts[aliasName] = Fn.select(2, Fn.split('/', url.attrFunctionUrl));
         this.controller.addToRolePolicy(
           new iam.PolicyStatement({
@@ -202,6 +198,10 @@ export class OneboxControlPlane extends Construct {
       }
       this.origins[name] = { stable: hosts.stable!, canary: hosts.canary! };
     }
+
+    this.originAccessControl = new cloudfront.FunctionUrlOriginAccessControl(this, 'OriginAccess', {
+      description: "onebox: CloudFront signs its requests to the components' function URLs",
+    });
 
     this.schedule = new scheduler.Schedule(this, 'Tick', {
       schedule: scheduler.ScheduleExpression.rate(tick),
@@ -252,5 +252,29 @@ export class OneboxControlPlane extends Construct {
       'cloudwatch:GetMetricData supports no resource-level permissions',
     );
     acknowledge(this.controller, 'AwsSolutions-IAM5[Action::dynamodb:*]', "the controller's own table only");
+  }
+
+  /**
+   * Lets `distribution` (and only it) invoke every component's `stable` and `canary` function
+   * URLs through the origin access control: `lambda:InvokeFunctionUrl`, and
+   * `lambda:InvokeFunction` when invoked via a function URL, both for CloudFront with the
+   * distribution's ARN as the source.
+   */
+  allowDistribution(distribution: cloudfront.IDistribution): void {
+    const id = distribution.node.addr.slice(0, 8);
+    for (const { key, arn, create } of this.aliases)
+      for (const [pid, action, extra] of [
+        ['url', 'lambda:InvokeFunctionUrl', { functionUrlAuthType: 'AWS_IAM' }],
+        ['invoke', 'lambda:InvokeFunction', { invokedViaFunctionUrl: true }],
+      ] as const) {
+        const permission = new lambda.CfnPermission(this, `${key}-${pid}-from-${id}`, {
+          action,
+          functionName: arn,
+          principal: 'cloudfront.amazonaws.com',
+          sourceArn: distribution.distributionArn,
+          ...extra,
+        });
+        permission.node.addDependency(create);
+      }
   }
 }

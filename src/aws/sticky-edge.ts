@@ -51,6 +51,12 @@ export interface StickyEdgeProps {
    */
   readonly componentRoutes?: readonly { prefix: string; kvsKey: string; canaryDomainName: string }[];
   /**
+   * The origins are Lambda function URLs with auth AWS_IAM (OneboxControlPlane's): CloudFront
+   * signs its requests to them with this origin access control, the default origin's and the
+   * one-box/canary origins the viewer-request function switches to. Default none (unsigned).
+   */
+  readonly originAccessControlId?: string;
+  /**
    * Skew protection at the edge: key, in the store, of the secret your origin signs its pages'
    * pins with (PageTokens; put it there yourself, never in a template). A request whose
    * `x-onebox-pin` verifies goes to the partition of its page's version while that version
@@ -71,7 +77,8 @@ function checkHeader(name: string, field: string): void {
 
 /** A KeyValueStore key as the store takes it, or a clear error naming the field. */
 function checkedKvsKey(key: string, field: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,512}$/.test(key)) throw invalid(`${field} must be 1 to 512 letters, digits, _ . or -, got "${key}"`);
+  if (!/^[A-Za-z0-9_.-]{1,512}$/.test(key))
+    throw invalid(`${field} must be 1 to 512 letters, digits, _ . or -, got "${key}"`);
   return key;
 }
 
@@ -154,6 +161,7 @@ export class StickyEdge extends Construct {
       partitionHeader,
       identityHeader,
       ...(routes.length ? { routes } : {}),
+      ...(props.originAccessControlId ? { signLambdaOrigins: true } : {}),
       ...(props.pinKeyKvsKey !== undefined ? { pinKeyKvsKey: checkedKvsKey(props.pinKeyKvsKey, 'pinKeyKvsKey') } : {}),
     };
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
@@ -204,6 +212,7 @@ export class StickyEdge extends Construct {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       customHeaders: shadow?.originCustomHeaders,
+      ...(props.originAccessControlId ? { originAccessControlId: props.originAccessControlId } : {}),
     };
     for (const [name, value] of [
       ['regularDomainName', props.regularDomainName],

@@ -147,6 +147,24 @@ describe('viewer-request CloudFront Function', () => {
     expect(out.uri).toBe('/media/index.html');
   });
 
+  it('signs the origin it switches to when the origins are function URLs behind origin access control', async () => {
+    const signed = load('edge/viewer-request.cff', { ...viewerRequestSettings(), signLambdaOrigins: true });
+    signed.store.set('onebox', JSON.stringify({ percent: 100, seed: 's' }));
+    await signed.handler(viewerRequestEvent({}));
+    // CloudFront's documented originAccessControlConfig for a Lambda function URL origin.
+    expect(signed.origins).toEqual([
+      {
+        domainName: ONE_BOX_DOMAIN,
+        originAccessControlConfig: {
+          enabled: true,
+          signingBehavior: 'always',
+          signingProtocol: 'sigv4',
+          originType: 'lambda',
+        },
+      },
+    ]);
+  });
+
   it('keeps the regular origin at 0% and never trusts a partition header from the viewer', async () => {
     setSplit(0, 's');
     fn.origins.length = 0;

@@ -73,6 +73,32 @@ describe('examples/demo/cdk', () => {
         .map((u) => u.Properties['Qualifier'])
         .sort(),
     ).toEqual(['canary', 'canary', 'stable', 'stable']);
+    // Not reachable around CloudFront: no function URL takes unsigned requests, the
+    // distribution signs (origin access control for Lambda), and only it may invoke.
+    expect(of('AWS::Lambda::Url').map((u) => u.Properties['AuthType'])).toEqual(Array(4).fill('AWS_IAM'));
+    expect(of('AWS::CloudFront::OriginAccessControl').map((o) => o.Properties['OriginAccessControlConfig'])).toEqual([
+      expect.objectContaining({
+        OriginAccessControlOriginType: 'lambda',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      }),
+    ]);
+    const distribution = of('AWS::CloudFront::Distribution')[0]!.Properties['DistributionConfig'] as {
+      Origins: { OriginAccessControlId?: unknown }[];
+    };
+    expect(distribution.Origins.length).toBeGreaterThan(0);
+    for (const o of distribution.Origins) expect(o.OriginAccessControlId).toBeDefined();
+    const permissions = of('AWS::Lambda::Permission').filter(
+      (p) =>
+        ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'].includes(String(p.Properties['Action'])) &&
+        JSON.stringify(p.Properties['FunctionName']).match(/:(stable|canary)"/),
+    );
+    expect(permissions).toHaveLength(8); // 4 URLs x (InvokeFunctionUrl, InvokeFunction via the URL)
+    for (const p of permissions) {
+      expect(p.Properties['Principal']).toBe('cloudfront.amazonaws.com');
+      expect(JSON.stringify(p.Properties['SourceArn'])).toContain('distribution/');
+    }
+    expect(of('AWS::Lambda::Permission').some((p) => p.Properties['FunctionUrlAuthType'] === 'NONE')).toBe(false);
     // The KeyValueStore's first data holds an entry per component (CDK ships it as an asset).
     const splits = readdirSync(out).filter((f) => f.startsWith('asset.') && f.endsWith('.json'));
     const data = splits

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import type { Construct } from 'constructs';
@@ -21,6 +22,7 @@ import { OneboxControlPlane, StickyEdge } from '../../../src/aws/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const METRICS = join(HERE, '..', '..', '..', 'src', 'aws', 'metrics.ts');
+const SIGNED_FETCH = join(HERE, 'signed-fetch.ts');
 
 /** Small handlers for when the shop is not built: they answer which version served them. */
 const INLINE = {
@@ -40,9 +42,16 @@ function instrumented(name: 'web' | 'api', release: string): lambda.Code {
   const original = source ?? join(work, 'original.mjs');
   if (!source) writeFileSync(original, INLINE[name]);
   const entry = join(work, 'entry.mjs');
+  // The web's server-side calls to the API are signed: its function URLs take signed requests only.
+  const signing =
+    name === 'web'
+      ? `import { signedFetch } from ${JSON.stringify(SIGNED_FETCH)};\n` +
+        `globalThis.fetch = signedFetch(() => process.env.DEMO_API_ORIGIN);\n`
+      : '';
   writeFileSync(
     entry,
-    `import { handler as original } from ${JSON.stringify(original)};\n` +
+    signing +
+      `import { handler as original } from ${JSON.stringify(original)};\n` +
       `import { withVersionMetrics } from ${JSON.stringify(METRICS)};\n` +
       `export const handler = withVersionMetrics(original);\n`,
   );
@@ -86,9 +95,17 @@ export class ServerlessDemoStack extends Stack {
       components: { api: { function: api, route: '/api' }, web: { function: web, route: '/', after: ['api'] } },
     });
     const { web: webOrigins, api: apiOrigins } = this.control.origins;
-    // The shop's server-side render calls the API through its stable alias.
+    // The shop's server-side render calls the API through its stable alias, signed (signed-fetch.ts).
     web.addEnvironment('DEMO_API_ORIGIN', Fn.join('', ['https://', apiOrigins!.stable]));
+    web.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'],
+        resources: [`${api.functionArn}:stable`],
+      }),
+    );
+    const originAccessControlId = this.control.originAccessControl.originAccessControlId;
     this.edge = new StickyEdge(this, 'Edge', {
+      originAccessControlId,
       regularDomainName: webOrigins!.stable,
       oneBoxDomainName: webOrigins!.canary,
       keyValueStore: this.control.keyValueStore,
@@ -100,6 +117,7 @@ export class ServerlessDemoStack extends Stack {
           origin: new origins.HttpOrigin(apiOrigins!.stable, {
             protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+            originAccessControlId,
           }),
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
@@ -108,6 +126,8 @@ export class ServerlessDemoStack extends Stack {
         },
       },
     });
+
+    this.control.allowDistribution(this.edge.distribution);
 
     const ack = (rule: string, reason: string) =>
       Validations.of(this).acknowledge({ id: `AwsSolutions::${rule}`, reason });

@@ -18,6 +18,8 @@ import {
 import { summarizeShadowReport } from '../../core/shadow/index.js';
 import { Controller, type DeploymentSpec } from '../../controller/controller.js';
 import { deploymentView } from '../../controller/deployment-view.js';
+import type { HookRunner } from '../../controller/hook-runner.js';
+import { checkAwsHooks, refuseUnrunnableHooks, runAwsHook } from './hooks.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
 import { releaseHistory } from './history.js';
 import { StateConflict, type DynamoStateStore } from './dynamo-store.js';
@@ -37,6 +39,8 @@ export interface ControlPlaneDeps {
   /** Every event this invocation committed (the function logs them). */
   readonly onEvent?: (event: DeploymentEvent & { deploymentId: string }) => void;
   readonly newId?: () => string;
+  /** Runs a release's hooks. Default: URL hooks POSTed with their timeout (runAwsHook). */
+  readonly runHook?: HookRunner;
 }
 
 /** What one invocation did. */
@@ -99,6 +103,9 @@ export class AwsControlPlane {
     if (event.action === 'tick') controller.tick();
     else if (event.action === 'release') touched = controller.release(this.specs(event), event.by);
     else touched = [controller.command(event.component, event.command, event.by)];
+    // Hooks answer inside the unit of work: their results are committed with what started them.
+    await controller.settled();
+    touched = touched.map((d) => ports.get(d.id));
     const result = await this.finish(loaded, ports, touched);
     if (result.outcome === 'lost') return result;
     if (event.action === 'command') return { ...result, answer: { deployment: touched[0] } };
@@ -135,7 +142,7 @@ export class AwsControlPlane {
       metrics: new SeriesWindows(series, () => clock.now()),
       exposure: ports,
       clock,
-      runHook: () => Promise.reject(new Error('hooks do not run on the AWS control plane')),
+      runHook: this.deps.runHook ?? runAwsHook,
       onAliasChange: () => {},
       ...(this.deps.newId ? { newId: this.deps.newId } : {}),
     });
@@ -216,6 +223,7 @@ export class AwsControlPlane {
   /** A release's specs: the event's choices over the component's settings, refused whole with every problem. */
   private specs(event: Extract<ControllerEvent, { action: 'release' }>): DeploymentSpec[] {
     const known = this.deps.settings.components;
+    refuseUnrunnableHooks(event.components.flatMap((c, i) => checkAwsHooks(c.hooks ?? {}, `components[${i}].hooks`)));
     return event.components.map((c): DeploymentSpec => {
       const settings = known[c.component];
       if (!settings)
@@ -226,7 +234,7 @@ export class AwsControlPlane {
         config: parseDeploymentSpec(c.config ?? settings.config),
         alarms: DEFAULT_ALARMS,
         judge: DEFAULT_JUDGE,
-        hooks: {},
+        hooks: c.hooks ?? {},
         onInconclusive: settings.onInconclusive,
         after: c.after ?? settings.after.filter((a) => event.components.some((o) => o.component === a)),
       };

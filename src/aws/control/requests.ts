@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deploymentHooksSchema } from '../../api/model.js';
 
 /** A deployment command, as the CLI or a schedule sends it to the controller function. */
 const command = z.enum(['pause', 'resume', 'promote', 'promote-all', 'rollback', 'stop']);
@@ -21,6 +22,8 @@ export const controllerEvent = z.discriminatedUnion('action', [
               config: z.string().optional(),
               /** Components of this release that must succeed first. */
               after: z.array(z.string()).optional(),
+              /** beforeAllowTraffic / afterAllowTraffic: URL hooks only on AWS, timeout at most 30 s. Default none. */
+              hooks: deploymentHooksSchema.optional(),
             })
             .strict(),
         )

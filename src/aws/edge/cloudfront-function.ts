@@ -44,5 +44,13 @@ export interface CfKeyValueStore {
 /** The parts of the runtime's `cloudfront` module that onebox uses. */
 export interface CfModule {
   kvs(id: string): CfKeyValueStore;
-  updateRequestOrigin(params: { domainName: string }): void;
+  updateRequestOrigin(params: {
+    domainName: string;
+    originAccessControlConfig?: {
+      enabled: boolean;
+      signingBehavior: 'always' | 'never' | 'no-override';
+      signingProtocol: 'sigv4';
+      originType: 'lambda' | 's3' | 'mediastore' | 'mediapackagev2';
+    };
+  }): void;
 }

@@ -24,6 +24,11 @@ export interface ViewerRequestSettings {
    */
   readonly routes?: readonly ComponentRoute[];
   /**
+   * The canary origins are Lambda function URLs behind origin access control: the origin the
+   * function switches to is signed like the behavior's own (sigv4, always). Default false.
+   */
+  readonly signLambdaOrigins?: boolean;
+  /**
    * Key, in the same store, of the secret page pins are signed with (the key the origin mints
    * its pages' tokens with, PageTokens). Absent: `x-onebox-pin` is ignored.
    */
@@ -37,6 +42,13 @@ export interface ComponentRoute {
   readonly kvsKey: string;
   readonly canaryDomain: string;
 }
+
+const SIGNED_LAMBDA = {
+  enabled: true,
+  signingBehavior: 'always',
+  signingProtocol: 'sigv4',
+  originType: 'lambda',
+} as const;
 
 /** The component a request belongs to: its split's key and the origin its one-box share goes to. */
 function routeOf(uri: string, settings: ViewerRequestSettings): { kvsKey: string; canaryDomain: string } {
@@ -119,7 +131,12 @@ export async function viewerRequest(
         if (chooseVersion(alias, id, () => 1).additional) partition = ONE_BOX;
       }
     }
-    if (partition === ONE_BOX) cf.updateRequestOrigin({ domainName: route.canaryDomain });
+    if (partition === ONE_BOX)
+      cf.updateRequestOrigin(
+        settings.signLambdaOrigins
+          ? { domainName: route.canaryDomain, originAccessControlConfig: SIGNED_LAMBDA }
+          : { domainName: route.canaryDomain },
+      );
   } catch (err) {
     partition = REGULAR;
     console.log('onebox: viewer request fell back to regular: ' + String(err));

@@ -1,4 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { OneboxControlPlane, StickyEdge } from '../../../src/aws/index.js';
@@ -28,6 +29,44 @@ describe('OneboxControlPlane props, checked when the construct is made', () => {
     expect(make({ tick: Duration.seconds(30) })).toThrow(
       "tick must be whole minutes, at least 1 (EventBridge Scheduler's rate), got 30 seconds",
     );
+  });
+});
+
+describe('OneboxControlPlane function URLs', () => {
+  it('take signed requests only, invoked by the distribution it is given and nobody else', () => {
+    const s = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
+    const control = new OneboxControlPlane(s, 'C', {
+      components: { web: { function: new lambda.Function(s, 'Web', fnProps()) } },
+      releaseOnDeploy: false,
+    });
+    const edge = new StickyEdge(s, 'E', {
+      regularDomainName: control.origins.web!.stable,
+      oneBoxDomainName: control.origins.web!.canary,
+      keyValueStore: control.keyValueStore,
+      kvsKey: 'web',
+      originAccessControlId: control.originAccessControl.originAccessControlId,
+    });
+    control.allowDistribution(edge.distribution);
+    const t = Template.fromStack(s);
+    t.resourceCountIs('AWS::Lambda::Url', 2);
+    expect(Object.keys(t.findResources('AWS::Lambda::Url', { Properties: { AuthType: 'NONE' } }))).toEqual([]);
+    t.allResourcesProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    t.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: { Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })] },
+    });
+    const permissions = Object.values(
+      t.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'cloudfront.amazonaws.com' } }),
+    );
+    expect(permissions.map((p) => (p as { Properties: { Action: string } }).Properties.Action).sort()).toEqual([
+      'lambda:InvokeFunction',
+      'lambda:InvokeFunction',
+      'lambda:InvokeFunctionUrl',
+      'lambda:InvokeFunctionUrl',
+    ]);
+    expect(Object.keys(t.findResources('AWS::Lambda::Permission', { Properties: { Principal: '*' } }))).toEqual([]);
+    // The viewer-request function signs the canary origin it switches to.
+    const code = JSON.stringify(t.findResources('AWS::CloudFront::Function'));
+    expect(code).toContain('\\"signLambdaOrigins\\":true');
   });
 });
 

@@ -4,8 +4,7 @@ import { CRYPTO_IMPORT, cloudFrontFunctionCode } from '../../../src/aws/bundle.j
 
 /**
  * The viewer-request CloudFront Function as built, run as CloudFront runs it: a script in a
- * bare context, `cf` the runtime's module, the KeyValueStore read through `get`, `crypto`
- * (createHmac) Node's, whose API AWS documents for runtime 2.0.
+ * bare context, `cf` the runtime's module, the KeyValueStore read through `get`.
  */
 export function loadViewerRequest(kvsId: string, read: (key: string) => string | undefined, settings: object) {
   const code = cloudFrontFunctionCode('edge/viewer-request.cff', { kvsId, ...settings });
@@ -20,8 +19,8 @@ export function loadViewerRequest(kvsId: string, read: (key: string) => string |
     }),
     updateRequestOrigin: (params: { domainName: string }) => origins.push(params.domainName),
   };
+  // The runtime's crypto (the page pin's HMAC) and Buffer are Node's; the import lines a bare script cannot run go.
   const context: Record<string, unknown> = { cf, crypto: { createHmac }, Buffer, console: { log: () => {} } };
-  // The import lines a bare vm script cannot run: the cloudfront module's, and crypto's when used.
   const lines = code.split('\n');
   runInNewContext(lines.slice(lines[1] === CRYPTO_IMPORT ? 2 : 1).join('\n'), context);
   return {
