@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,21 +26,27 @@ const pkg = JSON.parse(execFileSync('npm', ['pkg', 'get', 'exports', 'devDepende
   devDependencies: Record<string, string>;
 };
 
-const run = (cmd: string, args: string[], cwd: string): string =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const execFileAsync = promisify(execFile);
+
+/**
+ * A child process, awaited: a synchronous one would block this test worker's event loop for
+ * as long as `npm install` or tsc takes, and vitest's worker calls time out behind it.
+ */
+const run = async (cmd: string, args: string[], cwd: string): Promise<string> =>
+  (await execFileAsync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).stdout;
 
 describe('the packed package', () => {
   let dir: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'onebox-pack-'));
-    run('npm', ['pack', '--pack-destination', dir, '--silent'], REPO);
+    await run('npm', ['pack', '--pack-destination', dir, '--silent'], REPO);
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a-user', private: true, type: 'module' }));
     // The user installs the tarball and, for onebox/aws, the CDK (its peer dependencies), and
     // for onebox/openfeature(/web) the OpenFeature SDKs, for onebox/aws/events the Lambda client.
     // Install scripts are skipped: the native SQLite binding loads only when a state file opens.
-    run(
+    await run(
       'npm',
       [
         'install',
@@ -64,17 +71,17 @@ describe('the packed package', () => {
     expect(Object.keys(pkg.exports).map((k) => (k === '.' ? 'onebox' : `onebox/${k.slice(2)}`))).toEqual(EXPORTS);
   });
 
-  it('imports every export path with named exports only', () => {
+  it('imports every export path with named exports only', async () => {
     const script = EXPORTS.map(
       (p) => `{ const m = await import('${p}'); if ('default' in m) throw new Error('${p} has a default export');
         console.log('${p}', Object.keys(m).length); }`,
     ).join('\n');
     writeFileSync(join(dir, 'smoke.mjs'), script);
-    const out = run('node', ['smoke.mjs'], dir);
+    const out = await run('node', ['smoke.mjs'], dir);
     for (const p of EXPORTS) expect(out).toMatch(new RegExp(`^${p} [1-9]\\d*$`, 'm'));
   });
 
-  it('type-checks a user module that uses every export path', { timeout: 120_000 }, () => {
+  it('type-checks a user module that uses every export path', { timeout: 120_000 }, async () => {
     writeFileSync(
       join(dir, 'use.ts'),
       [
@@ -101,12 +108,12 @@ describe('the packed package', () => {
     const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
     // The user's own @types/node, as any Node project has it.
     const typeRoots = join(REPO, 'node_modules/@types');
-    expect(() =>
+    await expect(
       run('node', [tsc, ...args, '--skipLibCheck', '--typeRoots', typeRoots, '--types', 'node', 'use.ts'], dir),
-    ).not.toThrow();
+    ).resolves.toBeDefined();
   });
 
-  it('runs the onebox command from the install', () => {
-    expect(run(join(dir, 'node_modules/.bin/onebox'), ['--help'], dir)).toMatch(/Usage: onebox/);
+  it('runs the onebox command from the install', async () => {
+    expect(await run(join(dir, 'node_modules/.bin/onebox'), ['--help'], dir)).toMatch(/Usage: onebox/);
   });
 });
