@@ -10,6 +10,7 @@ import {
   type ShadowReportData,
 } from '../../core/shadow/index.js';
 import { parseLoggedRequest, SHADOW_LOG_FIELDS, type LoggedRequest } from './realtime-log.js';
+import { NOT_REPLAYED } from './not-replayed.js';
 
 /**
  * The shadow on AWS, off the viewer's path entirely: CloudFront writes a real-time log
@@ -40,18 +41,6 @@ export interface ShadowComparerSettings {
   readonly save: (delta: ShadowReportData) => Promise<void> | void;
   readonly fetch?: typeof fetch;
 }
-
-/** Request headers not replayed: the connection's own, and what fetch sets itself. */
-const NOT_REPLAYED = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'content-length',
-  'upgrade',
-  'te',
-  'proxy-connection',
-]);
 
 /** Not compared: what fetch itself changes on the way (it decodes bodies, so their lengths differ). */
 const HOP_BY_HOP_ANSWER = new Set(['connection', 'keep-alive', 'transfer-encoding']);

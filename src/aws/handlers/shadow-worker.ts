@@ -1,5 +1,6 @@
 import type { ShadowCopy } from '../edge/shadow-copy.js';
 import { emfLine, type MetricValue } from '../metrics.js';
+import { NOT_REPLAYED } from './not-replayed.js';
 
 export interface ShadowWorkerSettings {
   /** Base URL of the shadow origin, e.g. https://abc.execute-api.eu-west-1.amazonaws.com. */
@@ -15,17 +16,6 @@ export interface ShadowWorkerSettings {
   readonly now?: () => number;
   readonly elapsed?: () => number;
 }
-
-/** Request headers not replayed: the connection's own, and what fetch sets itself. */
-const NOT_REPLAYED = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'content-length',
-  'upgrade',
-  'te',
-]);
 
 /**
  * The shadow worker (a regional Lambda invoked asynchronously by the edge): replays the
