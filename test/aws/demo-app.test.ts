@@ -99,6 +99,17 @@ describe('examples/demo/cdk', () => {
       expect(JSON.stringify(p.Properties['SourceArn'])).toContain('distribution/');
     }
     expect(of('AWS::Lambda::Permission').some((p) => p.Properties['FunctionUrlAuthType'] === 'NONE')).toBe(false);
+    // The web's server-side render calls the API version its user is on: both API origins
+    // and the store are in its environment, and its role may read the store and sign both.
+    const webFunction = of('AWS::Lambda::Function').find((f) => f.Properties['Description'] === 'onebox demo web')!;
+    const webEnv = (webFunction.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(webEnv).sort()).toEqual(['DEMO_API_CANARY_ORIGIN', 'DEMO_API_ORIGIN', 'ONEBOX_KVS_ARN']);
+    const statements = of('AWS::IAM::Policy').flatMap(
+      (p) => (p.Properties['PolicyDocument'] as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+    );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'cloudfront-keyvaluestore:GetKey' }));
+    const invokes = statements.find((st) => JSON.stringify(st.Action).includes('lambda:InvokeFunctionUrl'));
+    expect(JSON.stringify(invokes?.Resource)).toMatch(/:stable".*:canary"/);
     // The KeyValueStore's first data holds an entry per component (CDK ships it as an asset).
     const splits = readdirSync(out).filter((f) => f.startsWith('asset.') && f.endsWith('.json'));
     const data = splits
