@@ -7,15 +7,19 @@
  * split read from the same store, the same decision (partitionFor). A user's page and the
  * API calls their browser and their page's server make land on one backend version.
  *
- * Import it from `onebox/aws/backend` in handler code (no CDK; the AWS SDK the Lambda runtime has):
+ * Import it from `onebox/aws/backend` in handler code (no CDK; it needs
+ * `@aws-sdk/client-cloudfront-keyvaluestore` and `@aws-sdk/signature-v4a`, bundled with the
+ * handler: the runtime's SDK cannot sign KeyValueStore calls, see kvs-client.ts):
  *
- *   const route = backendOrigin({ stableUrl, canaryUrl, kvsKey: 'api', readSplit: keyValueStoreSplits(new CloudFrontKeyValueStoreClient({}), kvsArn) });
+ *   const route = backendOrigin({ stableUrl, canaryUrl, kvsKey: 'api', readSplit: keyValueStoreSplits(keyValueStoreClient(), kvsArn) });
  *   globalThis.fetch = routedFetch(fetch, route, stableUrl);
  */
 
 import { GetKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { readBaggageIdentity } from '../core/baggage.js';
 import { ONE_BOX, parseEdgeSplit, partitionFor, type EdgeSplit } from './edge/partition.js';
+
+export { keyValueStoreClient } from './kvs-client.js';
 
 /** Default time a split read from the store is used for: a step reaches server-side calls within it. */
 export const DEFAULT_SPLIT_TTL_MS = 5_000;
@@ -89,6 +93,8 @@ export function backendOrigin(options: BackendOriginOptions): BackendOrigin {
  * (by the call's own `baggage` header), path and query kept. Calls elsewhere go out unchanged.
  */
 export function routedFetch(inner: typeof fetch, route: BackendOrigin, stableUrl: string): typeof fetch {
+  if (!URL.canParse(stableUrl))
+    throw new Error(`routedFetch: the backend's stable URL must be a URL, got ${JSON.stringify(stableUrl)}`);
   const stableOrigin = new URL(stableUrl).origin;
   return async (input, init) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
@@ -104,11 +110,14 @@ export function routedFetch(inner: typeof fetch, route: BackendOrigin, stableUrl
 }
 
 /**
- * Reads keys of a CloudFront KeyValueStore with its data-plane API (GetKey). The client
- * signs with SigV4A (bundle `@aws-sdk/signature-v4a` with the function if the runtime's SDK
- * lacks it); the function's role needs `cloudfront-keyvaluestore:GetKey` on the store.
+ * Reads keys of a CloudFront KeyValueStore with its data-plane API (GetKey), with a client
+ * that signs SigV4A (keyValueStoreClient); the function's role needs
+ * `cloudfront-keyvaluestore:GetKey` on the store.
  */
-export function keyValueStoreSplits(client: CloudFrontKeyValueStoreClient, kvsArn: string): (key: string) => Promise<string> {
+export function keyValueStoreSplits(
+  client: CloudFrontKeyValueStoreClient,
+  kvsArn: string,
+): (key: string) => Promise<string> {
   return async (key) => {
     const out = await client.send(new GetKeyCommand({ KvsARN: kvsArn, Key: key }));
     if (out.Value === undefined) throw new Error(`no value for ${key}`);

@@ -158,6 +158,9 @@ describe('routedFetch', () => {
     }
     expect(seen.canary).toBeGreaterThan(0);
     expect(seen.stable).toBeGreaterThan(seen.canary);
+    expect(() => routedFetch(fetch, route, undefined as unknown as string)).toThrow(
+      "routedFetch: the backend's stable URL must be a URL, got undefined",
+    );
     // A call to anywhere else goes out as it is.
     const other = await (await routed(`${canary}/health`)).json();
     expect(other).toMatchObject({ name: 'canary', url: '/health' });

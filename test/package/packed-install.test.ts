@@ -45,7 +45,7 @@ describe('the packed package', () => {
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a-user', private: true, type: 'module' }));
     // The user installs the tarball and, for onebox/aws, the CDK (its peer dependencies), and
-    // for onebox/openfeature(/web) the OpenFeature SDKs, for onebox/aws/events the Lambda client, for onebox/aws/backend the KeyValueStore client.
+    // for onebox/openfeature(/web) the OpenFeature SDKs, for onebox/aws/events the Lambda client, for onebox/aws/backend the KeyValueStore client and its SigV4A signer.
     // Install scripts are skipped: the native SQLite binding loads only when a state file opens.
     await run(
       'npm',
@@ -64,6 +64,7 @@ describe('the packed package', () => {
           '@openfeature/web-sdk',
           '@aws-sdk/client-lambda',
           '@aws-sdk/client-cloudfront-keyvaluestore',
+          '@aws-sdk/signature-v4a',
         ].map(
           (p) => `${p}@${pkg.devDependencies[p]}`,
         ),

@@ -49,11 +49,10 @@ function instrumented(name: 'web' | 'api', release: string): lambda.Code {
   const signing =
     name === 'web'
       ? `import { signedFetch } from ${JSON.stringify(SIGNED_FETCH)};\n` +
-        `import { backendOrigin, keyValueStoreSplits, routedFetch } from ${JSON.stringify(BACKEND)};\n` +
-        `import { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';\n` +
+        `import { backendOrigin, keyValueStoreClient, keyValueStoreSplits, routedFetch } from ${JSON.stringify(BACKEND)};\n` +
         `const { DEMO_API_ORIGIN: stableUrl, DEMO_API_CANARY_ORIGIN: canaryUrl, ONEBOX_KVS_ARN: kvsArn } = process.env;\n` +
         `const signed = signedFetch(() => [stableUrl, canaryUrl]);\n` +
-        `const readSplit = keyValueStoreSplits(new CloudFrontKeyValueStoreClient({}), kvsArn);\n` +
+        `const readSplit = keyValueStoreSplits(keyValueStoreClient(), kvsArn);\n` +
         `globalThis.fetch = routedFetch(signed, backendOrigin({ stableUrl, canaryUrl, kvsKey: 'api', readSplit }), stableUrl);\n`
       : '';
   writeFileSync(
@@ -70,8 +69,9 @@ function instrumented(name: 'web' | 'api', release: string): lambda.Code {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // The runtime's AWS SDK (the KeyValueStore client): as the controller's bundle does.
-    external: ['@aws-sdk/*'],
+    // The KeyValueStore client is bundled with its SigV4A signer (the runtime's cannot sign
+    // its calls), and CommonJS packages in an ES module need a require.
+    banner: { js: "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   const code = out.outputFiles[0]!.text;
