@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CLOUDFRONT_FUNCTION_MAX_BYTES, functionSizes, report as edgeSizesReport } from '../../scripts/edge-sizes.mjs';
 
 const run = promisify(execFile);
+
+/**
+ * A module that imports a bundle and prints the type of one export. A file, not `node -e`:
+ * an eval'd script makes `require` a global, which would hide a bundle that needs its own.
+ */
+function loader(dir: string): string {
+  const file = join(dir, 'load-bundle.mjs');
+  writeFileSync(file, 'const m = await import(process.argv[2]);\nconsole.log(typeof m[process.argv[3]]);\n');
+  return file;
+}
 
 /**
  * `cdk synth` of the demo app, as a user runs it: the CDK CLI from devDependencies runs
@@ -116,19 +126,15 @@ describe('examples/demo/cdk', () => {
     const webDir = join(tmpdir(), `onebox-demo-web-${process.pid}`);
     cpSync(join(out, webAsset!), webDir, { recursive: true });
     try {
-      const loaded = await run(
-        process.execPath,
-        ['-e', `import(${JSON.stringify(join(webDir, 'index.mjs'))}).then((m) => console.log(typeof m.handler))`],
-        {
-          cwd: webDir,
-          env: {
-            PATH: process.env['PATH'] ?? '',
-            DEMO_API_ORIGIN: 'https://api-stable.lambda-url.us-east-1.on.aws',
-            DEMO_API_CANARY_ORIGIN: 'https://api-canary.lambda-url.us-east-1.on.aws',
-            ONEBOX_KVS_ARN: 'arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-          },
+      const loaded = await run(process.execPath, [loader(webDir), join(webDir, 'index.mjs'), 'handler'], {
+        cwd: webDir,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          DEMO_API_ORIGIN: 'https://api-stable.lambda-url.us-east-1.on.aws',
+          DEMO_API_CANARY_ORIGIN: 'https://api-canary.lambda-url.us-east-1.on.aws',
+          ONEBOX_KVS_ARN: 'arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
         },
-      );
+      });
       expect(loaded.stdout.trim()).toBe('function');
     } finally {
       rmSync(webDir, { recursive: true, force: true });
@@ -141,5 +147,53 @@ describe('examples/demo/cdk', () => {
       .map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as { data?: { key: string }[] })
       .find((d) => d.data?.some((e) => e.key === 'web'));
     expect(data?.data?.map((d) => d.key)).toEqual(['api', 'web']);
+  });
+  it('has Lambda bundles that load as Lambda loads them', { timeout: 120_000 }, async () => {
+    // Run after the synth above, from its output: every function onebox bundled (index.mjs),
+    // imported by node with its template environment (deploy-time values stand in as a URL),
+    // from a folder whose only SDK is the one node_modules has, as the runtime's would be.
+    type Fn = { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> };
+    const placeholder = (v: unknown): string => {
+      if (typeof v === 'string') return v;
+      const join = (v as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (join) return join[1].map(placeholder).join(join[0]);
+      return 'https://placeholder.example.com';
+    };
+    const root = mkdtempSync(join(process.cwd(), 'node_modules', '.onebox-lambda-load-'));
+    const loaded: string[] = [];
+    try {
+      for (const stack of ['OneboxDemo', 'OneboxDemoServerless']) {
+        const template = JSON.parse(readFileSync(join(out, `${stack}.template.json`), 'utf8')) as {
+          Resources: Record<string, Fn>;
+        };
+        for (const [id, fn] of Object.entries(template.Resources)) {
+          const asset = fn.Metadata?.['aws:asset:path'];
+          if (fn.Type !== 'AWS::Lambda::Function' || !asset || !existsSync(join(out, asset, 'index.mjs'))) continue;
+          // The handler setting names the export: index.handler, index.onEvent...
+          const exported = String(fn.Properties['Handler']).replace(/^index\./, '');
+          const dir = join(root, asset);
+          cpSync(join(out, asset), dir, { recursive: true });
+          const vars =
+            (fn.Properties['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+          const env = {
+            PATH: process.env['PATH'] ?? '',
+            AWS_REGION: 'us-east-1',
+            ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, placeholder(v)])),
+          };
+          const { stdout } = await run(process.execPath, [loader(root), join(dir, 'index.mjs'), exported], {
+            cwd: dir,
+            env,
+          });
+          expect(`${stack}/${id}: ${stdout.trim()}`).toBe(`${stack}/${id}: function`);
+          loaded.push(String(fn.Properties['Description'] ?? id));
+        }
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    expect(loaded).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^onebox: the controller/), 'onebox demo web']),
+    );
+    expect(loaded.length).toBeGreaterThanOrEqual(6);
   });
 });
