@@ -51,7 +51,9 @@ export function assetFallbackBehaviors(o: AssetFallbackOptions): Record<string, 
   const behaviors: Record<string, cloudfront.BehaviorOptions> = {};
   for (const [i, path] of o.paths.entries()) {
     if (!/^\/[A-Za-z0-9._~\-/]*\*$/.test(path))
-      throw invalid(`assetPaths[${i}] must be a path pattern starting with / and ending with *, like /assets/*, got "${path}"`);
+      throw invalid(
+        `assetPaths[${i}] must be a path pattern starting with / and ending with *, like /assets/*, got "${path}"`,
+      );
     if (o.taken.includes(path) || behaviors[path])
       throw invalid(`assetPaths[${i}] "${path}" is also an additionalBehaviors entry (or listed twice): give it once`);
     behaviors[path] = {
