@@ -1,4 +1,7 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bundleLambda } from '../../src/aws/bundle.js';
 import { withBrowserSignals } from '../../src/aws/browser.js';
 import { beaconHandler, type BeaconEvent, type BrowserLogLine } from '../../src/aws/handlers/beacon.js';
 import { BROWSER_ERROR_KINDS, MAX_BEACON_BYTES } from '../../src/core/index.js';
@@ -262,5 +265,33 @@ describe('the beacon function', () => {
     expect(dropped('beacon-forged')).toBe(3334);
     expect(dropped('beacon-rate-limited')).toBe(6666 - 20);
     expect(statuses.get(429)).toBe(6666 - 20);
+  });
+
+  it('as bundled for Lambda, reads its key from ONEBOX_PIN_KEY and counts a page of the wrapped app', async () => {
+    const dir = bundleLambda('handlers/beacon.lambda', {});
+    const saved = process.env['ONEBOX_PIN_KEY'];
+    process.env['ONEBOX_PIN_KEY'] = KEY_TEXT;
+    const writes: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    try {
+      const mod = (await import(`${pathToFileURL(join(dir, 'index.mjs')).href}?t=${Date.now()}`)) as {
+        handler: (e: BeaconEvent) => Promise<{ statusCode: number }>;
+      };
+      process.stdout.write = ((chunk: string) => (writes.push(chunk), true)) as typeof process.stdout.write;
+      const answer = await mod.handler({
+        rawPath: BEACON_PATH,
+        body: JSON.stringify({ t: await pageToken(), l: true }),
+        requestContext: { http: { method: 'POST' } },
+      });
+      process.stdout.write = write;
+      expect(answer.statusCode).toBe(204);
+      expect(writes.map((w) => JSON.parse(w) as Record<string, unknown>)).toEqual([
+        expect.objectContaining({ onebox: 'browser', component: 'web', version: '3', kind: 'load', PageViews: 1 }),
+      ]);
+    } finally {
+      process.stdout.write = write;
+      if (saved === undefined) delete process.env['ONEBOX_PIN_KEY'];
+      else process.env['ONEBOX_PIN_KEY'] = saved;
+    }
   });
 });
