@@ -56,7 +56,7 @@ interface PageResult {
 
 type Handler<E, C, R> = (event: E, context: C) => Promise<R>;
 
-/** The viewer's identity as the edge placed it: the baggage it always writes, else the header rules of core. */
+/** The viewer's identity as the edge placed it (core's rules: the onebox cookie, else the baggage it writes). */
 function identityOf(event: PageEvent): string | undefined {
   const headers = event.headers ?? {};
   const cookie = event.cookies?.length ? event.cookies.join('; ') : headers['cookie'];
