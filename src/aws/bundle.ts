@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions } from 'esbuild';
 import { Token } from 'aws-cdk-lib';
@@ -14,9 +14,9 @@ import { Token } from 'aws-cdk-lib';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
-/** Path of a bundle entry under src/aws (or dist/aws), e.g. `edge/viewer-request.cff`. */
+/** Path of a bundle entry under src/aws (or dist/aws), e.g. `edge/viewer-request.cff`, or an absolute one (no extension). */
 export function entryPath(name: string): string {
-  return join(HERE, name + EXT);
+  return isAbsolute(name) ? name + EXT : join(HERE, name + EXT);
 }
 
 /** CloudFront Functions' size limit for function code. */
@@ -90,13 +90,35 @@ export function cloudFrontFunctionCode(entry: string, settings: object): string 
 export interface LambdaBundleOptions {
   /** Directory to write index.mjs to. Default: a folder under the OS temp dir named by content hash. */
   readonly outDir?: string;
+  /**
+   * AWS SDK packages the bundle carries itself, with everything they import, instead of
+   * taking them from the Lambda runtime (e.g. KVS_SDK_PACKAGES, whose signer
+   * must register with the client's own copy of `@smithy/signature-v4`). Default none.
+   */
+  readonly bundledSdk?: readonly string[];
+}
+
+/** What a bundle that signs KeyValueStore calls (kvs-client.ts) carries itself. */
+export const KVS_SDK_PACKAGES = ['@aws-sdk/client-cloudfront-keyvaluestore', '@aws-sdk/signature-v4a'] as const;
+
+/**
+ * The `@aws-sdk/*` packages the entry's own code imports, to leave to the runtime: all but
+ * `bundled`. (A pattern cannot say "all but", and buildSync takes no plugins, so a first
+ * build with every SDK package external lists them.)
+ */
+function runtimeSdk(build: BuildOptions, bundled: readonly string[]): string[] {
+  const probe = buildSync({ ...build, external: ['@aws-sdk/*'], metafile: true });
+  const imported = Object.values(probe.metafile.outputs).flatMap((o) =>
+    o.imports.filter((i) => i.external).map((i) => i.path.split('/').slice(0, 2).join('/')),
+  );
+  return [...new Set(imported)].filter((p) => p.startsWith('@aws-sdk/') && !bundled.includes(p));
 }
 
 /**
  * Bundles a Lambda handler entry to a folder with index.mjs (handler `index.handler`).
  * Settings are written into the code: Lambda@Edge has no environment variables, so they
  * must be known at synth time (no CDK tokens). The AWS SDK v3 is left to the Node.js
- * runtime, which ships it.
+ * runtime, which ships it, but for `bundledSdk`.
  */
 export function bundleLambda(entry: string, settings: object, options: LambdaBundleOptions = {}): string {
   const json = JSON.stringify(settings);
@@ -105,18 +127,31 @@ export function bundleLambda(entry: string, settings: object, options: LambdaBun
       `settings of ${entry} hold a deploy-time value (${json}); Lambda code needs values known at synth time`,
     );
   }
-  const result = buildSync({
+  const build: BuildOptions & { write: false } = {
     entryPoints: [entryPath(entry)],
     bundle: true,
     write: false,
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: ['@aws-sdk/*'],
-    banner: { js: `const ONEBOX_SETTINGS = ${json};` },
+    // `require` for the CommonJS packages in the bundle (the AWS SDK's): an ES module has none.
+    banner: {
+      js: `import { createRequire as oneboxCreateRequire } from 'node:module';\nconst require = oneboxCreateRequire(import.meta.url);\nconst ONEBOX_SETTINGS = ${json};`,
+    },
     legalComments: 'none',
     logLevel: 'silent',
-  });
+  };
+  const bundled = options.bundledSdk ?? [];
+  let result;
+  try {
+    result = buildSync({ ...build, external: bundled.length ? runtimeSdk(build, bundled) : ['@aws-sdk/*'] });
+  } catch (err) {
+    const missing = bundled.filter((p) => String(err).includes(`"${p}"`));
+    if (missing.length === 0) throw err;
+    throw new Error(
+      `${entry} bundles ${missing.join(' and ')}, which cannot be found: npm install ${missing.join(' ')} (they sign its KeyValueStore calls)`,
+    );
+  }
   const code = result.outputFiles[0]!.text;
   const dir =
     options.outDir ??

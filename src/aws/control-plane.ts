@@ -9,7 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { invalid } from '../core/errors.js';
 import { parseDeploymentSpec } from '../core/index.js';
-import { bundleLambda } from './bundle.js';
+import { bundleLambda, KVS_SDK_PACKAGES } from './bundle.js';
 import { type ControllerSettingsInput } from './control/requests.js';
 import { CANARY_ALIAS, STABLE_ALIAS } from './control/aliases.js';
 import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
@@ -131,7 +131,7 @@ export class OneboxControlPlane extends Construct {
     this.controller = new lambda.Function(this, 'Controller', {
       runtime: REGIONAL_RUNTIME,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(bundleLambda('handlers/controller.lambda', {})),
+      code: lambda.Code.fromAsset(bundleLambda('handlers/controller.lambda', {}, { bundledSdk: KVS_SDK_PACKAGES })),
       memorySize: 256,
       timeout: Duration.seconds(50),
       // One tick at a time is the usual case; a second one loses its conditional write.

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,7 +51,10 @@ describe('examples/demo/cdk', () => {
 
     // The same shop on onebox's serverless control plane.
     const serverless = JSON.parse(readFileSync(join(out, 'OneboxDemoServerless.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      Resources: Record<
+        string,
+        { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }
+      >;
     };
     const of = (type: string) => Object.values(serverless.Resources).filter((r) => r.Type === type);
     expect(of('AWS::DynamoDB::Table')).toHaveLength(1);
@@ -120,6 +123,44 @@ describe('examples/demo/cdk', () => {
         .filter((p) => p.Properties['FunctionUrlAuthType'] === 'NONE')
         .map((p) => JSON.stringify(p.Properties['FunctionName'])),
     ).toEqual([expect.stringMatching(/BeaconFunction/)]);
+    // The web's server-side render calls the API version its user is on: both API origins
+    // and the store are in its environment, and its role may read the store and sign both.
+    const webFunction = of('AWS::Lambda::Function').find((f) => f.Properties['Description'] === 'onebox demo web')!;
+    const webEnv = (webFunction.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(webEnv).sort()).toEqual([
+      'DEMO_API_CANARY_ORIGIN',
+      'DEMO_API_ORIGIN',
+      'ONEBOX_KVS_ARN',
+      'ONEBOX_PIN_KEY',
+    ]);
+    const statements = of('AWS::IAM::Policy').flatMap(
+      (p) => (p.Properties['PolicyDocument'] as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+    );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'cloudfront-keyvaluestore:GetKey' }));
+    // Its bundle loads where no node_modules can be found, as in Lambda (the SDK it carries included).
+    const webAsset = (webFunction as { Metadata?: Record<string, string> }).Metadata?.['aws:asset:path'];
+    const webDir = join(tmpdir(), `onebox-demo-web-${process.pid}`);
+    cpSync(join(out, webAsset!), webDir, { recursive: true });
+    try {
+      const loaded = await run(
+        process.execPath,
+        ['-e', `import(${JSON.stringify(join(webDir, 'index.mjs'))}).then((m) => console.log(typeof m.handler))`],
+        {
+          cwd: webDir,
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            DEMO_API_ORIGIN: 'https://api-stable.lambda-url.us-east-1.on.aws',
+            DEMO_API_CANARY_ORIGIN: 'https://api-canary.lambda-url.us-east-1.on.aws',
+            ONEBOX_KVS_ARN: 'arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+          },
+        },
+      );
+      expect(loaded.stdout.trim()).toBe('function');
+    } finally {
+      rmSync(webDir, { recursive: true, force: true });
+    }
+    const invokes = statements.find((st) => JSON.stringify(st.Action).includes('lambda:InvokeFunctionUrl'));
+    expect(JSON.stringify(invokes?.Resource)).toMatch(/:stable".*:canary"/);
     // The KeyValueStore's first data holds an entry per component (CDK ships it as an asset).
     const splits = readdirSync(out).filter((f) => f.startsWith('asset.') && f.endsWith('.json'));
     const data = splits

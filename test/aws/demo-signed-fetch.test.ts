@@ -25,7 +25,7 @@ describe("the serverless demo's signed calls to its API", () => {
 
   it('signs requests to the API origin with SigV4 for lambda, keeping the caller headers', async () => {
     seen.length = 0;
-    const f = signedFetch(() => origin, env);
+    const f = signedFetch(() => [origin], env);
     const res = await f(`${origin}/api/products?page=2`, { headers: { baggage: 'onebox.uid=u1' } });
     expect(await res.text()).toBe('ok');
     const h = seen[0]!.headers;
@@ -40,7 +40,7 @@ describe("the serverless demo's signed calls to its API", () => {
 
   it('leaves calls to any other origin unsigned', async () => {
     seen.length = 0;
-    const f = signedFetch(() => 'https://api.example.com', env);
+    const f = signedFetch(() => ['https://api.example.com'], env);
     await f(`${origin}/x`);
     expect(seen[0]!.headers['authorization']).toBeUndefined();
   });

@@ -21,6 +21,7 @@ const EXPORTS = [
   'onebox/openfeature',
   'onebox/openfeature/web',
   'onebox/events',
+  'onebox/aws/backend',
 ];
 const pkg = JSON.parse(execFileSync('npm', ['pkg', 'get', 'exports', 'devDependencies'], { cwd: REPO }).toString()) as {
   exports: Record<string, string>;
@@ -45,7 +46,7 @@ describe('the packed package', () => {
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a-user', private: true, type: 'module' }));
     // The user installs the tarball and, for onebox/aws, the CDK (its peer dependencies), and
-    // for onebox/openfeature(/web) the OpenFeature SDKs, for onebox/aws/events the Lambda client.
+    // for onebox/openfeature(/web) the OpenFeature SDKs, for onebox/aws/events the Lambda client, for onebox/aws/backend the KeyValueStore client and its SigV4A signer.
     // Install scripts are skipped: the native SQLite binding loads only when a state file opens.
     await run(
       'npm',
@@ -58,7 +59,14 @@ describe('the packed package', () => {
         `./${tarball}`,
         `aws-cdk-lib@${pkg.devDependencies['aws-cdk-lib']}`,
         `constructs@${pkg.devDependencies['constructs']}`,
-        ...['@openfeature/core', '@openfeature/server-sdk', '@openfeature/web-sdk', '@aws-sdk/client-lambda'].map(
+        ...[
+          '@openfeature/core',
+          '@openfeature/server-sdk',
+          '@openfeature/web-sdk',
+          '@aws-sdk/client-lambda',
+          '@aws-sdk/client-cloudfront-keyvaluestore',
+          '@aws-sdk/signature-v4a',
+        ].map(
           (p) => `${p}@${pkg.devDependencies[p]}`,
         ),
       ],
@@ -100,6 +108,9 @@ describe('the packed package', () => {
         "import { withUserRouting } from 'onebox/aws/events';",
         "export const consumer = withUserRouting(async () => ({ batchItemFailures: [] }), { source: 'sqs' });",
         'export const message = sqsMessage({ MessageBody: "{}" }, { identity: "user-1" });',
+        "import { backendOrigin, routedFetch } from 'onebox/aws/backend';",
+        "const route = backendOrigin({ stableUrl: 'https://s', canaryUrl: 'https://c', kvsKey: 'api', readSplit: async () => '{}' });",
+        "export const routed: typeof fetch = routedFetch(fetch, route, 'https://s');",
         'const alias: AliasRouting = { version: 1, additional: { version: 2, weightBp: 2000 }, mode: "sticky", seed: "s" };',
         'export const decided: number = chooseVersion(alias, "user", Math.random).version + bucketOf("s", "u");',
         'export const used = [parseConfig, startOnebox, LiveAlias, withVersionMetrics, withBrowserSignals];',

@@ -28,6 +28,7 @@ const PIN_KEY_SECRET = 'onebox-demo-pin-key';
 /** The KeyValueStore key the edge reads the page key from. */
 const PIN_KEY_KVS_KEY = 'onebox-pin-key';
 const SIGNED_FETCH = join(HERE, 'signed-fetch.ts');
+const BACKEND = join(HERE, '..', '..', '..', 'src', 'aws', 'backend-origin.ts');
 
 /** Small handlers for when the shop is not built: they answer which version served them. */
 const INLINE = {
@@ -48,11 +49,17 @@ function instrumented(name: 'web' | 'api', release: string): lambda.Code {
   const original = source ?? join(work, 'original.mjs');
   if (!source) writeFileSync(original, INLINE[name]);
   const entry = join(work, 'entry.mjs');
-  // The web's server-side calls to the API are signed: its function URLs take signed requests only.
+  // The web's server-side calls to the API go to the API version their user is on (by the
+  // baggage the edge wrote, the API's split in the KeyValueStore: onebox/aws/backend), and
+  // are signed: the API's function URLs take signed requests only.
   const signing =
     name === 'web'
       ? `import { signedFetch } from ${JSON.stringify(SIGNED_FETCH)};\n` +
-        `globalThis.fetch = signedFetch(() => process.env.DEMO_API_ORIGIN);\n`
+        `import { backendOrigin, keyValueStoreClient, keyValueStoreSplits, routedFetch } from ${JSON.stringify(BACKEND)};\n` +
+        `const { DEMO_API_ORIGIN: stableUrl, DEMO_API_CANARY_ORIGIN: canaryUrl, ONEBOX_KVS_ARN: kvsArn } = process.env;\n` +
+        `const signed = signedFetch(() => [stableUrl, canaryUrl]);\n` +
+        `const readSplit = keyValueStoreSplits(keyValueStoreClient(), kvsArn);\n` +
+        `globalThis.fetch = routedFetch(signed, backendOrigin({ stableUrl, canaryUrl, kvsKey: 'api', readSplit }), stableUrl);\n`
       : '';
   writeFileSync(
     entry,
@@ -71,6 +78,9 @@ function instrumented(name: 'web' | 'api', release: string): lambda.Code {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // The KeyValueStore client is bundled with its SigV4A signer (the runtime's cannot sign
+    // its calls), and CommonJS packages in an ES module need a require.
+    banner: { js: "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   const code = out.outputFiles[0]!.text;
@@ -104,12 +114,21 @@ export class ServerlessDemoStack extends Stack {
       components: { api: { function: api, route: '/api' }, web: { function: web, route: '/', after: ['api'] } },
     });
     const { web: webOrigins, api: apiOrigins } = this.control.origins;
-    // The shop's server-side render calls the API through its stable alias, signed (signed-fetch.ts).
+    // The shop's server-side render calls the API alias its user is on (stable or canary, by
+    // the API's split: onebox/aws/backend), signed (signed-fetch.ts).
     web.addEnvironment('DEMO_API_ORIGIN', Fn.join('', ['https://', apiOrigins!.stable]));
+    web.addEnvironment('DEMO_API_CANARY_ORIGIN', Fn.join('', ['https://', apiOrigins!.canary]));
+    web.addEnvironment('ONEBOX_KVS_ARN', this.control.keyValueStore.keyValueStoreArn);
     web.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'],
-        resources: [`${api.functionArn}:stable`],
+        resources: [`${api.functionArn}:stable`, `${api.functionArn}:canary`],
+      }),
+    );
+    web.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudfront-keyvaluestore:GetKey'],
+        resources: [this.control.keyValueStore.keyValueStoreArn],
       }),
     );
     // Browser signals: the web mints page tokens with the key the edge checks pins with and the beacon reads.

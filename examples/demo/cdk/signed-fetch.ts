@@ -29,16 +29,16 @@ class Sha256 {
   }
 }
 
-/** A fetch that signs requests to `origin` (read from the environment at each call). */
+/** A fetch that signs requests to the given origins (read from the environment at each call). */
 export function signedFetch(
-  originOf: () => string | undefined,
+  originsOf: () => readonly (string | undefined)[],
   env: NodeJS.ProcessEnv = process.env,
   inner: typeof fetch = fetch,
 ): typeof fetch {
   return async (input, init) => {
-    const origin = originOf();
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    if (!origin || url.origin !== new URL(origin).origin) return inner(input, init);
+    const signs = originsOf().some((origin) => origin !== undefined && url.origin === new URL(origin).origin);
+    if (!signs) return inner(input, init);
     const signer = new SignatureV4({
       service: 'lambda',
       region: env['AWS_REGION'] ?? 'us-east-1',

@@ -1,3 +1,5 @@
+import { chooseVersion } from '../../core/routing.js';
+
 /**
  * The two partitions of a one-box frontend and the request header that carries the
  * viewer's partition from the viewer-request function to the cache key, the origin and the
@@ -56,4 +58,16 @@ export function parseEdgeSplit(text: string): EdgeSplit | string {
   if (typeof stable === 'number' && stable >= 0 && stable % 1 === 0) split.stable = stable;
   if (typeof canary === 'number' && canary >= 0 && canary % 1 === 0) split.canary = canary;
   return split;
+}
+
+/**
+ * The partition a viewer's split puts them in: core's chooseVersion with the regular
+ * partition as the stable version and the one-box as the additional one, so a viewer lands
+ * where the local gateway would put them. The edge and the backend helper (a server-side
+ * call's user, by their baggage) both decide with it.
+ */
+export function partitionFor(split: EdgeSplit, id: string): Partition {
+  const weightBp = Math.round(split.percent * 100);
+  const alias = { version: 0, additional: { version: 1, weightBp }, mode: 'sticky' as const, seed: split.seed };
+  return chooseVersion(alias, id, () => 1).additional ? ONE_BOX : REGULAR;
 }

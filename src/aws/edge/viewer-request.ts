@@ -1,8 +1,7 @@
 import { writeBaggageIdentity } from '../../core/baggage.js';
-import { chooseVersion } from '../../core/routing.js';
 import type { CfEvent, CfKeyValueStore, CfModule, CfRequest, CfResponse } from './cloudfront-function.js';
 import { EDGE_PIN_HEADER, PAGE_GONE, readEdgePin, type CfCrypto } from './page-pin.js';
-import { ONE_BOX, parseEdgeSplit, REGULAR, type EdgeSplit, type Partition } from './partition.js';
+import { ONE_BOX, parseEdgeSplit, partitionFor, REGULAR, type EdgeSplit, type Partition } from './partition.js';
 import { identityFromRequestId, viewerIdentity } from './viewer-identity.js';
 
 /** What the viewer-request function is built with (see StickyEdge for each default). */
@@ -118,9 +117,8 @@ function reloadAnswer(): CfResponse {
 /**
  * Viewer request (CloudFront Function, every request, before the cache): who the viewer
  * is, which component the path is (the frontend, or a `routes` entry such as the backend),
- * which partition of it serves them, and the origin for that partition. The decision is
- * core's chooseVersion with the regular partition as the stable version and the one-box
- * as the additional one, so a viewer lands where the local gateway would put them.
+ * which partition of it serves them (partitionFor: where the local gateway would put
+ * them), and the origin for that partition.
  * Anything unexpected (no split in the store, a bad value, an exception) serves the
  * regular partition: the request is never failed.
  */
@@ -152,9 +150,7 @@ export async function viewerRequest(
       } else if (pinned) {
         partition = pinned;
       } else {
-        const weightBp = Math.round(split.percent * 100);
-        const alias = { version: 0, additional: { version: 1, weightBp }, mode: 'sticky' as const, seed: split.seed };
-        if (chooseVersion(alias, id, () => 1).additional) partition = ONE_BOX;
+        partition = partitionFor(split, id);
       }
     }
     if (partition === ONE_BOX)

@@ -3,13 +3,13 @@
  * resources (the table, the KeyValueStore, the components' functions), so the construct
  * passes them in the ONEBOX_CONTROLLER environment variable (CloudFormation fills them in).
  */
-import { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { systemClock } from '../../core/model.js';
 import { DynamoStateStore } from '../control/dynamo-store.js';
 import { controllerSettings } from '../control/requests.js';
+import { keyValueStoreClient } from '../kvs-client.js';
 import { createControllerHandler } from './controller.js';
 
 const settings = controllerSettings.parse(JSON.parse(process.env['ONEBOX_CONTROLLER'] ?? '{}'));
@@ -18,8 +18,8 @@ export const handler = createControllerHandler({
   settings,
   store: new DynamoStateStore(new DynamoDBClient({}), settings.table),
   cloudwatch: new CloudWatchClient({}),
-  // The KeyValueStore's data plane is global; its client signs for us-east-1.
-  kvs: new CloudFrontKeyValueStoreClient({ region: 'us-east-1' }),
+  // Signs with SigV4A, which the KeyValueStore's data plane requires (kvs-client.ts).
+  kvs: keyValueStoreClient(),
   lambda: new LambdaClient({}),
   clock: systemClock,
   onEvent: (e) => console.log(JSON.stringify({ onebox: 'event', ...e })),
