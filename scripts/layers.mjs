@@ -20,7 +20,9 @@ export const LAYERS = {
   events: ['core', 'gateway', 'runtime'],
   engine: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin', 'events'],
   // The AWS engine: the same decisions and controller, with its own ports (DynamoDB, KVS, CloudWatch).
-  aws: ['core', 'api', 'controller', 'events'],
+  // gateway: the browser signals' own code only (page-token, beacon-script, html-inject), so a
+  // Lambda app mints, injects and reads exactly what the local gateway does.
+  aws: ['core', 'api', 'controller', 'events', 'gateway'],
   // OpenFeature providers: the server's decides with core over the admin API's answers; the web's asks the gateway.
   openfeature: ['core', 'api'],
   tools: ['core', 'api', 'config', 'controller', 'runtime', 'store', 'metrics', 'gateway', 'admin', 'engine', 'events'],

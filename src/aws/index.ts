@@ -12,6 +12,9 @@ export * from './control-plane.js';
 export * from './version-alarms.js';
 export * from './codedeploy-config.js';
 export * from './metrics.js';
+export * from './browser-beacon.js';
+export { DEFAULT_ASSET_PATHS, DEFAULT_ASSET_FALLBACK_STATUS_CODES } from './asset-fallback.js';
+export { PIN_KEY_ENV } from './browser.js';
 export {
   ONE_BOX,
   REGULAR,

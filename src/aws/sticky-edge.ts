@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { DEFAULT_COOKIE_MAX_AGE_SECONDS } from '../core/identity.js';
 import { invalid } from '../core/errors.js';
+import { assetFallbackBehaviors, DEFAULT_ASSET_FALLBACK_STATUS_CODES, DEFAULT_ASSET_PATHS } from './asset-fallback.js';
 import { bundleLambda, cloudFrontFunctionCode } from './bundle.js';
 import type { OriginResponseSettings } from './edge/origin-response.js';
 import { DEFAULT_KVS_KEY, PARTITION_HEADER, parseEdgeSplit } from './edge/partition.js';
@@ -63,6 +64,16 @@ export interface StickyEdgeProps {
    * is the split's `stable` or `canary`. Default none: pins are ignored.
    */
   readonly pinKeyKvsKey?: string;
+  /**
+   * Path patterns of the frontend's content-hashed assets: each gets a behavior whose origin is
+   * an origin group, regular first, one-box on `assetFallbackStatusCodes`, so an open page keeps
+   * its assets after its viewer moved partition (asset-fallback.ts). Only for names unique per
+   * release: an unhashed file there is served by the regular version to everyone. Default
+   * `['/assets/*']` (Vite's, the demo's); `[]` for none.
+   */
+  readonly assetPaths?: readonly string[];
+  /** What the regular origin answers that sends an asset request to the one-box origin. Default `[404]` (add 403 for S3). */
+  readonly assetFallbackStatusCodes?: readonly number[];
   /** Mirror the frontend's requests to a shadow. Default none. */
   readonly shadow?: ShadowMirror;
   /** Anything else of the distribution (certificate, domain names, logging, web ACL). Default none. */
@@ -98,6 +109,8 @@ function checkedKvsKey(key: string, field: string): string {
  *   do not run there): `Vary` and the `x-onebox-partition` debug header on the stored copy.
  * - cache policy keyed on the partition header, so the cache never serves one partition's
  *   page to the other.
+ * - hashed assets (`assetPaths`): an origin group, regular then one-box on a 404, for every
+ *   viewer (asset-fallback.ts): no function runs there, one cached copy per file.
  */
 export class StickyEdge extends Construct {
   readonly distribution: cloudfront.Distribution;
@@ -229,11 +242,20 @@ export class StickyEdge extends Construct {
       },
     ];
     if (shadow) edgeLambdas.push(shadow.edgeLambda);
+    const regularOrigin = new origins.HttpOrigin(props.regularDomainName, originProps);
+    const assetBehaviors = assetFallbackBehaviors({
+      paths: props.assetPaths ?? DEFAULT_ASSET_PATHS,
+      statusCodes: props.assetFallbackStatusCodes ?? DEFAULT_ASSET_FALLBACK_STATUS_CODES,
+      regular: regularOrigin,
+      oneBox: new origins.HttpOrigin(props.oneBoxDomainName, originProps),
+      taken: Object.keys(props.additionalBehaviors ?? {}),
+    });
+    const behaviors = this.withViewerFunctions(props.additionalBehaviors, routes);
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'onebox: sticky one-box frontend',
       ...props.distributionProps,
       defaultBehavior: {
-        origin: new origins.HttpOrigin(props.regularDomainName, originProps),
+        origin: regularOrigin,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         cachePolicy: this.cachePolicy,
@@ -244,7 +266,7 @@ export class StickyEdge extends Construct {
         ],
         edgeLambdas,
       },
-      additionalBehaviors: this.withViewerFunctions(props.additionalBehaviors, routes),
+      additionalBehaviors: { ...assetBehaviors, ...behaviors },
     });
     acknowledgeLogsOnlyRole(this.originResponse);
     acknowledge(this.originResponse, 'AwsSolutions-L1', 'Node.js 22 is the newest runtime Lambda@Edge runs');

@@ -15,7 +15,7 @@ import {
   cloudFrontFunctionCode,
 } from '../../src/aws/bundle.js';
 import { EDGE_PIN_HEADER, EDGE_PIN_TTL_SECONDS } from '../../src/aws/edge/page-pin.js';
-import { PIN_HEADER } from '../../src/gateway/beacon-script.js';
+import { BROWSER_SCRIPT, PIN_HEADER } from '../../src/gateway/beacon-script.js';
 import { PAGE_TOKEN_TTL_SECONDS, PageTokens } from '../../src/gateway/page-token.js';
 import { loadSpec } from '../core/spec-vectors.js';
 
@@ -120,6 +120,15 @@ function viewerRequestEvent(opts: {
 interface Req {
   headers: Record<string, { value: string }>;
   uri: string;
+}
+
+/** A response a viewer-request function generates. */
+interface Answer {
+  statusCode: number;
+  statusDescription: string;
+  headers: Record<string, { value: string }>;
+  cookies: Record<string, unknown>;
+  body: { encoding: string; data: string };
 }
 
 describe('viewer-request CloudFront Function', () => {
@@ -259,9 +268,13 @@ describe('viewer-request CloudFront Function: page pins (skew protection)', () =
   /** The partition and origin a request with this pin (or none) is sent to. */
   const send = async (pin?: string) => {
     fn.origins.length = 0;
-    const out = (await fn.handler(viewerRequestEvent(pin === undefined ? {} : { headers: { [EDGE_PIN_HEADER]: pin } }))) as Req;
+    const out = (await fn.handler(viewerRequestEvent(pin === undefined ? {} : { headers: { [EDGE_PIN_HEADER]: pin } }))) as
+      Req | Answer;
+    if ('statusCode' in out) return { status: out.statusCode, origins: [...fn.origins] };
     return { partition: out.headers['x-onebox-partition']!.value, origins: [...fn.origins] };
   };
+  /** What a pinned call of a page whose version is gone gets: the gateway's reload answer. */
+  const RELOAD = { status: 409, origins: [] };
   const ONE_BOX_ORIGIN = { partition: 'one-box', origins: [{ domainName: ONE_BOX_DOMAIN }] };
   const REGULAR_ORIGIN = { partition: 'regular', origins: [] };
 
@@ -293,11 +306,35 @@ describe('viewer-request CloudFront Function: page pins (skew protection)', () =
     // v2 promoted (now behind the regular origin): its pages follow it there.
     setSplit({ percent: 0, stable: 2 });
     expect(await send(v2Page)).toEqual(REGULAR_ORIGIN);
-    // v1 is behind neither origin: its page is served as unpinned (the viewer's own split).
+    // v1 is behind neither origin: its page's calls are told to reload, whatever the viewer's split.
     setSplit({ percent: 100, stable: 2, canary: 3 });
-    expect(await send(v1Page)).toEqual(ONE_BOX_ORIGIN);
+    expect(await send(v1Page)).toEqual(RELOAD);
     setSplit({ percent: 0, stable: 2, canary: 3 });
-    expect(await send(v1Page)).toEqual(REGULAR_ORIGIN);
+    expect(await send(v1Page)).toEqual(RELOAD);
+    // A rollback takes v3 off the one-box origin: its open pages reload too, v2's keep working.
+    setSplit({ percent: 0, stable: 2 });
+    expect(await send(pinOf(3))).toEqual(RELOAD);
+    expect(await send(v2Page)).toEqual(REGULAR_ORIGIN);
+    // The page's own navigation (no pin header) is the viewer's split's, as always.
+    expect(await send()).toEqual(REGULAR_ORIGIN);
+  });
+
+  it("answers a gone page's call as the gateway does: 409, x-onebox-reload, the same body, never cached", async () => {
+    setSplit({ percent: 20, stable: 2, canary: 3 });
+    const out = (await fn.handler(viewerRequestEvent({ headers: { [EDGE_PIN_HEADER]: pinOf(1) } }))) as Answer;
+    expect(out).toEqual({
+      statusCode: 409,
+      statusDescription: 'Conflict',
+      headers: {
+        'content-type': { value: 'application/json' },
+        'cache-control': { value: 'no-store' },
+        'x-onebox-reload': { value: '1' },
+      },
+      cookies: {},
+      body: { encoding: 'text', data: JSON.stringify({ error: 'page_version_gone', reload: true }) },
+    });
+    // The header the gateway's script reloads on.
+    expect(BROWSER_SCRIPT).toContain("get('x-onebox-reload')");
   });
 
   it('ignores forged, expired and foreign pins: a client never picks a version', async () => {
@@ -319,7 +356,8 @@ describe('viewer-request CloudFront Function: page pins (skew protection)', () =
     fn.logs.length = 0;
     for (const pin of forged) expect(await send(pin), pin).toEqual(REGULAR_ORIGIN);
     expect(fn.logs.filter((l) => l.includes('forged')).length).toBe(forged.length);
-    expect(await send(pinOf(2, oneDayAgo))).toEqual(REGULAR_ORIGIN);
+    // An expired pin is the gateway's pin-expired: its page reloads (the gateway answers 409 too).
+    expect(await send(pinOf(2, oneDayAgo))).toEqual(RELOAD);
     // A page of another component (the backend's key) does not pin the frontend.
     expect(await send(pinOf(2, origin, 'api'))).toEqual(REGULAR_ORIGIN);
     // The genuine v2 pin still does (the checks above did not pass by ignoring every pin).
@@ -329,6 +367,8 @@ describe('viewer-request CloudFront Function: page pins (skew protection)', () =
   it('ignores pins when the store has no versions (a StickyEdge-only split) or no key', async () => {
     setSplit({ percent: 0 });
     expect(await send(pinOf(2))).toEqual(REGULAR_ORIGIN);
+    // Without versions the edge cannot tell a gone page: no reload either.
+    expect(await send(pinOf(7))).toEqual(REGULAR_ORIGIN);
     setSplit({ percent: 0, stable: 1, canary: 2 });
     fn.store.delete('onebox-pin-key');
     fn.logs.length = 0;

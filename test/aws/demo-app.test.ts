@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOUDFRONT_FUNCTION_MAX_BYTES, functionSizes, report as edgeSizesReport } from '../../scripts/edge-sizes.mjs';
+import { ONEBOX_PREFIX } from '../../src/gateway/beacon-script.js';
 
 const run = promisify(execFile);
 
@@ -81,14 +82,22 @@ describe('examples/demo/cdk', () => {
     expect(controller).toBeDefined();
     expect(of('AWS::CloudFront::KeyValueStore')).toHaveLength(1);
     // Per-version addressable origins: each component's stable and canary aliases have a URL.
-    expect(
-      of('AWS::Lambda::Url')
-        .map((u) => u.Properties['Qualifier'])
-        .sort(),
-    ).toEqual(['canary', 'canary', 'stable', 'stable']);
-    // Not reachable around CloudFront: no function URL takes unsigned requests, the
+    const [componentUrls, beaconUrls] = [
+      of('AWS::Lambda::Url').filter((u) => u.Properties['Qualifier'] !== undefined),
+      of('AWS::Lambda::Url').filter((u) => u.Properties['Qualifier'] === undefined),
+    ];
+    expect(componentUrls.map((u) => u.Properties['Qualifier']).sort()).toEqual([
+      'canary',
+      'canary',
+      'stable',
+      'stable',
+    ]);
+    // Not reachable around CloudFront: no component's function URL takes unsigned requests, the
     // distribution signs (origin access control for Lambda), and only it may invoke.
-    expect(of('AWS::Lambda::Url').map((u) => u.Properties['AuthType'])).toEqual(Array(4).fill('AWS_IAM'));
+    expect(componentUrls.map((u) => u.Properties['AuthType'])).toEqual(Array(4).fill('AWS_IAM'));
+    // The beacon's URL is public by design: sendBeacon cannot sign a POST body for origin
+    // access control, and the function takes nothing without its page's signed token.
+    expect(beaconUrls.map((u) => u.Properties['AuthType'])).toEqual(['NONE']);
     expect(of('AWS::CloudFront::OriginAccessControl').map((o) => o.Properties['OriginAccessControlConfig'])).toEqual([
       expect.objectContaining({
         OriginAccessControlOriginType: 'lambda',
@@ -97,10 +106,17 @@ describe('examples/demo/cdk', () => {
       }),
     ]);
     const distribution = of('AWS::CloudFront::Distribution')[0]!.Properties['DistributionConfig'] as {
-      Origins: { OriginAccessControlId?: unknown }[];
+      Origins: { Id: string; OriginAccessControlId?: unknown }[];
+      CacheBehaviors: { PathPattern: string; TargetOriginId: string }[];
     };
     expect(distribution.Origins.length).toBeGreaterThan(0);
-    for (const o of distribution.Origins) expect(o.OriginAccessControlId).toBeDefined();
+    const beaconOrigin = distribution.CacheBehaviors.find((b) => b.PathPattern === `${ONEBOX_PREFIX}*`)!.TargetOriginId;
+    for (const o of distribution.Origins)
+      if (o.Id !== beaconOrigin) expect(o.OriginAccessControlId, o.Id).toBeDefined();
+    // The web's pages carry the browser script and pins: the edge checks them with the key in the store.
+    expect(JSON.stringify(of('AWS::CloudFront::Function'))).toContain('onebox-pin-key');
+    // Hashed assets: an origin group, regular then one-box on 404.
+    expect(distribution.CacheBehaviors.map((b) => b.PathPattern)).toContain('/assets/*');
     const permissions = of('AWS::Lambda::Permission').filter(
       (p) =>
         ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'].includes(String(p.Properties['Action'])) &&
@@ -111,12 +127,22 @@ describe('examples/demo/cdk', () => {
       expect(p.Properties['Principal']).toBe('cloudfront.amazonaws.com');
       expect(JSON.stringify(p.Properties['SourceArn'])).toContain('distribution/');
     }
-    expect(of('AWS::Lambda::Permission').some((p) => p.Properties['FunctionUrlAuthType'] === 'NONE')).toBe(false);
+    // Anyone may call a URL with auth NONE: only the beacon's is (its function's own ARN).
+    expect(
+      of('AWS::Lambda::Permission')
+        .filter((p) => p.Properties['FunctionUrlAuthType'] === 'NONE')
+        .map((p) => JSON.stringify(p.Properties['FunctionName'])),
+    ).toEqual([expect.stringMatching(/BeaconFunction/)]);
     // The web's server-side render calls the API version its user is on: both API origins
     // and the store are in its environment, and its role may read the store and sign both.
     const webFunction = of('AWS::Lambda::Function').find((f) => f.Properties['Description'] === 'onebox demo web')!;
     const webEnv = (webFunction.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(webEnv).sort()).toEqual(['DEMO_API_CANARY_ORIGIN', 'DEMO_API_ORIGIN', 'ONEBOX_KVS_ARN']);
+    expect(Object.keys(webEnv).sort()).toEqual([
+      'DEMO_API_CANARY_ORIGIN',
+      'DEMO_API_ORIGIN',
+      'ONEBOX_KVS_ARN',
+      'ONEBOX_PIN_KEY',
+    ]);
     const statements = of('AWS::IAM::Policy').flatMap(
       (p) => (p.Properties['PolicyDocument'] as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
     );

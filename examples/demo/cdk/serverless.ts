@@ -11,17 +11,22 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Duration, Fn, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import type { Construct } from 'constructs';
-import { OneboxControlPlane, StickyEdge } from '../../../src/aws/index.js';
+import { BrowserBeacon, OneboxControlPlane, PIN_KEY_ENV, StickyEdge } from '../../../src/aws/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const METRICS = join(HERE, '..', '..', '..', 'src', 'aws', 'metrics.ts');
+const BROWSER = join(HERE, '..', '..', '..', 'src', 'aws', 'browser.ts');
+/** The Secrets Manager secret holding the page key (create it, and put the same text in the KeyValueStore). */
+const PIN_KEY_SECRET = 'onebox-demo-pin-key';
+/** The KeyValueStore key the edge reads the page key from. */
+const PIN_KEY_KVS_KEY = 'onebox-pin-key';
 const SIGNED_FETCH = join(HERE, 'signed-fetch.ts');
 const BACKEND = join(HERE, '..', '..', '..', 'src', 'aws', 'backend-origin.ts');
 
@@ -33,7 +38,8 @@ const INLINE = {
 
 /**
  * A component's code instrumented the way docs/aws.md tells users to: the handler wrapped
- * in withVersionMetrics (requests, handled 5xx, latency buckets per version, as EMF).
+ * in withVersionMetrics (requests, handled 5xx, latency buckets per version, as EMF), and the
+ * web's in withBrowserSignals too (the browser script's tag and page token in its pages).
  */
 function instrumented(name: 'web' | 'api', release: string): lambda.Code {
   const built = join(HERE, '..', 'dist', release, name);
@@ -60,7 +66,10 @@ function instrumented(name: 'web' | 'api', release: string): lambda.Code {
     signing +
       `import { handler as original } from ${JSON.stringify(original)};\n` +
       `import { withVersionMetrics } from ${JSON.stringify(METRICS)};\n` +
-      `export const handler = withVersionMetrics(original);\n`,
+      (name === 'web'
+        ? `import { withBrowserSignals } from ${JSON.stringify(BROWSER)};\n` +
+          `export const handler = withBrowserSignals(withVersionMetrics(original), { component: 'web' });\n`
+        : `export const handler = withVersionMetrics(original);\n`),
   );
   const out = buildSync({
     entryPoints: [entry],
@@ -122,6 +131,10 @@ export class ServerlessDemoStack extends Stack {
         resources: [this.control.keyValueStore.keyValueStoreArn],
       }),
     );
+    // Browser signals: the web mints page tokens with the key the edge checks pins with and the beacon reads.
+    const pinKey = SecretValue.secretsManager(PIN_KEY_SECRET).unsafeUnwrap();
+    web.addEnvironment(PIN_KEY_ENV, pinKey);
+    const beacon = new BrowserBeacon(this, 'Beacon', { pinKey });
     const originAccessControlId = this.control.originAccessControl.originAccessControlId;
     this.edge = new StickyEdge(this, 'Edge', {
       originAccessControlId,
@@ -129,9 +142,11 @@ export class ServerlessDemoStack extends Stack {
       oneBoxDomainName: webOrigins!.canary,
       keyValueStore: this.control.keyValueStore,
       kvsKey: 'web',
+      pinKeyKvsKey: PIN_KEY_KVS_KEY,
       // The backend is sticky per user too: its own split (key api) and canary origin.
       componentRoutes: [{ prefix: '/api/', kvsKey: 'api', canaryDomainName: apiOrigins!.canary }],
       additionalBehaviors: {
+        [beacon.pathPattern]: beacon.behavior(),
         '/api/*': {
           origin: new origins.HttpOrigin(apiOrigins!.stable, {
             protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,

@@ -26,6 +26,8 @@ export interface CfResponse {
   statusDescription?: string;
   headers: Record<string, CfValue>;
   cookies: Record<string, CfResponseCookie>;
+  /** A response the viewer-request function generates may carry a body (runtime 2.0). */
+  body?: { encoding: 'text' | 'base64'; data: string };
 }
 
 export interface CfEvent {

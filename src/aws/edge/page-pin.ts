@@ -16,6 +16,9 @@ export const EDGE_PIN_TTL_SECONDS = 86_400;
 
 const MAC_BYTES = 16;
 
+/** What a pinned call gets when its page's version is behind neither origin, or its pin expired: a reload. */
+export const PAGE_GONE = 'gone';
+
 /** The parts of the runtime's `crypto` module the edge uses (Node's has the same shape). */
 export interface CfCrypto {
   createHmac(algorithm: 'sha256', key: string): { update(data: string): { digest(): Uint8Array } };

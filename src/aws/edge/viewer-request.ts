@@ -1,6 +1,6 @@
 import { writeBaggageIdentity } from '../../core/baggage.js';
-import type { CfEvent, CfKeyValueStore, CfModule, CfRequest } from './cloudfront-function.js';
-import { EDGE_PIN_HEADER, readEdgePin, type CfCrypto } from './page-pin.js';
+import type { CfEvent, CfKeyValueStore, CfModule, CfRequest, CfResponse } from './cloudfront-function.js';
+import { EDGE_PIN_HEADER, PAGE_GONE, readEdgePin, type CfCrypto } from './page-pin.js';
 import { ONE_BOX, parseEdgeSplit, partitionFor, REGULAR, type EdgeSplit, type Partition } from './partition.js';
 import { identityFromRequestId, viewerIdentity } from './viewer-identity.js';
 
@@ -62,8 +62,11 @@ function routeOf(uri: string, settings: ViewerRequestSettings): { kvsKey: string
 /**
  * Skew protection: the partition serving the version that served the request's page, if
  * the request carries a pin signed with the store's key, for this component, and that
- * version is still behind one of the two origins; else undefined (the viewer's own split
- * decides). A forged or expired pin is ignored: a client never picks a version.
+ * version is still behind one of the two origins; PAGE_GONE if that version is behind
+ * neither or the pin has expired (the page must reload, as the gateway answers a retired
+ * version's pin); else undefined (the viewer's own split decides). A forged or foreign pin
+ * is ignored, and so is every pin of a split that names no versions: a client never picks
+ * a version.
  */
 async function pinnedPartition(
   request: CfRequest,
@@ -72,7 +75,7 @@ async function pinnedPartition(
   store: CfKeyValueStore,
   crypto: CfCrypto,
   keyName: string,
-): Promise<Partition | undefined> {
+): Promise<Partition | typeof PAGE_GONE | undefined> {
   const header = request.headers[EDGE_PIN_HEADER];
   if (!header) return undefined;
   let key: string;
@@ -84,10 +87,31 @@ async function pinnedPartition(
   }
   const pin = readEdgePin(header.value, key, crypto, Math.floor(Date.now() / 1000));
   if (pin === 'forged') console.log('onebox: forged pin ignored');
-  if (typeof pin === 'string' || pin.component !== component) return undefined;
+  if (split.stable === undefined || pin === 'forged' || (pin !== 'expired' && pin.component !== component))
+    return undefined;
+  if (pin === 'expired') return PAGE_GONE;
   if (pin.version === split.stable) return REGULAR;
   if (pin.version === split.canary) return ONE_BOX;
-  return undefined;
+  return PAGE_GONE;
+}
+
+/**
+ * The gateway's answer to a call of a page whose version is gone (src/gateway/gateway.ts,
+ * pinned): 409, `x-onebox-reload: 1`, the same JSON body, never cached. The page's script
+ * reloads on the header, and the new page is served by the viewer's own version.
+ */
+function reloadAnswer(): CfResponse {
+  return {
+    statusCode: 409,
+    statusDescription: 'Conflict',
+    headers: {
+      'content-type': { value: 'application/json' },
+      'cache-control': { value: 'no-store' },
+      'x-onebox-reload': { value: '1' },
+    },
+    cookies: {},
+    body: { encoding: 'text', data: '{"error":"page_version_gone","reload":true}' },
+  };
 }
 
 /**
@@ -103,7 +127,7 @@ export async function viewerRequest(
   cf: CfModule,
   settings: ViewerRequestSettings,
   crypto?: CfCrypto,
-): Promise<CfRequest> {
+): Promise<CfRequest | CfResponse> {
   const request = event.request;
   let partition: Partition = REGULAR;
   try {
@@ -121,6 +145,8 @@ export async function viewerRequest(
           : undefined;
       if (typeof split === 'string') {
         console.log('onebox: KeyValueStore key ' + route.kvsKey + ' is not a split (' + split + '): regular');
+      } else if (pinned === PAGE_GONE) {
+        return reloadAnswer();
       } else if (pinned) {
         partition = pinned;
       } else {

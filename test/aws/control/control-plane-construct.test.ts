@@ -51,8 +51,9 @@ describe('OneboxControlPlane function URLs', () => {
     t.resourceCountIs('AWS::Lambda::Url', 2);
     expect(Object.keys(t.findResources('AWS::Lambda::Url', { Properties: { AuthType: 'NONE' } }))).toEqual([]);
     t.allResourcesProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    // Every origin signs: the default one and the hashed assets' origin group (regular, one-box).
     t.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: { Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })] },
+      DistributionConfig: { Origins: Array(3).fill(Match.objectLike({ OriginAccessControlId: Match.anyValue() })) },
     });
     const permissions = Object.values(
       t.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'cloudfront.amazonaws.com' } }),
