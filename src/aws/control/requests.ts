@@ -1,6 +1,27 @@
 import { z } from 'zod';
 import { deploymentHooksSchema } from '../../api/model.js';
 
+/** What an undecided step does at its end. */
+const onInconclusive = z.enum(['pause', 'rollback', 'proceed']);
+
+/**
+ * A component's release settings as the CDK app declares them (OneboxControlPlane's
+ * `components`): `cdk deploy` sends them with every deploy, the controller keeps them in
+ * its state, and each release takes them unless it names its own.
+ */
+export const configuredComponent = z
+  .object({
+    /** Its deployment config (`onebox:20%:10m`, `linear:10%:1m+bake:5m`...). Default the function's settings'. */
+    config: z.string().optional(),
+    /** What an undecided step does at its end. Default the function's settings'. */
+    onInconclusive: onInconclusive.optional(),
+    /** beforeAllowTraffic / afterAllowTraffic: URL hooks only on AWS, timeout at most 30 s. Default none. */
+    hooks: deploymentHooksSchema.optional(),
+  })
+  .strict();
+
+export type ConfiguredComponent = z.infer<typeof configuredComponent>;
+
 /** A deployment command, as the CLI or a schedule sends it to the controller function. */
 const command = z.enum(['pause', 'resume', 'promote', 'promote-all', 'rollback', 'stop']);
 
@@ -22,8 +43,10 @@ export const controllerEvent = z.discriminatedUnion('action', [
               config: z.string().optional(),
               /** Components of this release that must succeed first. */
               after: z.array(z.string()).optional(),
-              /** beforeAllowTraffic / afterAllowTraffic: URL hooks only on AWS, timeout at most 30 s. Default none. */
+              /** beforeAllowTraffic / afterAllowTraffic: URL hooks only on AWS, timeout at most 30 s. Default the configured ones. */
               hooks: deploymentHooksSchema.optional(),
+              /** What an undecided step does at its end. Default the configured one. */
+              onInconclusive: onInconclusive.optional(),
             })
             .strict(),
         )
@@ -50,13 +73,14 @@ export const controllerEvent = z.discriminatedUnion('action', [
   z
     .object({
       /**
-       * What `cdk deploy` sends (a custom resource): each component's current Lambda version.
-       * New versions are published; those that differ from live start one release.
+       * What `cdk deploy` sends (a custom resource): each component's current Lambda version
+       * and its configured release settings. New versions are published; changed settings are
+       * recorded (the history says so); versions that differ from live start one release.
        */
       action: z.literal('deploy'),
       by: z.string().min(1).default('cdk deploy'),
       components: z
-        .array(z.object({ component: z.string(), version: z.coerce.number().int().positive() }).strict())
+        .array(configuredComponent.extend({ component: z.string(), version: z.coerce.number().int().positive() }))
         .min(1),
     })
     .strict(),
@@ -84,7 +108,7 @@ export const componentSettings = z
     /** Components a release of this one waits for by default (the frontend after the backend). Default none. */
     after: z.array(z.string()).default([]),
     /** What an undecided step does at its end. Default `pause` (a person looks). */
-    onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default('pause'),
+    onInconclusive: onInconclusive.default('pause'),
   })
   .strict();
 
