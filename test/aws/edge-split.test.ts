@@ -44,8 +44,8 @@ function synthesized(props: { oneBoxPercent?: number; seed?: string }): Record<s
     ...props,
   });
   const [resource] = Object.values(Template.fromStack(s).findResources('Custom::OneboxEdgeSplit'));
-  const { ServiceToken: _token, ...rest } = (resource as { Properties: Record<string, unknown> }).Properties;
-  return { ...rest, KvsARN: ARN }; // CloudFormation fills in the store's ARN
+  const { Key, Value } = (resource as { Properties: Record<string, unknown> }).Properties;
+  return { KvsARN: ARN, Key, Value }; // CloudFormation fills in the store's ARN
 }
 
 const base = {
