@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { alarmsSchema } from '../../api/gate-settings.js';
 import { deploymentHooksSchema } from '../../api/model.js';
+import { RECIPE_NAMES, type RecipeName } from '../../core/index.js';
 
 /** What an undecided step does at its end. */
 const onInconclusive = z.enum(['pause', 'rollback', 'proceed']);
@@ -47,10 +49,14 @@ export const controllerEvent = z.discriminatedUnion('action', [
               hooks: deploymentHooksSchema.optional(),
               /** What an undecided step does at its end. Default the configured one. */
               onInconclusive: onInconclusive.optional(),
+              /** Overrides of the alarm thresholds (`onebox deploy --alarm`). Default DEFAULT_ALARMS. */
+              alarms: alarmsSchema.partial().optional(),
             })
             .strict(),
         )
         .min(1),
+      /** A named recipe (`prod-one-box`: backends linear 10%/1m, then the frontend routed at "/" one-box 20% 10m). Default none. */
+      recipe: z.enum(RECIPE_NAMES as [RecipeName, ...RecipeName[]]).optional(),
     })
     .strict(),
   z
@@ -61,6 +67,9 @@ export const controllerEvent = z.discriminatedUnion('action', [
     })
     .strict(),
   z.object({ action: z.literal('command'), component: z.string(), command, by: z.string().min(1) }).strict(),
+  /** `onebox versions` (the published versions) and the live alias the controller keeps: read only. */
+  z.object({ action: z.literal('versions'), component: z.string() }).strict(),
+  z.object({ action: z.literal('alias'), component: z.string() }).strict(),
   z
     .object({
       /** `onebox shadow report`: the stored report of the ShadowComparer's shadow version. */
