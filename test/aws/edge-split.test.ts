@@ -56,7 +56,7 @@ const base = {
   ResourceType: 'Custom::OneboxEdgeSplit',
 };
 
-describe("StickyEdge's oneBoxPercent after the store was created", () => {
+describe("StickyEdge's oneBoxPercent after the store was created", { timeout: 120_000 }, () => {
   it('is written to the store by the deploy that changes it, and only by that one', async () => {
     const kvs = new FakeKvs(ARN);
     kvs.store.set('onebox', '{"percent":20,"seed":"onebox"}'); // the import source, at creation

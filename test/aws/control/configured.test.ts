@@ -165,58 +165,62 @@ function releasePayload(template: Template, version: number): unknown {
   return JSON.parse(call.parameters.Payload);
 }
 
-describe("OneboxControlPlane carries each component's settings in the release custom resource", () => {
-  const synth = (components: (fn: lambda.Function) => OneboxControlPlaneProps['components']) => {
-    const s = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
-    const fn = new lambda.Function(s, 'Web', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 })'),
-    });
-    new OneboxControlPlane(s, 'C', { components: components(fn) });
-    return Template.fromStack(s);
-  };
+describe(
+  "OneboxControlPlane carries each component's settings in the release custom resource",
+  { timeout: 120_000 },
+  () => {
+    const synth = (components: (fn: lambda.Function) => OneboxControlPlaneProps['components']) => {
+      const s = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
+      const fn = new lambda.Function(s, 'Web', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 })'),
+      });
+      new OneboxControlPlane(s, 'C', { components: components(fn) });
+      return Template.fromStack(s);
+    };
 
-  it('config, onInconclusive and hooks, so a deploy that changes only them still reaches the controller', () => {
-    const hooks = { afterAllowTraffic: { url: 'https://smoke.example.com/check', timeoutMs: 5000 } };
-    const t = synth((fn) => ({ web: { function: fn, config: 'onebox:10%:10m', onInconclusive: 'rollback', hooks } }));
-    expect(releasePayload(t, 7)).toEqual({
-      action: 'deploy',
-      by: 'cdk deploy',
-      components: [{ component: 'web', version: '7', config: 'onebox:10%:10m', onInconclusive: 'rollback', hooks }],
+    it('config, onInconclusive and hooks, so a deploy that changes only them still reaches the controller', () => {
+      const hooks = { afterAllowTraffic: { url: 'https://smoke.example.com/check', timeoutMs: 5000 } };
+      const t = synth((fn) => ({ web: { function: fn, config: 'onebox:10%:10m', onInconclusive: 'rollback', hooks } }));
+      expect(releasePayload(t, 7)).toEqual({
+        action: 'deploy',
+        by: 'cdk deploy',
+        components: [{ component: 'web', version: '7', config: 'onebox:10%:10m', onInconclusive: 'rollback', hooks }],
+      });
+      expect(controllerEvent.parse(releasePayload(t, 7))).toMatchObject({ components: [{ version: 7, hooks }] });
+      expect(
+        releasePayload(
+          synth((fn) => ({ web: { function: fn } })),
+          7,
+        ),
+      ).toEqual({
+        action: 'deploy',
+        by: 'cdk deploy',
+        components: [{ component: 'web', version: '7' }],
+      });
     });
-    expect(controllerEvent.parse(releasePayload(t, 7))).toMatchObject({ components: [{ version: 7, hooks }] });
-    expect(
-      releasePayload(
-        synth((fn) => ({ web: { function: fn } })),
-        7,
-      ),
-    ).toEqual({
-      action: 'deploy',
-      by: 'cdk deploy',
-      components: [{ component: 'web', version: '7' }],
+
+    it('refuses a command hook at synth, naming the prop', () => {
+      expect(() =>
+        synth((fn) => ({
+          web: { function: fn, hooks: { beforeAllowTraffic: { command: './smoke.sh', timeoutMs: 1000 } } },
+        })),
+      ).toThrow(
+        'components.web.hooks.beforeAllowTraffic: command hooks ("./smoke.sh") cannot run in the controller Lambda',
+      );
     });
-  });
 
-  it('refuses a command hook at synth, naming the prop', () => {
-    expect(() =>
-      synth((fn) => ({
-        web: { function: fn, hooks: { beforeAllowTraffic: { command: './smoke.sh', timeoutMs: 1000 } } },
-      })),
-    ).toThrow(
-      'components.web.hooks.beforeAllowTraffic: command hooks ("./smoke.sh") cannot run in the controller Lambda',
-    );
-  });
-
-  it("the synthesized deploy, invoked as the custom resource invokes it, runs the app's URL hook", async () => {
-    const w = await world();
-    const hooks = { beforeAllowTraffic: { url: `${base}/from-cdk`, timeoutMs: 2000 } };
-    const t = synth((fn) => ({ web: { function: fn, hooks } }));
-    calls.length = 0;
-    ok(await w.handler(releasePayload(t, 1)));
-    expect(calls).toEqual([]); // the first version goes live: nothing to release
-    const started = ok(await w.handler(releasePayload(t, 2)));
-    expect(calls).toEqual([{ path: '/from-cdk', hook: 'beforeAllowTraffic' }]);
-    expect(started.deployments[0]).toMatchObject({ hooks, state: { status: 'baking' } });
-  });
-});
+    it("the synthesized deploy, invoked as the custom resource invokes it, runs the app's URL hook", async () => {
+      const w = await world();
+      const hooks = { beforeAllowTraffic: { url: `${base}/from-cdk`, timeoutMs: 2000 } };
+      const t = synth((fn) => ({ web: { function: fn, hooks } }));
+      calls.length = 0;
+      ok(await w.handler(releasePayload(t, 1)));
+      expect(calls).toEqual([]); // the first version goes live: nothing to release
+      const started = ok(await w.handler(releasePayload(t, 2)));
+      expect(calls).toEqual([{ path: '/from-cdk', hook: 'beforeAllowTraffic' }]);
+      expect(started.deployments[0]).toMatchObject({ hooks, state: { status: 'baking' } });
+    });
+  },
+);
