@@ -101,7 +101,8 @@ export class AwsControlPlane {
     if (event.action === 'status') return this.status(loaded.rev, ports, controller);
     let touched: DeploymentRecord[] = [];
     if (event.action === 'tick') controller.tick();
-    else if (event.action === 'release') touched = controller.release(awsReleaseSpecs(event, this.deps.settings.components, loaded.state), event.by);
+    else if (event.action === 'release')
+      touched = controller.release(awsReleaseSpecs(event, this.deps.settings.components, loaded.state), event.by);
     else touched = [controller.command(event.component, event.command, event.by)];
     // Hooks answer inside the unit of work: their results are committed with what started them.
     await controller.settled();

@@ -42,8 +42,7 @@ export function awsReleaseSpecs(
       judge: DEFAULT_JUDGE,
       hooks: c.hooks ?? configured?.hooks ?? {},
       onInconclusive: c.onInconclusive ?? configured?.onInconclusive ?? own.onInconclusive,
-      after:
-        c.after ?? recipeAfter ?? own.after.filter((a) => event.components.some((o) => o.component === a)),
+      after: c.after ?? recipeAfter ?? own.after.filter((a) => event.components.some((o) => o.component === a)),
     };
   });
 }
