@@ -8,9 +8,10 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { invalid } from '../core/errors.js';
-import { parseDeploymentSpec } from '../core/index.js';
+import { parseDeploymentSpec, type DeploymentHooks } from '../core/index.js';
 import { bundleLambda, KVS_SDK_PACKAGES } from './bundle.js';
-import { type ControllerSettingsInput } from './control/requests.js';
+import { checkAwsHooks } from './control/hooks.js';
+import { type ConfiguredComponent, type ControllerSettingsInput } from './control/requests.js';
 import { CANARY_ALIAS, STABLE_ALIAS } from './control/aliases.js';
 import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
 import { acknowledge, acknowledgeInvokeVersions, acknowledgeLogsOnlyRole } from './nag.js';
@@ -21,12 +22,23 @@ export interface ControlledComponent {
   readonly function: lambda.Function;
   /** Its path at the edge, as `onebox status` shows it (e.g. `/`, `/api`). Default none. */
   readonly route?: string;
-  /** Default deployment config. Default `onebox:20%:10m`. */
+  /**
+   * Deployment config of its releases (the one-box share is its first step, e.g.
+   * `onebox:20%:10m`). Changing it and deploying again takes effect at the component's next
+   * release; a deployment already running keeps its steps (the history says so). Default
+   * `onebox:20%:10m`.
+   */
   readonly config?: string;
   /** Components a release of this one waits for. Default none. */
   readonly after?: readonly string[];
   /** What an undecided step does at its end. Default `pause`. */
   readonly onInconclusive?: 'pause' | 'rollback' | 'proceed';
+  /**
+   * Hooks of its releases, run by the controller function: URL hooks (POSTed, timeout at
+   * most 30 s); a command hook is refused here (there is no shell in the controller Lambda).
+   * Default none.
+   */
+  readonly hooks?: DeploymentHooks;
 }
 
 export interface OneboxControlPlaneProps {
@@ -45,6 +57,15 @@ export interface OneboxControlPlaneProps {
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** The settings of a component the controller keeps (what `cdk deploy` sends it). */
+function configuredOf(c: ControlledComponent): ConfiguredComponent {
+  return {
+    ...(c.config ? { config: c.config } : {}),
+    ...(c.onInconclusive ? { onInconclusive: c.onInconclusive } : {}),
+    ...(c.hooks && Object.keys(c.hooks).length ? { hooks: c.hooks } : {}),
+  };
+}
 
 /**
  * onebox's control plane, serverless: the same controller, gate and release rules as
@@ -82,6 +103,8 @@ export class OneboxControlPlane extends Construct {
       if (!NAME.test(name))
         throw invalid(`components: "${name}" must be lowercase letters, digits and -, starting with a letter`);
       if (c.config !== undefined) parseDeploymentSpec(c.config);
+      const hookProblems = checkAwsHooks(c.hooks ?? {}, `components.${name}.hooks`);
+      if (hookProblems.length) throw invalid(hookProblems.join('; '));
       for (const a of c.after ?? [])
         if (!props.components[a])
           throw invalid(`components.${name}.after: "${a}" is not a component of this control plane`);
@@ -213,12 +236,15 @@ export class OneboxControlPlane extends Construct {
     });
 
     if (props.releaseOnDeploy ?? true) {
+      // Each component's settings travel with its version: a deploy that changes only them
+      // still invokes the controller, which records them for the next release.
       const payload = Stack.of(this).toJsonString({
         action: 'deploy',
         by: 'cdk deploy',
         components: Object.entries(props.components).map(([name, c]) => ({
           component: name,
           version: c.function.currentVersion.version,
+          ...configuredOf(c),
         })),
       });
       const deploy = new cr.AwsCustomResource(this, 'Release', {

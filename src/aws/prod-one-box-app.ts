@@ -25,7 +25,7 @@ export interface ProdOneBoxAppProps {
   readonly backendDeploymentConfig?: string | codedeploy.ILambdaDeploymentConfig;
   /** The frontend's bake on the one-box. Default 10 minutes (the seed's). */
   readonly bake?: Duration;
-  /** Share of users on the one-box when created, percent. Default 20 (the seed's). */
+  /** Share of users on the one-box, percent; a changed value reaches the edge on the next deploy (StickyEdge). Default 20 (the seed's). */
   readonly oneBoxPercent?: number;
   /** Alarms on each new version's own metrics (backend and one-box). Default: see NewVersionAlarmsProps. */
   readonly newVersionAlarms?: NewVersionAlarmsProps | false;

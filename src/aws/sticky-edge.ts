@@ -11,6 +11,7 @@ import type { OriginResponseSettings } from './edge/origin-response.js';
 import { DEFAULT_KVS_KEY, PARTITION_HEADER, parseEdgeSplit } from './edge/partition.js';
 import type { ViewerRequestSettings } from './edge/viewer-request.js';
 import type { ViewerResponseSettings } from './edge/viewer-response.js';
+import { EdgeSplitValue } from './edge-split-value.js';
 import { EDGE_RUNTIME } from './runtimes.js';
 import { acknowledge, acknowledgeLogsOnlyRole } from './nag.js';
 import type { ShadowMirror } from './shadow-mirror.js';
@@ -21,14 +22,19 @@ export interface StickyEdgeProps {
   /** Host name of the one-box partition's origin. */
   readonly oneBoxDomainName: string;
   /**
-   * Share of users on the one-box when the KeyValueStore is created, percent. Default 20 (the
-   * seed's). Later changes go to the store (`aws cloudfront-keyvaluestore put-key`), not here:
-   * no code is redeployed.
+   * Share of users on the one-box, percent. A changed value is written to the store by the
+   * next deploy (a custom resource; no function code changes). Between deploys the store
+   * may be set by hand (`aws cloudfront-keyvaluestore put-key`): a deploy that leaves this
+   * prop and `seed` alone keeps that. Default 20 (the seed's).
    */
   readonly oneBoxPercent?: number;
-  /** Seed of the users' buckets when the store is created; a new seed reshuffles who comes first. Default `onebox`. */
+  /** Seed of the users' buckets, written like `oneBoxPercent`; a new seed reshuffles who comes first. Default `onebox`. */
   readonly seed?: string;
-  /** A KeyValueStore to read the split from (it must hold `kvsKey`). Default: a new store holding `oneBoxPercent` and `seed`. */
+  /**
+   * A KeyValueStore to read the split from (it must hold `kvsKey`), e.g. OneboxControlPlane's,
+   * whose controller owns the split (then give no `oneBoxPercent` or `seed`: the one-box
+   * share is the component's deployment config). Default: a new store holding `oneBoxPercent` and `seed`.
+   */
   readonly keyValueStore?: cloudfront.IKeyValueStore;
   /** Key of the split, whose value is `{"percent": 20, "seed": "onebox"}`. Default `onebox`. */
   readonly kvsKey?: string;
@@ -143,7 +149,7 @@ export class StickyEdge extends Construct {
     if (props.keyValueStore) {
       if (props.oneBoxPercent !== undefined || props.seed !== undefined) {
         throw invalid(
-          'oneBoxPercent and seed initialise a new KeyValueStore; with keyValueStore, put them in that store',
+          "oneBoxPercent and seed are StickyEdge's own store's; with keyValueStore the store's owner sets the split (OneboxControlPlane: the component's config, e.g. onebox:20%:10m)",
         );
       }
       this.keyValueStore = props.keyValueStore;
@@ -157,6 +163,8 @@ export class StickyEdge extends Construct {
           JSON.stringify({ data: [{ key: kvsKey, value: JSON.stringify(split) }] }),
         ),
       });
+      // The import source counts only at creation: later changes of the props are written by this.
+      new EdgeSplitValue(this, 'SplitValue', this.keyValueStore, kvsKey, JSON.stringify(split));
     }
 
     const routes = (props.componentRoutes ?? []).map((r, i) => {

@@ -34,10 +34,8 @@ export class AwsControlClient {
         ...(query?.['version'] !== undefined ? { version: Number(query['version']) } : {}),
       };
     else if (name === 'history') event = { action: 'history', ...(query?.['limit'] ? { limit: query['limit'] } : {}) };
-    else
-      throw new CliError(
-        `\`${name}\` is not on the AWS control plane yet (status, history, deploy, release, pause, resume, promote, rollback, stop and shadow report are); see docs/aws.md`,
-      );
+    else if (name === 'versions' || name === 'alias') event = { action: name, component: params['component'] };
+    else throw new CliError(NOT_ON_AWS[name] ?? `\`${name}\` is not on the AWS control plane yet; see docs/aws.md`);
     const payload = (await this.invoke(event)) as
       { ok: true; answer?: unknown } | { ok: false; error: { code: string; message: string } } | undefined;
     if (!payload || typeof payload !== 'object' || !('ok' in payload))
@@ -56,18 +54,24 @@ export class AwsControlClient {
   }
 }
 
-/** `onebox deploy | release` as the controller's release: components, versions, configs and order. */
+/** Why the commands the controller does not take cannot work against it. */
+const VERSIONS_ARE_CDKS =
+  'on AWS a version is the Lambda version `cdk deploy` publishes (the release custom resource records it): code published by hand would be overwritten by the next cdk deploy, and a URL is not a Lambda version. Deploy with `cdk deploy`; release an already published version with `onebox deploy <component> <n> --aws`';
+const NOT_ON_AWS: Partial<Record<EndpointName, string>> = {
+  publish: `\`publish --aws\`: ${VERSIONS_ARE_CDKS}`,
+  setAlias:
+    '`alias --version --aws`: on AWS the controller owns the live alias (the Lambda stable/canary aliases and the KeyValueStore split follow its state); moving them by hand would fight its next tick. Move traffic through it: `onebox deploy <component> <n> --aws`, `promote`, `rollback`; `onebox alias <component> --aws` shows where it points',
+  retire: '`retire --aws`: not on the AWS control plane yet; a version no alias points at is never routed to there',
+  deleteVersion:
+    '`delete-version --aws`: not on the AWS control plane yet; delete a Lambda version with `aws lambda delete-function --function-name F:N` once no alias points at it',
+};
+
+/** `onebox deploy | release` as the controller's release: components, versions, configs, alarms, order, recipe. */
 function releaseEvent(body: unknown, by: string): Record<string, unknown> {
   const b = body as {
     components: { component: string; version: number; config?: string; after?: string[]; alarms?: unknown }[];
     recipe?: string;
   };
-  if (b.recipe)
-    throw new CliError(
-      '--recipe is not on the AWS control plane yet: give each component its --config, and --after for the order',
-    );
-  if (b.components.some((c) => c.alarms))
-    throw new CliError('--alarm is not on the AWS control plane yet (its alarms are the defaults)');
   return {
     action: 'release',
     by,
@@ -76,7 +80,9 @@ function releaseEvent(body: unknown, by: string): Record<string, unknown> {
       version: c.version,
       ...(c.config ? { config: c.config } : {}),
       ...(c.after ? { after: c.after } : {}),
+      ...(c.alarms ? { alarms: c.alarms } : {}),
     })),
+    ...(b.recipe ? { recipe: b.recipe } : {}),
   };
 }
 

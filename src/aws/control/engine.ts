@@ -2,24 +2,23 @@ import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-k
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  DEFAULT_ALARMS,
-  DEFAULT_JUDGE,
   invalid,
   isActive,
   isWatched,
   LIVE_ALIAS,
   notFound,
-  parseDeploymentSpec,
   type Clock,
   type DeploymentEvent,
   type DeploymentRecord,
   type Version,
 } from '../../core/index.js';
 import { summarizeShadowReport } from '../../core/shadow/index.js';
-import { Controller, type DeploymentSpec } from '../../controller/controller.js';
+import { Controller } from '../../controller/controller.js';
 import { deploymentView } from '../../controller/deployment-view.js';
 import type { HookRunner } from '../../controller/hook-runner.js';
-import { checkAwsHooks, refuseUnrunnableHooks, runAwsHook } from './hooks.js';
+import { runAwsHook } from './hooks.js';
+import { checkConfigured, withConfiguration } from './configured.js';
+import { awsReleaseSpecs } from './release-specs.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
 import { releaseHistory } from './history.js';
 import { StateConflict, type DynamoStateStore } from './dynamo-store.js';
@@ -92,6 +91,7 @@ export class AwsControlPlane {
       return { outcome: 'unchanged', rev, traffic: [], events: [], deployments: [], answer: { releases } };
     }
     if (event.action === 'shadowReport') return this.shadowReport(event.component, event.version);
+    if (event.action === 'versions' || event.action === 'alias') return this.catalog(event.action, event.component);
     const loaded = await this.deps.store.load();
     const idle = !loaded.state.deployments.some((d) => isActive(d.record.state.status));
     // Nothing to run and traffic known to match: an idle tick costs one read.
@@ -101,7 +101,8 @@ export class AwsControlPlane {
     if (event.action === 'status') return this.status(loaded.rev, ports, controller);
     let touched: DeploymentRecord[] = [];
     if (event.action === 'tick') controller.tick();
-    else if (event.action === 'release') touched = controller.release(this.specs(event), event.by);
+    else if (event.action === 'release')
+      touched = controller.release(awsReleaseSpecs(event, this.deps.settings.components, loaded.state), event.by);
     else touched = [controller.command(event.component, event.command, event.by)];
     // Hooks answer inside the unit of work: their results are committed with what started them.
     await controller.settled();
@@ -112,6 +113,17 @@ export class AwsControlPlane {
     if (event.action === 'release')
       return { ...result, answer: { release: touched[0]?.releaseId, deployments: touched } };
     return result;
+  }
+
+  /** A component's published versions, or its live alias as the controller keeps it (nothing written). */
+  private async catalog(what: 'versions' | 'alias', component: string): Promise<InvocationResult> {
+    if (!this.deps.settings.components[component]) throw invalid(`unknown component "${component}"`);
+    const { rev, state } = await this.deps.store.load();
+    const answer =
+      what === 'versions'
+        ? { versions: await this.deps.store.versions(component) }
+        : { alias: state.aliases[component] ?? null };
+    return { outcome: 'unchanged', rev, traffic: [], events: [], deployments: [], answer };
   }
 
   /** The comparer's stored report, summarized as the local engine summarizes its own (nothing written). */
@@ -220,27 +232,6 @@ export class AwsControlPlane {
     );
   }
 
-  /** A release's specs: the event's choices over the component's settings, refused whole with every problem. */
-  private specs(event: Extract<ControllerEvent, { action: 'release' }>): DeploymentSpec[] {
-    const known = this.deps.settings.components;
-    refuseUnrunnableHooks(event.components.flatMap((c, i) => checkAwsHooks(c.hooks ?? {}, `components[${i}].hooks`)));
-    return event.components.map((c): DeploymentSpec => {
-      const settings = known[c.component];
-      if (!settings)
-        throw invalid(`unknown component "${c.component}" (known: ${Object.keys(known).join(', ') || 'none'})`);
-      return {
-        component: c.component,
-        version: c.version,
-        config: parseDeploymentSpec(c.config ?? settings.config),
-        alarms: DEFAULT_ALARMS,
-        judge: DEFAULT_JUDGE,
-        hooks: c.hooks ?? {},
-        onInconclusive: settings.onInconclusive,
-        after: c.after ?? settings.after.filter((a) => event.components.some((o) => o.component === a)),
-      };
-    });
-  }
-
   /** The versions a release names, or the active deployments' (what the catalog is asked for). */
   private async versionsOf(state: ControlState, event: ControllerEvent): Promise<Map<string, Version[]>> {
     const names = new Set(
@@ -270,14 +261,18 @@ export class AwsControlPlane {
     return readSeries(this.deps.cloudwatch, this.deps.settings.namespace, requests, this.deps.clock.now());
   }
 
-  /** Publishes what is new, then releases every component whose version is not live (one release, `after` as configured). */
+  /**
+   * Publishes what is new, records the settings the deploy declares (configured.ts), then
+   * releases every component whose version is not live (one release, `after` as configured).
+   */
   private async deploy(event: Extract<ControllerEvent, { action: 'deploy' }>): Promise<InvocationResult> {
+    checkConfigured(event);
     for (const c of event.components) {
       const published = await this.deps.store.versions(c.component);
       if (!published.some((v) => v.number === c.version))
         await this.publish(c.component, c.version, `published by ${event.by}`);
     }
-    const { state } = await this.deps.store.load();
+    const state = await this.configure(event);
     // Not live yet, and not already on its way (a deploy repeated while its release runs).
     const changed = event.components.filter(
       (c) =>
@@ -290,7 +285,25 @@ export class AwsControlPlane {
         ),
     );
     if (!changed.length) return this.once({ action: 'tick' });
-    return this.handle({ action: 'release', by: event.by, components: changed });
+    // The settings were just recorded: the release takes them from the state.
+    const components = changed.map((c) => ({ component: c.component, version: c.version }));
+    return this.handle({ action: 'release', by: event.by, components });
+  }
+
+  /** Records what a deploy configured (one conditional write when it changed anything); the state it leaves. */
+  private async configure(event: Extract<ControllerEvent, { action: 'deploy' }>): Promise<ControlState> {
+    for (;;) {
+      const loaded = await this.deps.store.load();
+      const next = withConfiguration(loaded.state, event, this.deps.settings.components, this.deps.clock.now());
+      if (!next) return loaded.state;
+      try {
+        await this.deps.store.commit(loaded.rev, next.state, []);
+        for (const e of next.events) this.deps.onEvent?.(e);
+        return next.state;
+      } catch (err) {
+        if (!(err instanceof StateConflict)) throw err;
+      }
+    }
   }
 
   /**

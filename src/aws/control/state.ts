@@ -1,4 +1,5 @@
 import type { Alias, DeploymentEvent, DeploymentRecord, ReleaseRecord } from '../../core/index.js';
+import type { ConfiguredComponent } from './requests.js';
 
 /** A deployment with its history, as the control plane keeps it. */
 export interface StoredDeployment {
@@ -25,6 +26,12 @@ export interface ControlState {
   readonly releases: readonly ReleaseRecord[];
   /** The last event number given. */
   readonly seq: number;
+  /**
+   * Each component's release settings as the last `cdk deploy` declared them (its config,
+   * onInconclusive, hooks): what a release takes when it names none. Absent before the
+   * first deploy that sent them.
+   */
+  readonly configured?: Readonly<Record<string, ConfiguredComponent>>;
 }
 
 /** A state as read: `rev` is what the commit's condition expects. */

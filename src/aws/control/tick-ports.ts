@@ -25,6 +25,7 @@ export class TickPorts implements DeploymentRepository, VersionCatalog, Exposure
   private readonly deployments: Map<string, StoredDeployment>;
   private readonly releases: ReleaseRecord[];
   private seq: number;
+  private readonly configured: ControlState['configured'];
   /** Components whose alias this tick moved, in order. */
   readonly moved: string[] = [];
   /** Events this tick added, in order. */
@@ -38,6 +39,7 @@ export class TickPorts implements DeploymentRepository, VersionCatalog, Exposure
     this.deployments = new Map(state.deployments.map((d) => [d.record.id, d]));
     this.releases = [...state.releases];
     this.seq = state.seq;
+    this.configured = state.configured;
   }
 
   /** True once the controller wrote anything. */
@@ -64,6 +66,7 @@ export class TickPorts implements DeploymentRepository, VersionCatalog, Exposure
         deployments: kept,
         releases: this.releases.filter((r) => releaseIds.has(r.id)),
         seq: this.seq,
+        ...(this.configured ? { configured: this.configured } : {}),
       },
       archived,
     };

@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoStateStore } from '../../../src/aws/control/dynamo-store.js';
@@ -8,12 +8,20 @@ import { createControllerHandler } from '../../../src/aws/handlers/controller.js
 import { registerDeploymentCommands } from '../../../src/cli/commands/deployments.js';
 import { registerShadowCommands } from '../../../src/cli/commands/shadow.js';
 import { registerStatusCommand } from '../../../src/cli/commands/status.js';
-import { formatShadowReport } from '../../../src/cli/format.js';
+import { formatShadowReport, formatVersions } from '../../../src/cli/format.js';
 import { shadowPolicyBody } from '../../../src/api/shadow-policy.js';
 import { DynamoShadowReports } from '../../../src/aws/control/shadow-reports.js';
 import { addReportDelta } from '../../../src/aws/handlers/shadow-report-store.js';
 import { ShadowReport } from '../../../src/core/shadow/index.js';
 import { registerVersionCommands } from '../../../src/cli/commands/versions.js';
+import { registerAliasCommand } from '../../../src/cli/commands/alias.js';
+import { registerLogsCommand } from '../../../src/cli/commands/logs.js';
+import {
+  CloudWatchLogsClient,
+  FilterLogEventsCommand,
+  ResourceNotFoundException as CwlNotFound,
+  type FilterLogEventsCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeCloudWatch, FakeKvs, FakeLambda } from './aws-fakes.js';
 import { startDynamo } from './dynalite.js';
@@ -72,6 +80,9 @@ async function cli(...args: string[]): Promise<string> {
   registerDeploymentCommands(program);
   registerStatusCommand(program);
   registerShadowCommands(program);
+  registerVersionCommands(program);
+  registerAliasCommand(program);
+  registerLogsCommand(program);
   const lines: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
   try {
@@ -165,16 +176,123 @@ describe('the CLI against the AWS control plane', () => {
     });
   });
 
-  it('says what is not on the AWS control plane yet', async () => {
-    const program = new Command().exitOverride();
-    registerDeploymentCommands(program);
-    await expect(
-      program.parseAsync(['node', 'onebox', 'deploy', 'api', '2', '--alarm', 'error-rate=5%', '--aws', CONTROLLER]),
-    ).rejects.toThrow('--alarm is not on the AWS control plane yet');
-    const versions = new Command().exitOverride();
-    registerVersionCommands(versions);
-    await expect(versions.parseAsync(['node', 'onebox', 'versions', 'api', '--aws', CONTROLLER])).rejects.toThrow(
-      '`versions` is not on the AWS control plane yet',
+  it('deploys with --alarm overrides, and releases with a recipe, resolved by the controller as locally', async () => {
+    await cli('rollback', 'api');
+    const out = JSON.parse(
+      await cli('deploy', 'api', '2', '--alarm', 'error-rate=5%', '--alarm', 'p99=800ms', '--json'),
+    ) as {
+      deployments: { gates: { alarms: Record<string, number> } }[];
+    };
+    expect(invoked.at(-1)).toMatchObject({
+      action: 'release',
+      components: [{ component: 'api', version: 2, alarms: { maxErrorRate: 0.05, maxP99Ms: 800 } }],
+    });
+    expect(out.deployments[0]!.gates.alarms).toMatchObject({ maxErrorRate: 0.05, maxP99Ms: 800, minRequests: 100 });
+    await cli('stop', 'api');
+    await expect(cli('release', '--set', 'api=2', '--recipe', 'prod-one-box')).rejects.toThrow(
+      'the prod-one-box recipe needs the frontend in the release: the component routed at "/"',
     );
+    expect(invoked.at(-1)).toMatchObject({ action: 'release', recipe: 'prod-one-box' });
+  });
+
+  it('lists the versions and shows the live alias the controller keeps, in the local words and --json', async () => {
+    const json = JSON.parse(await cli('versions', 'api', '--json')) as Parameters<typeof formatVersions> extends [
+      infer V,
+      infer A,
+    ]
+      ? { versions: V; alias: A }
+      : never;
+    expect(await cli('versions', 'api')).toBe(formatVersions(json.versions, json.alias));
+    expect(json).toMatchObject({
+      versions: [
+        { component: 'api', number: 1, target: 'shop-api:1' },
+        { component: 'api', number: 2, target: 'shop-api:2' },
+      ],
+      alias: { component: 'api', version: 1 },
+    });
+    expect(await cli('alias', 'api')).toMatch(/^api: /);
+    expect(JSON.parse(await cli('alias', 'api', '--json'))).toMatchObject({ alias: { version: 1 } });
+    expect(invoked.at(-1)).toEqual({ action: 'alias', component: 'api' });
+    await expect(cli('versions', 'web')).rejects.toThrow('unknown component "web"');
+  });
+
+  it('says why publish and moving the alias by hand do not work against the controller', async () => {
+    await expect(cli('publish', 'api', '--url', 'https://example.com')).rejects.toThrow(
+      '`publish --aws`: on AWS a version is the Lambda version `cdk deploy` publishes',
+    );
+    await expect(cli('alias', 'api', '--version', '2')).rejects.toThrow(
+      '`alias --version --aws`: on AWS the controller owns the live alias',
+    );
+    await expect(cli('retire', 'api', '1')).rejects.toThrow('`retire --aws`: not on the AWS control plane yet');
+  });
+});
+
+describe("onebox logs --aws: a version's CloudWatch Logs", () => {
+  // CloudWatch Logs' FilterLogEvents as AWS answers it: streams by prefix, events from startTime, pages by nextToken.
+  const streams: Record<string, { timestamp: number; message: string }[]> = {};
+  let logs: AwsClientStub<CloudWatchLogsClient>;
+  const asked: { logGroupName?: string; logStreamNamePrefix?: string }[] = [];
+  beforeAll(() => {
+    logs = mockClient(CloudWatchLogsClient);
+    logs.on(FilterLogEventsCommand).callsFake(async (input: FilterLogEventsCommandInput) => {
+      asked.push({ logGroupName: input.logGroupName, logStreamNamePrefix: input.logStreamNamePrefix });
+      if (input.logGroupName !== '/aws/lambda/shop-api')
+        throw new CwlNotFound({ message: 'The specified log group does not exist.', $metadata: {} });
+      const all = Object.entries(streams)
+        .filter(([name]) => name.startsWith(input.logStreamNamePrefix ?? ''))
+        .flatMap(([name, events]) =>
+          events.map((e) => ({
+            ...e,
+            logStreamName: name,
+            eventId: `${name}/${e.timestamp}`,
+            ingestionTime: e.timestamp,
+          })),
+        )
+        .filter((e) => e.timestamp >= (input.startTime ?? 0))
+        .sort((a, b) => a.timestamp - b.timestamp);
+      const from = Number(input.nextToken ?? 0);
+      const page = all.slice(from, from + 2); // small pages: the CLI must follow nextToken
+      return {
+        events: page,
+        ...(from + 2 < all.length ? { nextToken: String(from + 2) } : {}),
+        searchedLogStreams: [],
+      };
+    });
+  });
+  afterAll(() => logs.restore());
+
+  it('reads only the streams of the version asked for, today and yesterday, and prints them oldest first', async () => {
+    const now = Date.now();
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10).replaceAll('-', '/');
+    const yesterday = now - 86_400_000;
+    streams[`${day(yesterday)}/[2]aaa`] = [{ timestamp: yesterday, message: 'START RequestId: 1 Version: 2\n' }];
+    streams[`${day(now)}/[2]bbb`] = [
+      { timestamp: now - 3000, message: 'ERROR checkout failed' },
+      { timestamp: now - 2000, message: 'END RequestId: 2' },
+      { timestamp: now - 1000, message: 'REPORT RequestId: 2 Duration: 3 ms' },
+    ];
+    streams[`${day(now)}/[1]ccc`] = [{ timestamp: now - 500, message: 'v1 line' }];
+    asked.length = 0;
+    const text = await cli('logs', 'api:2');
+    expect(text.split('\n').map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      'api:2 START RequestId: 1 Version: 2',
+      'api:2 ERROR checkout failed',
+      'api:2 END RequestId: 2',
+      'api:2 REPORT RequestId: 2 Duration: 3 ms',
+    ]);
+    expect(asked.map((a) => a.logStreamNamePrefix)).toEqual([
+      `${day(now)}/[2]`,
+      `${day(now)}/[2]`, // its second page
+      `${day(yesterday)}/[2]`,
+    ]);
+    expect(asked.every((a) => a.logGroupName === '/aws/lambda/shop-api')).toBe(true);
+    const json = JSON.parse(await cli('logs', 'api', '--limit', '2', '--json')) as {
+      logs: { version: number; message: string }[];
+    };
+    expect(json.logs.map((l) => [l.version, l.message])).toEqual([
+      [2, 'REPORT RequestId: 2 Duration: 3 ms'],
+      [1, 'v1 line'],
+    ]);
+    await expect(cli('logs', 'api:9')).rejects.toThrow('component "api" has no version 9');
   });
 });
