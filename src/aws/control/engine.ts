@@ -21,6 +21,8 @@ import { deploymentView } from '../../controller/deployment-view.js';
 import type { HookRunner } from '../../controller/hook-runner.js';
 import { checkAwsHooks, refuseUnrunnableHooks, runAwsHook } from './hooks.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
+import { readExposures } from './exposure.js';
+import type { UserCounter } from './user-counts.js';
 import { releaseHistory } from './history.js';
 import { StateConflict, type DynamoStateStore } from './dynamo-store.js';
 import type { ControllerEvent, ControllerSettings } from './requests.js';
@@ -41,6 +43,8 @@ export interface ControlPlaneDeps {
   readonly newId?: () => string;
   /** Runs a release's hooks. Default: URL hooks POSTed with their timeout (runAwsHook). */
   readonly runHook?: HookRunner;
+  /** Distinct users per version (Logs Insights over withVersionMetrics' lines). Default none: no exposure. */
+  readonly users?: UserCounter;
 }
 
 /** What one invocation did. */
@@ -133,8 +137,11 @@ export class AwsControlPlane {
   /** The controller on in-memory ports over one read of the state and the metrics the event needs. */
   private async unitOfWork(state: ControlState, event: ControllerEvent) {
     const versions = await this.versionsOf(state, event);
-    const series = event.action === 'tick' || event.action === 'status' ? await this.series(state) : new Map();
-    const ports = new TickPorts(state, versions);
+    const reads = event.action === 'tick' || event.action === 'status';
+    const [series, exposures] = reads
+      ? await Promise.all([this.series(state), this.exposures(state)])
+      : [new Map(), new Map()];
+    const ports = new TickPorts(state, versions, exposures);
     const { clock } = this.deps;
     const controller = new Controller<number>({
       deployments: ports,
@@ -268,6 +275,14 @@ export class AwsControlPlane {
     }
     if (!requests.length) return new Map();
     return readSeries(this.deps.cloudwatch, this.deps.settings.namespace, requests, this.deps.clock.now());
+  }
+
+  /** The watched deployments' users so far, read with the metrics (absent: not counted this time). */
+  private exposures(state: ControlState) {
+    const { users, settings, clock } = this.deps;
+    if (!users) return Promise.resolve(new Map());
+    const records = state.deployments.map((d) => d.record);
+    return readExposures(users, records, (c) => settings.components[c]?.functionName, clock.now());
   }
 
   /** Publishes what is new, then releases every component whose version is not live (one release, `after` as configured). */

@@ -5,11 +5,13 @@
  */
 import { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { systemClock } from '../../core/model.js';
 import { DynamoStateStore } from '../control/dynamo-store.js';
 import { controllerSettings } from '../control/requests.js';
+import { LogsInsightsUsers } from '../control/user-counts.js';
 import { createControllerHandler } from './controller.js';
 
 const settings = controllerSettings.parse(JSON.parse(process.env['ONEBOX_CONTROLLER'] ?? '{}'));
@@ -21,6 +23,7 @@ export const handler = createControllerHandler({
   // The KeyValueStore's data plane is global; its client signs for us-east-1.
   kvs: new CloudFrontKeyValueStoreClient({ region: 'us-east-1' }),
   lambda: new LambdaClient({}),
+  users: new LogsInsightsUsers(new CloudWatchLogsClient({})),
   clock: systemClock,
   onEvent: (e) => console.log(JSON.stringify({ onebox: 'event', ...e })),
 });
