@@ -22,6 +22,7 @@ import type { HookRunner } from '../../controller/hook-runner.js';
 import { checkAwsHooks, refuseUnrunnableHooks, runAwsHook } from './hooks.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
 import { readExposures } from './exposure.js';
+import { versionTotals } from './version-totals.js';
 import type { UserCounter } from './user-counts.js';
 import { releaseHistory } from './history.js';
 import { StateConflict, type DynamoStateStore } from './dynamo-store.js';
@@ -102,7 +103,7 @@ export class AwsControlPlane {
     if (event.action === 'tick' && idle && loaded.applied === loaded.rev)
       return { outcome: 'unchanged', rev: loaded.rev, traffic: [], events: [], deployments: [] };
     const { ports, controller } = await this.unitOfWork(loaded.state, event);
-    if (event.action === 'status') return this.status(loaded.rev, ports, controller);
+    if (event.action === 'status') return await this.status(loaded.rev, ports, controller);
     let touched: DeploymentRecord[] = [];
     if (event.action === 'tick') controller.tick();
     else if (event.action === 'release') touched = controller.release(this.specs(event), event.by);
@@ -157,21 +158,26 @@ export class AwsControlPlane {
   }
 
   /** `onebox status` on AWS: each component, its alias and versions, its deployment with the gate read now (nothing written). */
-  private status(rev: number, ports: TickPorts, controller: Controller<number>): InvocationResult {
+  private async status(rev: number, ports: TickPorts, controller: Controller<number>): Promise<InvocationResult> {
     const now = this.deps.clock.now();
-    const components = Object.entries(this.deps.settings.components).map(([name, c]) => {
-      const record = ports.activeFor(name) ?? ports.latestFor(name);
-      const alias = ports.getAlias(name);
-      return {
-        name,
-        route: c.route,
-        ...(alias ? { alias } : {}),
-        versions: ports.versionsFor(name),
-        // Per-version traffic totals are CloudWatch's (the judge's windows are in the gate).
-        metrics: [],
-        ...(record ? { deployment: deploymentView(record, controller, alias, now) } : {}),
-      };
-    });
+    const { cloudwatch, users, settings } = this.deps;
+    const components = await Promise.all(
+      Object.entries(settings.components).map(async ([name, c]) => {
+        const record = ports.activeFor(name) ?? ports.latestFor(name);
+        const alias = ports.getAlias(name);
+        return {
+          name,
+          route: c.route,
+          ...(alias ? { alias } : {}),
+          versions: ports.versionsFor(name),
+          // Both versions over the deployment's window (the local status counts since the gateway started).
+          metrics: record
+            ? await versionTotals(cloudwatch, users, settings.namespace, c.functionName, record, now)
+            : [],
+          ...(record ? { deployment: deploymentView(record, controller, alias, now) } : {}),
+        };
+      }),
+    );
     return {
       outcome: 'unchanged',
       rev,

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ControllerAnswer } from '../../../src/aws/handlers/controller.js';
 import type { StoredDeployment } from '../../../src/aws/control/state.js';
 import { bucketOf } from '../../../src/core/index.js';
-import { describeExposure } from '../../../src/api/index.js';
+import { describeExposure, type StatusAnswer } from '../../../src/api/index.js';
+import { formatStatus } from '../../../src/cli/format.js';
 import { awsWorld, WEB_FN } from './aws-world.js';
 import { localReplay, type Timeline } from './local-replay.js';
 
@@ -180,6 +181,15 @@ describe("the demo's story on the AWS control plane", () => {
     });
     figures['v3 users exposed'] =
       `${describeExposure(exposure)}; its one-box share holds ${share} of the ${USERS_PER_MINUTE} users`;
+    // `onebox status --aws` after the rollback: both versions over v3's window, in the local shape.
+    const status = ok(await w.invoke({ action: 'status' })).answer as StatusAnswer;
+    const totals = status.components[0]!.metrics;
+    expect(totals.map((m) => [m.version, m.requests, m.users])).toEqual([
+      [2, USERS_PER_MINUTE * ticks - v3Requests, USERS_PER_MINUTE - share],
+      [3, v3Requests, share],
+    ]);
+    expect(totals[1]!.errors5xx).toBe(Math.round((v3Requests * 34.8) / 100));
+    figures['status after v3'] = formatStatus(status.components).split('\n').slice(-3);
     figures['Logs Insights bytes scanned (whole story)'] = w.logs.bytesScanned;
     figures['Logs Insights queries (whole story)'] = w.logs.started.length;
     figures['v3 ticks to verdict'] = ticks;
