@@ -55,6 +55,11 @@ export class FakeLogsInsights {
     events.push({ at: doc._aws?.Timestamp ?? Date.now(), doc, bytes: Buffer.byteLength(line) });
   }
 
+  /** The lines a log group holds, oldest first (what a local engine would have seen). */
+  lines(logGroup: string): { at: number; doc: Record<string, unknown> }[] {
+    return [...(this.groups.get(logGroup) ?? [])].sort((a, b) => a.at - b.at);
+  }
+
   private start(input: StartQueryCommandInput) {
     const names = input.logGroupNames ?? [];
     if (!names.length || names.length > 50)

@@ -201,13 +201,16 @@ describe("the demo's story on the AWS control plane", () => {
     const { state } = await w.store.load();
     const archived = await w.store.archived('web');
     const byId = new Map<string, StoredDeployment>([...archived, ...state.deployments].map((d) => [d.record.id, d]));
-    const local = await localReplay(w.cloudwatch, WEB_FN, timeline, w.clock.now());
+    const local = await localReplay(w.cloudwatch, w.logs, WEB_FN, timeline, w.clock.now());
     for (const id of ['r1-web', 'r2-web']) {
       const aws = byId.get(id)!.events.map((e) => ({ at: e.at, type: e.type, sentence: e.sentence }));
-      const there = local.get(id)!.map((e) => ({ at: e.at, type: e.type, sentence: e.sentence }));
+      const there = local.get(id)!.events.map((e) => ({ at: e.at, type: e.type, sentence: e.sentence }));
       expect(aws.length).toBeGreaterThan(2);
       expect(aws).toEqual(there);
+      // Users exposed: Logs Insights over the lines, as the local ExposureTracker counted them.
+      expect(byId.get(id)!.record.exposure).toEqual(local.get(id)!.exposure);
     }
-    figures['events compared'] = [...local.values()].reduce((n, e) => n + e.length, 0);
+    figures['events compared'] = [...local.values()].reduce((n, e) => n + e.events.length, 0);
+    figures['v2 users exposed (AWS = local)'] = describeExposure(byId.get('r1-web')!.record.exposure!);
   });
 });
