@@ -13,6 +13,9 @@
 import { LATENCY_BUCKETS, latencyBucket } from '../core/latency-buckets.js';
 import { requestUser } from './user-key.js';
 
+/** The `user` key of a log line (the browser beacon's lines use it too, so both name the same people). */
+export { userKey } from './user-key.js';
+
 /** Default CloudWatch namespace of the metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'onebox';
 
