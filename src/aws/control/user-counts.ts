@@ -5,6 +5,7 @@ import {
   type CloudWatchLogsClient,
   type ResultField,
 } from '@aws-sdk/client-cloudwatch-logs';
+import type { BrowserWindow } from '../../core/index.js';
 
 /**
  * Distinct users per version, counted from withVersionMetrics' log lines (their `user`, a
@@ -60,7 +61,13 @@ export interface LogsInsightsOptions {
   readonly onError?: (request: UserCountRequest, err: unknown) => void;
 }
 
-type Query = { id: string; request: UserCountRequest; byVersion: boolean };
+interface QuerySpec {
+  /** The request the query counts for (its window; named when it cannot be counted). */
+  readonly request: UserCountRequest;
+  readonly logGroup: string;
+  readonly queryString: string;
+}
+type Started = { id: string; spec: QuerySpec; index: number };
 
 const logGroup = (functionName: string): string => `/aws/lambda/${functionName}`;
 
@@ -104,46 +111,48 @@ export class LogsInsightsUsers implements UserCounter {
   }
 
   /** A query's answer; one that cannot be read counts as failed. */
-  private async results(q: Query): Promise<{ status?: string; results?: ResultField[][] }> {
+  private async results(q: Started): Promise<{ status?: string; results?: ResultField[][] }> {
     try {
       return await this.logs.send(new GetQueryResultsCommand({ queryId: q.id }));
     } catch (err) {
-      this.onError(q.request, err);
+      this.onError(q.spec.request, err);
       return { status: 'Failed' };
     }
   }
 
-  async count(requests: readonly UserCountRequest[]): Promise<Map<string, UserCounts>> {
+  /**
+   * Runs queries together: started at once (Logs Insights runs them concurrently), polled
+   * until all are complete or the budget is spent. Answers each query's rows, or undefined
+   * for one that could not start, failed, or was still running at the budget (stopped).
+   */
+  private async run(specs: readonly QuerySpec[]): Promise<(ResultField[][] | undefined)[]> {
     const started = this.now();
-    const queries: Query[] = [];
-    for (const request of requests) {
-      if (request.to <= request.from || !request.versions.length) continue;
+    const queries: Started[] = [];
+    for (const [index, spec] of specs.entries()) {
       // Exposure is a report, not a gate input: a query that cannot start (no log group yet,
       // a throttled account) leaves its request out of this tick, it never fails the tick.
       try {
-        for (const byVersion of [true, false]) {
-          const out = await this.logs.send(
-            new StartQueryCommand({
-              logGroupNames: [logGroup(request.functionName)],
-              // Whole seconds: the window's start rounded down, its end up (nothing of it is missed).
-              startTime: Math.floor(request.from / 1000),
-              endTime: Math.ceil(request.to / 1000),
-              queryString: userQuery(request, byVersion),
-            }),
-          );
-          if (out.queryId) queries.push({ id: out.queryId, request, byVersion });
-        }
+        const out = await this.logs.send(
+          new StartQueryCommand({
+            logGroupNames: [spec.logGroup],
+            // Whole seconds: the window's start rounded down, its end up (nothing of it is missed).
+            startTime: Math.floor(spec.request.from / 1000),
+            endTime: Math.ceil(spec.request.to / 1000),
+            queryString: spec.queryString,
+          }),
+        );
+        if (out.queryId) queries.push({ id: out.queryId, spec, index });
       } catch (err) {
-        this.onError(request, err);
+        this.onError(spec.request, err);
       }
     }
-    const rows = new Map<Query, ResultField[][]>();
-    let pending = [...queries];
+    const rows: (ResultField[][] | undefined)[] = specs.map(() => undefined);
+    let pending = queries;
     while (pending.length) {
-      const still: Query[] = [];
+      const still: Started[] = [];
       for (const q of pending) {
         const out = await this.results(q);
-        if (out.status === 'Complete') rows.set(q, out.results ?? []);
+        if (out.status === 'Complete') rows[q.index] = out.results ?? [];
         else if (out.status === 'Scheduled' || out.status === 'Running') still.push(q);
         // Failed, Cancelled, Timeout, Unknown: that request is not counted this time.
       }
@@ -155,22 +164,70 @@ export class LogsInsightsUsers implements UserCounter {
       }
       await this.sleep(this.pollMs);
     }
+    return rows;
+  }
+
+  async count(requests: readonly UserCountRequest[]): Promise<Map<string, UserCounts>> {
+    const counted = requests.filter((r) => r.to > r.from && r.versions.length);
+    const specs = counted.flatMap((request) =>
+      [true, false].map((byVersion) => ({
+        request,
+        logGroup: logGroup(request.functionName),
+        queryString: userQuery(request, byVersion),
+      })),
+    );
+    const rows = await this.run(specs);
     const out = new Map<string, UserCounts>();
-    for (const request of requests) {
-      const byVersionRows = [...rows].find(([q]) => q.request === request && q.byVersion)?.[1];
-      const allRows = [...rows].find(([q]) => q.request === request && !q.byVersion)?.[1];
-      if (!byVersionRows || !allRows) continue;
-      const byVersion = new Map<number, number>();
-      for (const row of byVersionRows) {
-        const version = Number(field(row, 'Version'));
-        if (Number.isInteger(version)) byVersion.set(version, Number(field(row, 'users') ?? 0));
-      }
+    counted.forEach((request, i) => {
+      const byVersionRows = rows[2 * i];
+      const allRows = rows[2 * i + 1];
+      if (!byVersionRows || !allRows) return;
+      const byVersion = perVersion(byVersionRows, 'Version', 'users');
       const all = Number(allRows[0] ? (field(allRows[0], 'users') ?? 0) : 0);
       const counts = [all, ...byVersion.values()];
       out.set(request.component, { byVersion, all, exact: counts.every((n) => n < APPROXIMATE_FROM) });
-    }
+    });
     return out;
   }
+
+  /**
+   * The browser gate's signal from the browser beacon's lines (`{ onebox: "browser",
+   * component, version, user, kind }`, kind `load` or an error kind) in `logGroup`: per
+   * version, the distinct users whose pages reported, and of those the users with a browser
+   * error. Undefined when a query could not be read in time. Not wired into the gate yet.
+   */
+  async countBrowser(
+    logGroupName: string,
+    request: Omit<UserCountRequest, 'functionName'>,
+  ): Promise<Map<number, BrowserWindow> | undefined> {
+    const filter = `filter onebox = "browser" and component = ${JSON.stringify(request.component)} and ispresent(user)`;
+    const stats = '| stats count_distinct(user) as users by version';
+    const rows = await this.run(
+      [filter, `${filter} and kind != "load"`].map((f) => ({
+        request: { ...request, functionName: logGroupName },
+        logGroup: logGroupName,
+        queryString: `${f} ${stats}`,
+      })),
+    );
+    const [seen, errors] = rows;
+    if (!seen || !errors) return undefined;
+    const users = perVersion(seen, 'version', 'users');
+    const errorUsers = perVersion(errors, 'version', 'users');
+    const out = new Map<number, BrowserWindow>();
+    for (const v of request.versions)
+      out.set(v, { users: users.get(v) ?? 0, errorUsers: Math.min(errorUsers.get(v) ?? 0, users.get(v) ?? 0) });
+    return out;
+  }
+}
+
+/** Rows of `<version>, <count>` as a map; rows whose version is not a number are dropped. */
+function perVersion(rows: readonly ResultField[][], versionField: string, countField: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const row of rows) {
+    const version = Number(field(row, versionField));
+    if (Number.isInteger(version)) out.set(version, Number(field(row, countField) ?? 0));
+  }
+  return out;
 }
 
 /** Stops a query nobody waits for any more (it would be billed for nothing); a query that just ended cannot be. */

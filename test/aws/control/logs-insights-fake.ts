@@ -85,30 +85,25 @@ export class FakeLogsInsights {
     if (q.status === 'Cancelled') return { status: 'Cancelled', results: [] };
     if (this.outcome === 'hang' || q.polls++ < this.runningPolls) return { status: 'Running', results: [] };
     if (this.outcome === 'Failed') return { status: 'Failed', results: [] };
-    const { functionName, versions, byVersion } = parse(q.input.queryString!);
+    const { matches, by } = parse(q.input.queryString!);
     const from = q.input.startTime! * 1000;
     const to = q.input.endTime! * 1000;
     const scanned = (q.input.logGroupNames ?? [])
       .flatMap((g) => this.groups.get(g) ?? [])
       .filter((e) => e.at >= from && e.at < to);
-    const matched = scanned.filter(
-      (e) =>
-        e.doc['FunctionName'] === functionName &&
-        versions.includes(String(e.doc['Version'])) &&
-        e.doc['user'] !== undefined,
-    );
+    const matched = scanned.filter((e) => e.doc['user'] !== undefined && matches(e.doc));
     const sets = new Map<string, Set<string>>();
     for (const e of matched) {
-      const key = byVersion ? String(e.doc['Version']) : '';
+      const key = by ? String(e.doc[by]) : '';
       const set = sets.get(key) ?? new Set<string>();
       sets.set(key, set);
       set.add(String(e.doc['user']));
     }
     const bytes = scanned.reduce((n, e) => n + e.bytes, 0);
     this.bytesScanned += bytes;
-    const rows = byVersion
+    const rows = by
       ? [...sets].map(([version, users]) => [
-          { field: 'Version', value: version },
+          { field: by, value: version },
           { field: 'users', value: String(users.size) },
         ])
       : [[{ field: 'users', value: String(sets.get('')?.size ?? 0) }]];
@@ -120,19 +115,37 @@ export class FakeLogsInsights {
   }
 }
 
-function parse(query: string): { functionName: string; versions: string[]; byVersion: boolean } {
-  const m =
+type Doc = Record<string, unknown>;
+
+/** The two query shapes the controller sends: its users per version, and the browser beacon's. */
+function parse(query: string): { matches: (doc: Doc) => boolean; by: string | undefined } {
+  const users =
     /^filter FunctionName = ("[^"]*") and Version in \[((?:"[^"]*"(?:, )?)+)\] and ispresent\(user\) \| stats count_distinct\(user\) as users( by Version)?$/.exec(
       query,
     );
-  if (!m)
-    throw new MalformedQueryException({
-      message: `this fake evaluates only the controller's query: ${query}`,
-      $metadata: {},
-    });
-  return {
-    functionName: JSON.parse(m[1]!) as string,
-    versions: JSON.parse(`[${m[2]}]`) as string[],
-    byVersion: m[3] !== undefined,
-  };
+  if (users) {
+    const functionName = JSON.parse(users[1]!) as string;
+    const versions = JSON.parse(`[${users[2]}]`) as string[];
+    return {
+      matches: (d) => d['FunctionName'] === functionName && versions.includes(String(d['Version'])),
+      by: users[3] ? 'Version' : undefined,
+    };
+  }
+  const browser =
+    /^filter onebox = "browser" and component = ("[^"]*") and ispresent\(user\)( and kind != "load")? \| stats count_distinct\(user\) as users by version$/.exec(
+      query,
+    );
+  if (browser) {
+    const component = JSON.parse(browser[1]!) as string;
+    const errorsOnly = browser[2] !== undefined;
+    return {
+      matches: (d) =>
+        d['onebox'] === 'browser' && d['component'] === component && (!errorsOnly || d['kind'] !== 'load'),
+      by: 'version',
+    };
+  }
+  throw new MalformedQueryException({
+    message: `this fake evaluates only the controller's queries: ${query}`,
+    $metadata: {},
+  });
 }

@@ -113,3 +113,43 @@ describe('LogsInsightsUsers', () => {
     expect([...exposures]).toEqual([['r1-web', { usersOnNew: 1, activeUsers: 5, share: 0.2, exact: true }]]);
   });
 });
+
+describe('LogsInsightsUsers, the browser beacon', () => {
+  it('counts per version the users whose pages reported, and those with a browser error', async () => {
+    const { logs, users } = world();
+    const beacon = (version: number, user: string, kind: string, at = T0 + 60_000) =>
+      logs.ingest(
+        JSON.stringify({ onebox: 'browser', component: 'web', version, user, kind, _aws: { Timestamp: at } }),
+        '/aws/lambda/shop-beacon',
+      );
+    for (const u of ['a', 'b', 'c', 'd']) beacon(1, u, 'load');
+    beacon(1, 'a', 'error');
+    for (const u of ['e', 'f']) beacon(2, u, 'load');
+    beacon(2, 'e', 'rejection');
+    beacon(2, 'e', 'resource'); // the same user twice: one user with an error
+    beacon(2, 'g', 'error'); // an error with no load line: still a user who reported
+    logs.ingest(
+      JSON.stringify({
+        onebox: 'browser',
+        component: 'api',
+        version: 2,
+        user: 'z',
+        kind: 'error',
+        _aws: { Timestamp: T0 },
+      }),
+      '/aws/lambda/shop-beacon',
+    );
+    const counted = await users.countBrowser('/aws/lambda/shop-beacon', {
+      component: 'web',
+      versions: [1, 2],
+      from: T0,
+      to: T0 + 600_000,
+    });
+    expect(counted).toEqual(
+      new Map([
+        [1, { users: 4, errorUsers: 1 }],
+        [2, { users: 3, errorUsers: 2 }],
+      ]),
+    );
+  });
+});
