@@ -1,4 +1,4 @@
-import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +14,7 @@ import { checkAwsHooks } from './control/hooks.js';
 import { type ConfiguredComponent, type ControllerSettingsInput } from './control/requests.js';
 import { CANARY_ALIAS, STABLE_ALIAS } from './control/aliases.js';
 import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
-import { acknowledge, acknowledgeInvokeVersions, acknowledgeLogsOnlyRole } from './nag.js';
+import { acknowledge, acknowledgeInvokeVersions, acknowledgeLogGroupQuery, acknowledgeLogsOnlyRole } from './nag.js';
 import { REGIONAL_RUNTIME } from './runtimes.js';
 
 export interface ControlledComponent {
@@ -173,7 +173,10 @@ export class OneboxControlPlane extends Construct {
       }),
     );
     this.controller.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:GetMetricData', 'logs:GetQueryResults', 'logs:StopQuery'],
+        resources: ['*'],
+      }),
     );
 
     for (const [name, c] of Object.entries(props.components)) {
@@ -220,6 +223,25 @@ export class OneboxControlPlane extends Construct {
         );
       }
       this.origins[name] = { stable: hosts.stable!, canary: hosts.canary! };
+      // Exposure: distinct users per version, a Logs Insights query over the function's log lines.
+      this.controller.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['logs:StartQuery'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: `/aws/lambda/${fn.functionName}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+      acknowledgeLogGroupQuery(
+        this.controller,
+        fn,
+        `Logs Insights queries of ${name}'s own log group (its streams: the log group's ARN form)`,
+      );
     }
 
     this.originAccessControl = new cloudfront.FunctionUrlOriginAccessControl(this, 'OriginAccess', {
@@ -275,7 +297,7 @@ export class OneboxControlPlane extends Construct {
     acknowledge(
       this.controller,
       'AwsSolutions-IAM5[Resource::*]',
-      'cloudwatch:GetMetricData supports no resource-level permissions',
+      'cloudwatch:GetMetricData, logs:GetQueryResults and logs:StopQuery support no resource-level permissions',
     );
     acknowledge(this.controller, 'AwsSolutions-IAM5[Action::dynamodb:*]', "the controller's own table only");
   }

@@ -11,6 +11,10 @@
  */
 
 import { LATENCY_BUCKETS, latencyBucket } from '../core/latency-buckets.js';
+import { requestUser } from './user-key.js';
+
+/** The `user` key of a log line (the browser beacon's lines use it too, so both name the same people). */
+export { userKey } from './user-key.js';
 
 /** Default CloudWatch namespace of the metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'onebox';
@@ -56,12 +60,16 @@ export interface MetricValue {
   readonly unit: 'Count' | 'Milliseconds' | 'None';
 }
 
-/** One EMF log line. */
+/**
+ * One EMF log line. `properties` are logged with it but are no metric and no dimension
+ * (CloudWatch ignores them; Logs Insights reads them): withVersionMetrics' `user`.
+ */
 export function emfLine(
   namespace: string,
   dimensions: Readonly<Record<string, string>>,
   metrics: readonly MetricValue[],
   timestamp: number,
+  properties: Readonly<Record<string, string>> = {},
 ): string {
   const document: Record<string, unknown> = {
     _aws: {
@@ -74,6 +82,7 @@ export function emfLine(
         },
       ],
     },
+    ...properties,
     ...dimensions,
   };
   for (const m of metrics) document[m.name] = m.value;
@@ -89,6 +98,12 @@ export interface VersionMetricsOptions {
   readonly version?: string;
   /** Add `x-onebox-version: <function>:<version>` to structured responses. Default true. */
   readonly versionHeader?: boolean;
+  /**
+   * The header that carries the user's id when the edge is configured with one (as
+   * StickyEdge's `identityHeader`); else the `onebox-uid` member of `baggage` names the
+   * user. The line's `user` is a hash of it (userKey), never the id. Default none.
+   */
+  readonly identityHeader?: string;
   /** Where lines go. Default: stdout, which Lambda sends to CloudWatch Logs. */
   readonly write?: (line: string) => void;
   /** Epoch milliseconds, for the line's timestamp. Default Date.now. */
@@ -121,6 +136,7 @@ export function withVersionMetrics<E, C, R>(
   return async (event, context) => {
     const functionName = options.functionName ?? process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'unknown';
     const version = options.version ?? process.env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST';
+    const user = requestUser(event, options.identityHeader);
     const started = elapsed();
     let failed = true;
     try {
@@ -140,7 +156,8 @@ export function withVersionMetrics<E, C, R>(
         { name: latencyBucketMetric(ms), value: 1, unit: 'Count' },
       ];
       try {
-        write(emfLine(namespace, { FunctionName: functionName, Version: version }, metrics, now()));
+        const dims = { FunctionName: functionName, Version: version };
+        write(emfLine(namespace, dims, metrics, now(), user ? { user } : {}));
       } catch {
         // Metrics never fail a request.
       }

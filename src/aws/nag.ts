@@ -1,4 +1,4 @@
-import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { Stack, Token, Validations, type CfnResource } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 
@@ -25,4 +25,14 @@ export function acknowledgeLogsOnlyRole(fn: IConstruct): void {
 export function acknowledgeInvokeVersions(scope: IConstruct, target: lambda.IFunction, reason: string): void {
   const logicalId = Stack.of(target).resolve((target.node.defaultChild as CfnResource).logicalId) as string;
   acknowledge(scope, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`, reason);
+}
+
+/** `logs:StartQuery` on `fn`'s log group (`log-group:/aws/lambda/<name>:*`: the log group's own ARN form). */
+export function acknowledgeLogGroupQuery(scope: IConstruct, fn: lambda.IFunction, reason: string): void {
+  const stack = Stack.of(scope);
+  const pseudo = (value: string, name: string): string => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
+  const child = fn.node.defaultChild;
+  const name = child ? `<${stack.resolve((child as CfnResource).logicalId) as string}>` : fn.functionName;
+  const arn = `arn:<AWS::Partition>:logs:${pseudo(stack.region, 'Region')}:${pseudo(stack.account, 'AccountId')}:log-group:/aws/lambda/${name}:*`;
+  acknowledge(scope, `AwsSolutions-IAM5[Resource::${arn}]`, reason);
 }

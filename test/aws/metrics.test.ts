@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withVersionMetrics } from '../../src/aws/metrics.js';
+import { userKey } from '../../src/aws/user-key.js';
 
 describe('withVersionMetrics (CloudWatch embedded metric format)', () => {
   const setup = () => {
@@ -63,5 +64,26 @@ describe('withVersionMetrics (CloudWatch embedded metric format)', () => {
     process.env['AWS_LAMBDA_FUNCTION_VERSION'] = '12';
     await withVersionMetrics(async () => ({ statusCode: 204 }), { write: (l) => lines.push(l) })({}, {});
     expect(JSON.parse(lines[0]!)).toMatchObject({ FunctionName: 'api', Version: '12', Requests: 1 });
+  });
+
+  it("names the request's user by a hash of its identity, never the id: baggage, or the configured header first", async () => {
+    const { lines, options } = setup();
+    const ok = async () => ({ statusCode: 200 });
+    const baggage = 'other=1,onebox-uid=user-42';
+    await withVersionMetrics(ok, options)({ headers: { baggage } }, {});
+    await withVersionMetrics(ok, { ...options, identityHeader: 'X-User' })(
+      { headers: { baggage, 'x-user': 'acct-7' } },
+      {},
+    );
+    await withVersionMetrics(ok, options)({ headers: {} }, {});
+    await withVersionMetrics(ok, options)({ headers: { baggage: 'onebox-uid=' } }, {});
+    expect(lines.map((l) => l['user'])).toEqual([userKey('user-42'), userKey('acct-7'), undefined, undefined]);
+    expect(userKey('user-42')).toMatch(/^[0-9a-f]{16}$/);
+    expect(userKey('user-42')).not.toBe(userKey('user-43'));
+    for (const l of lines) expect(JSON.stringify(l)).not.toMatch(/user-42|acct-7/);
+    // A property, not a metric or a dimension: CloudWatch's metrics are unchanged by it.
+    expect(
+      (lines[0]!['_aws'] as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!.Dimensions,
+    ).toEqual([['FunctionName', 'Version']]);
   });
 });

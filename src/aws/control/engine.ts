@@ -20,6 +20,9 @@ import { runAwsHook } from './hooks.js';
 import { checkConfigured, withConfiguration } from './configured.js';
 import { awsReleaseSpecs } from './release-specs.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
+import { readExposures } from './exposure.js';
+import { versionTotals } from './version-totals.js';
+import type { UserCounter } from './user-counts.js';
 import { releaseHistory } from './history.js';
 import { StateConflict, type DynamoStateStore } from './dynamo-store.js';
 import type { ControllerEvent, ControllerSettings } from './requests.js';
@@ -40,6 +43,8 @@ export interface ControlPlaneDeps {
   readonly newId?: () => string;
   /** Runs a release's hooks. Default: URL hooks POSTed with their timeout (runAwsHook). */
   readonly runHook?: HookRunner;
+  /** Distinct users per version (Logs Insights over withVersionMetrics' lines). Default none: no exposure. */
+  readonly users?: UserCounter;
 }
 
 /** What one invocation did. */
@@ -98,7 +103,7 @@ export class AwsControlPlane {
     if (event.action === 'tick' && idle && loaded.applied === loaded.rev)
       return { outcome: 'unchanged', rev: loaded.rev, traffic: [], events: [], deployments: [] };
     const { ports, controller } = await this.unitOfWork(loaded.state, event);
-    if (event.action === 'status') return this.status(loaded.rev, ports, controller);
+    if (event.action === 'status') return await this.status(loaded.rev, ports, controller);
     let touched: DeploymentRecord[] = [];
     if (event.action === 'tick') controller.tick();
     else if (event.action === 'release')
@@ -145,8 +150,11 @@ export class AwsControlPlane {
   /** The controller on in-memory ports over one read of the state and the metrics the event needs. */
   private async unitOfWork(state: ControlState, event: ControllerEvent) {
     const versions = await this.versionsOf(state, event);
-    const series = event.action === 'tick' || event.action === 'status' ? await this.series(state) : new Map();
-    const ports = new TickPorts(state, versions);
+    const reads = event.action === 'tick' || event.action === 'status';
+    const [series, exposures] = reads
+      ? await Promise.all([this.series(state), this.exposures(state)])
+      : [new Map(), new Map()];
+    const ports = new TickPorts(state, versions, exposures);
     const { clock } = this.deps;
     const controller = new Controller<number>({
       deployments: ports,
@@ -162,21 +170,26 @@ export class AwsControlPlane {
   }
 
   /** `onebox status` on AWS: each component, its alias and versions, its deployment with the gate read now (nothing written). */
-  private status(rev: number, ports: TickPorts, controller: Controller<number>): InvocationResult {
+  private async status(rev: number, ports: TickPorts, controller: Controller<number>): Promise<InvocationResult> {
     const now = this.deps.clock.now();
-    const components = Object.entries(this.deps.settings.components).map(([name, c]) => {
-      const record = ports.activeFor(name) ?? ports.latestFor(name);
-      const alias = ports.getAlias(name);
-      return {
-        name,
-        route: c.route,
-        ...(alias ? { alias } : {}),
-        versions: ports.versionsFor(name),
-        // Per-version traffic totals are CloudWatch's (the judge's windows are in the gate).
-        metrics: [],
-        ...(record ? { deployment: deploymentView(record, controller, alias, now) } : {}),
-      };
-    });
+    const { cloudwatch, users, settings } = this.deps;
+    const components = await Promise.all(
+      Object.entries(settings.components).map(async ([name, c]) => {
+        const record = ports.activeFor(name) ?? ports.latestFor(name);
+        const alias = ports.getAlias(name);
+        return {
+          name,
+          route: c.route,
+          ...(alias ? { alias } : {}),
+          versions: ports.versionsFor(name),
+          // Both versions over the deployment's window (the local status counts since the gateway started).
+          metrics: record
+            ? await versionTotals(cloudwatch, users, settings.namespace, c.functionName, record, now)
+            : [],
+          ...(record ? { deployment: deploymentView(record, controller, alias, now) } : {}),
+        };
+      }),
+    );
     return {
       outcome: 'unchanged',
       rev,
@@ -259,6 +272,14 @@ export class AwsControlPlane {
     }
     if (!requests.length) return new Map();
     return readSeries(this.deps.cloudwatch, this.deps.settings.namespace, requests, this.deps.clock.now());
+  }
+
+  /** The watched deployments' users so far, read with the metrics (absent: not counted this time). */
+  private exposures(state: ControlState) {
+    const { users, settings, clock } = this.deps;
+    if (!users) return Promise.resolve(new Map());
+    const records = state.deployments.map((d) => d.record);
+    return readExposures(users, records, (c) => settings.components[c]?.functionName, clock.now());
   }
 
   /**

@@ -34,6 +34,8 @@ export class TickPorts implements DeploymentRepository, VersionCatalog, Exposure
   constructor(
     state: ControlState,
     private readonly versionsOf: ReadonlyMap<string, readonly Version[]>,
+    /** Each watched deployment's exposure, counted from the log lines before the tick (readExposures). */
+    private readonly exposures: ReadonlyMap<string, Exposure> = new Map(),
   ) {
     this.aliases = new Map(Object.entries(state.aliases));
     this.deployments = new Map(state.deployments.map((d) => [d.record.id, d]));
@@ -145,10 +147,11 @@ export class TickPorts implements DeploymentRepository, VersionCatalog, Exposure
     if (d) this.deployments.set(id, { ...d, record: { ...d.record, exposure } });
   }
 
-  // ExposureSink: distinct users are not counted on AWS (CloudWatch holds counts, not users).
+  // ExposureSink: the counts were read for the whole window before the tick, so nothing is
+  // carried and nothing to start or stop (a deployment not read in time keeps its stored one).
   track(): void {}
-  counted(): Exposure | undefined {
-    return undefined;
+  counted(_component: string, deploymentId: string): Exposure | undefined {
+    return this.exposures.get(deploymentId);
   }
   stop(): void {}
 }

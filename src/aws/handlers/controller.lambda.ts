@@ -4,11 +4,13 @@
  * passes them in the ONEBOX_CONTROLLER environment variable (CloudFormation fills them in).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { systemClock } from '../../core/model.js';
 import { DynamoStateStore } from '../control/dynamo-store.js';
 import { controllerSettings } from '../control/requests.js';
+import { LogsInsightsUsers } from '../control/user-counts.js';
 import { keyValueStoreClient } from '../kvs-client.js';
 import { createControllerHandler } from './controller.js';
 
@@ -21,6 +23,7 @@ export const handler = createControllerHandler({
   // Signs with SigV4A, which the KeyValueStore's data plane requires (kvs-client.ts).
   kvs: keyValueStoreClient(),
   lambda: new LambdaClient({}),
+  users: new LogsInsightsUsers(new CloudWatchLogsClient({})),
   clock: systemClock,
   onEvent: (e) => console.log(JSON.stringify({ onebox: 'event', ...e })),
 });

@@ -9,7 +9,9 @@ import { controllerSettings } from '../../../src/aws/control/requests.js';
 import { createControllerHandler, type ControllerAnswer } from '../../../src/aws/handlers/controller.js';
 import { withVersionMetrics } from '../../../src/aws/metrics.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { LogsInsightsUsers } from '../../../src/aws/control/user-counts.js';
 import { FakeCloudWatch, FakeKvs, FakeLambda } from './aws-fakes.js';
+import { FakeLogsInsights } from './logs-insights-fake.js';
 import { startDynamo } from './dynalite.js';
 import { loadViewerRequest, viewerEvent } from './edge-runtime.js';
 
@@ -31,6 +33,7 @@ export async function awsWorld() {
   const clock = new FakeClock(Date.UTC(2026, 0, 1, 9, 0));
   const dynamo = await startDynamo();
   const cloudwatch = new FakeCloudWatch();
+  const logs = new FakeLogsInsights();
   const kvs = new FakeKvs(KVS_ARN);
   const lambda = new FakeLambda({ [WEB_FN]: 1 });
   const settings = controllerSettings.parse({
@@ -46,6 +49,8 @@ export async function awsWorld() {
     cloudwatch: cloudwatch.client,
     kvs: kvs.client,
     lambda: lambda.client,
+    // Polls without waiting: the fake answers Running once, then Complete.
+    users: new LogsInsightsUsers(logs.client, { sleep: async () => {} }),
     clock,
     newId: () => `r${++ids}`,
   });
@@ -94,7 +99,10 @@ export async function awsWorld() {
       withVersionMetrics(mod.handler, {
         functionName: WEB_FN,
         version: String(version),
-        write: (line) => cloudwatch.ingest(line),
+        write: (line) => {
+          cloudwatch.ingest(line);
+          logs.ingest(line);
+        },
         now: () => clock.now(),
         // 20..49 ms, the same spread for every version: the judge compares like with like.
         elapsed: () => (calls++ % 2 === 0 ? t : (t += 20 + ((served * 7919) % 30))),
@@ -151,6 +159,7 @@ export async function awsWorld() {
     dynamo,
     store,
     cloudwatch,
+    logs,
     kvs,
     lambda,
     invoke,

@@ -10,6 +10,7 @@ import { registerShadowCommands } from '../../../src/cli/commands/shadow.js';
 import { registerStatusCommand } from '../../../src/cli/commands/status.js';
 import { formatShadowReport, formatVersions } from '../../../src/cli/format.js';
 import { shadowPolicyBody } from '../../../src/api/shadow-policy.js';
+import { statusAnswer } from '../../../src/api/answers.js';
 import { DynamoShadowReports } from '../../../src/aws/control/shadow-reports.js';
 import { addReportDelta } from '../../../src/aws/handlers/shadow-report-store.js';
 import { ShadowReport } from '../../../src/core/shadow/index.js';
@@ -23,7 +24,10 @@ import {
   type FilterLogEventsCommandInput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { LogsInsightsUsers } from '../../../src/aws/control/user-counts.js';
+import { withVersionMetrics } from '../../../src/aws/metrics.js';
 import { FakeCloudWatch, FakeKvs, FakeLambda } from './aws-fakes.js';
+import { FakeLogsInsights } from './logs-insights-fake.js';
 import { startDynamo } from './dynalite.js';
 
 /**
@@ -37,6 +41,30 @@ let dynamo: Awaited<ReturnType<typeof startDynamo>>;
 let invoke: { restore: () => void };
 const invoked: unknown[] = [];
 let clock: FakeClock;
+const cloudwatch = new FakeCloudWatch();
+const logs = new FakeLogsInsights();
+
+/** Three minutes of the api's traffic during v2's one-box: 10 users a minute, 2 of them on v2, whose first call each minute answers 500. */
+async function traffic(): Promise<void> {
+  for (let m = 0; m < 3; m++) {
+    for (let u = 0; u < 10; u++) {
+      const version = u < 2 ? 2 : 1;
+      let t = 0;
+      const handler = withVersionMetrics(async () => ({ statusCode: u === 0 ? 500 : 200 }), {
+        functionName: 'shop-api',
+        version: String(version),
+        now: () => clock.now(),
+        elapsed: () => (t += 10 * version), // read twice an invocation: 10 ms on v1, 20 ms on v2
+        write: (line) => {
+          cloudwatch.ingest(line);
+          logs.ingest(line);
+        },
+      });
+      await handler({ headers: { baggage: `onebox-uid=user-${u}` } }, {});
+      clock.advance(6_000);
+    }
+  }
+}
 
 beforeAll(async () => {
   process.env['AWS_REGION'] = 'us-east-1';
@@ -51,7 +79,8 @@ beforeAll(async () => {
       components: { api: { functionName: 'shop-api', route: '/api' } },
     }),
     store: new DynamoStateStore(dynamo.client, dynamo.table),
-    cloudwatch: new FakeCloudWatch().client,
+    cloudwatch: cloudwatch.client,
+    users: new LogsInsightsUsers(logs.client, { sleep: async () => {} }),
     kvs: new FakeKvs(ARN).client,
     lambda: new FakeLambda({ 'shop-api': 1 }).client,
     clock,
@@ -69,6 +98,7 @@ beforeAll(async () => {
   });
   await handler({ action: 'deploy', components: [{ component: 'api', version: 1 }] });
   await handler({ action: 'deploy', components: [{ component: 'api', version: 2 }] });
+  await traffic();
 });
 afterAll(async () => {
   invoke.restore();
@@ -158,12 +188,31 @@ describe('the CLI against the AWS control plane', () => {
     const text = await cli('status');
     expect(text).toMatch(/api/);
     expect(text).toMatch(/rolled-back/);
+    // Each version's traffic over the deployment's window (the rolled-back one: its three minutes).
+    expect(text).toMatch(/^ {2}VERSION +REQUESTS +5XX +UPSTREAM ERR +TIMEOUTS +P50 MS +P99 MS +USERS$/m);
+    expect(text).toMatch(/^ {2}v1 +24 +0 +0 +0 +\d+\.\d\d +\d+\.\d\d +8$/m);
+    expect(text).toMatch(/^ {2}v2 +6 +3 +0 +0 +\d+\.\d\d +\d+\.\d\d +2$/m);
     const json = JSON.parse(await cli('status', '--json')) as {
-      components: { name: string; route: string; alias: { version: number } }[];
+      components: { name: string; route: string; alias: { version: number }; metrics: unknown[] }[];
     };
     expect(json.components).toEqual([
       expect.objectContaining({ name: 'api', route: '/api', alias: expect.objectContaining({ version: 1 }) }),
     ]);
+    expect(json.components[0]!.metrics).toEqual([
+      expect.objectContaining({ component: 'api', version: 1, requests: 24, errors5xx: 0, users: 8, usersExact: true }),
+      expect.objectContaining({ component: 'api', version: 2, requests: 6, errors5xx: 3, users: 2, usersExact: true }),
+    ]);
+    // Percentiles from the latency buckets (about 28% wide): within a bucket of the handlers' 10 and 20 ms.
+    const latency = (json.components[0]!.metrics as { latencyMs: { p50: number; p99: number; max: number } }[]).map(
+      (m) => m.latencyMs,
+    );
+    for (const [i, ms] of [10, 20].entries())
+      for (const q of ['p50', 'p99', 'max'] as const) {
+        expect(latency[i]![q]).toBeGreaterThan(ms / 1.3);
+        expect(latency[i]![q]).toBeLessThan(ms * 1.3);
+      }
+    // The answer parses with the local status answer's schema (the CLI's --json is the admin API's).
+    expect(statusAnswer.safeParse(JSON.parse(await cli('status', '--json'))).success).toBe(true);
   });
 
   it('deploys a version, with its config, as locally', async () => {

@@ -68,6 +68,13 @@ describe('OneboxControlPlane function URLs', () => {
     // The viewer-request function signs the canary origin it switches to.
     const code = JSON.stringify(t.findResources('AWS::CloudFront::Function'));
     expect(code).toContain('\\"signLambdaOrigins\\":true');
+
+    // Exposure: Logs Insights queries of the component's own log group only; results by query id.
+    const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(policies).toMatch(
+      /"Action":"logs:StartQuery","Effect":"Allow","Resource":\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":logs:us-east-1:123456789012:log-group:\/aws\/lambda\/",\{"Ref":"Web[0-9A-F]+"\},":\*"\]\]\}/,
+    );
+    expect(policies).toContain('"Action":["cloudwatch:GetMetricData","logs:GetQueryResults","logs:StopQuery"]');
   });
 });
 

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ControllerAnswer } from '../../../src/aws/handlers/controller.js';
 import type { StoredDeployment } from '../../../src/aws/control/state.js';
+import { bucketOf } from '../../../src/core/index.js';
+import { describeExposure, type StatusAnswer } from '../../../src/api/index.js';
+import { formatStatus } from '../../../src/cli/format.js';
 import { awsWorld, WEB_FN } from './aws-world.js';
 import { localReplay, type Timeline } from './local-replay.js';
 
@@ -93,40 +96,44 @@ describe("the demo's story on the AWS control plane", () => {
     expect(next.events.map((e) => e.type)).not.toContain('started');
   });
 
-  it('v2 passes its one-box on evidence, with two overlapping ticks every minute and one write each time', async () => {
-    const outcomes: string[] = [];
-    let ticks = 0;
-    let v2Requests = 0;
-    while (await active()) {
-      expect(ticks++).toBeLessThan(40);
-      v2Requests += (await w.minute(USERS_PER_MINUTE)).get(2)?.requests ?? 0;
-      w.cloudwatch.gate = overlap(2);
-      timeline.push({ at: w.clock.now(), action: 'tick' });
-      const both = await Promise.all([w.invoke({ action: 'tick' }), w.invoke({ action: 'tick' })]);
-      w.cloudwatch.gate = undefined;
-      outcomes.push(
-        both
-          .map((a) => ok(a).outcome)
-          .sort()
-          .join('+'),
-      );
-    }
-    // Whenever the state changed, exactly one of the two committed and the other lost.
-    expect(outcomes.filter((o) => o.includes('committed'))).not.toHaveLength(0);
-    for (const o of outcomes) expect(['committed+lost', 'unchanged+unchanged']).toContain(o);
-    const d = (await w.store.load()).state.deployments.find((x) => x.record.id === 'r1-web')!;
-    expect(d.record.state.status).toBe('succeeded');
-    const types = d.events.map((e) => e.type);
-    expect(types).not.toContain('proceeded');
-    expect(new Set(types).size).toBe(types.length); // no event twice
-    expect(d.events.map((e) => e.seq)).toEqual(d.events.map((_, i) => d.events[0]!.seq + i));
-    expect(w.lambda.version(WEB_FN, 'stable')).toBe(2);
-    expect(w.kvs.split('web')).toMatchObject({ percent: 0, stable: 2 });
-    figures['v2 ticks'] = ticks + 1;
-    figures['v2 requests judged'] = v2Requests;
-    figures['v2 events'] = d.events.map((e) => e.sentence);
-    figures['v2 overlapping ticks lost'] = outcomes.filter((o) => o === 'committed+lost').length;
-  });
+  it(
+    'v2 passes its one-box on evidence, with two overlapping ticks every minute and one write each time',
+    { timeout: 60_000 },
+    async () => {
+      const outcomes: string[] = [];
+      let ticks = 0;
+      let v2Requests = 0;
+      while (await active()) {
+        expect(ticks++).toBeLessThan(40);
+        v2Requests += (await w.minute(USERS_PER_MINUTE)).get(2)?.requests ?? 0;
+        w.cloudwatch.gate = overlap(2);
+        timeline.push({ at: w.clock.now(), action: 'tick' });
+        const both = await Promise.all([w.invoke({ action: 'tick' }), w.invoke({ action: 'tick' })]);
+        w.cloudwatch.gate = undefined;
+        outcomes.push(
+          both
+            .map((a) => ok(a).outcome)
+            .sort()
+            .join('+'),
+        );
+      }
+      // Whenever the state changed, exactly one of the two committed and the other lost.
+      expect(outcomes.filter((o) => o.includes('committed'))).not.toHaveLength(0);
+      for (const o of outcomes) expect(['committed+lost', 'unchanged+unchanged']).toContain(o);
+      const d = (await w.store.load()).state.deployments.find((x) => x.record.id === 'r1-web')!;
+      expect(d.record.state.status).toBe('succeeded');
+      const types = d.events.map((e) => e.type);
+      expect(types).not.toContain('proceeded');
+      expect(new Set(types).size).toBe(types.length); // no event twice
+      expect(d.events.map((e) => e.seq)).toEqual(d.events.map((_, i) => d.events[0]!.seq + i));
+      expect(w.lambda.version(WEB_FN, 'stable')).toBe(2);
+      expect(w.kvs.split('web')).toMatchObject({ percent: 0, stable: 2 });
+      figures['v2 ticks'] = ticks + 1;
+      figures['v2 requests judged'] = v2Requests;
+      figures['v2 events'] = d.events.map((e) => e.sentence);
+      figures['v2 overlapping ticks lost'] = outcomes.filter((o) => o === 'committed+lost').length;
+    },
+  );
 
   it('v3 is rolled back inside its one-box, the split at 0 in the very tick of the verdict', async () => {
     ok(await release(3));
@@ -159,6 +166,32 @@ describe("the demo's story on the AWS control plane", () => {
     expect(sentence).toMatch(/^web v3: rolled back: .*all traffic on v2$/);
     // Users are back on v2 at once.
     for (let u = 0; u < 30; u++) expect((await w.view(u, '/products/2')).version).toBe(2);
+    // Users exposed, counted from the handlers' log lines: exactly the users in v3's one-box share.
+    const uid = (u: number) => `user${String(u).padStart(20, '0')}`;
+    const share = Array.from({ length: USERS_PER_MINUTE }, (_, u) => uid(u)).filter(
+      (id) => bucketOf('web@3:r2-web', id) < 2000,
+    ).length;
+    const stored = (await w.store.archived('web')).concat((await w.store.load()).state.deployments);
+    const exposure = stored.find((d) => d.record.id === 'r2-web')!.record.exposure!;
+    expect(exposure).toEqual({
+      usersOnNew: share,
+      activeUsers: USERS_PER_MINUTE,
+      share: share / USERS_PER_MINUTE,
+      exact: true,
+    });
+    figures['v3 users exposed'] =
+      `${describeExposure(exposure)}; its one-box share holds ${share} of the ${USERS_PER_MINUTE} users`;
+    // `onebox status --aws` after the rollback: both versions over v3's window, in the local shape.
+    const status = ok(await w.invoke({ action: 'status' })).answer as StatusAnswer;
+    const totals = status.components[0]!.metrics;
+    expect(totals.map((m) => [m.version, m.requests, m.users])).toEqual([
+      [2, USERS_PER_MINUTE * ticks - v3Requests, USERS_PER_MINUTE - share],
+      [3, v3Requests, share],
+    ]);
+    expect(totals[1]!.errors5xx).toBe(Math.round((v3Requests * 34.8) / 100));
+    figures['status after v3'] = formatStatus(status.components).split('\n').slice(-3);
+    figures['Logs Insights bytes scanned (whole story)'] = w.logs.bytesScanned;
+    figures['Logs Insights queries (whole story)'] = w.logs.started.length;
     figures['v3 ticks to verdict'] = ticks;
     figures['v3 requests judged'] = v3Requests;
     figures['v3 verdict'] = sentence;
@@ -168,13 +201,16 @@ describe("the demo's story on the AWS control plane", () => {
     const { state } = await w.store.load();
     const archived = await w.store.archived('web');
     const byId = new Map<string, StoredDeployment>([...archived, ...state.deployments].map((d) => [d.record.id, d]));
-    const local = await localReplay(w.cloudwatch, WEB_FN, timeline, w.clock.now());
+    const local = await localReplay(w.cloudwatch, w.logs, WEB_FN, timeline, w.clock.now());
     for (const id of ['r1-web', 'r2-web']) {
       const aws = byId.get(id)!.events.map((e) => ({ at: e.at, type: e.type, sentence: e.sentence }));
-      const there = local.get(id)!.map((e) => ({ at: e.at, type: e.type, sentence: e.sentence }));
+      const there = local.get(id)!.events.map((e) => ({ at: e.at, type: e.type, sentence: e.sentence }));
       expect(aws.length).toBeGreaterThan(2);
       expect(aws).toEqual(there);
+      // Users exposed: Logs Insights over the lines, as the local ExposureTracker counted them.
+      expect(byId.get(id)!.record.exposure).toEqual(local.get(id)!.exposure);
     }
-    figures['events compared'] = [...local.values()].reduce((n, e) => n + e.length, 0);
+    figures['events compared'] = [...local.values()].reduce((n, e) => n + e.events.length, 0);
+    figures['v2 users exposed (AWS = local)'] = describeExposure(byId.get('r1-web')!.record.exposure!);
   });
 });
