@@ -75,6 +75,7 @@ describe('KeyValueStore calls from a bundle', () => {
     const imports = new Set([...code.matchAll(/^import .* from "(@aws-sdk\/[^"]+)";$/gm)].map((m) => m[1]));
     expect([...imports].sort()).toEqual([
       '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-cloudwatch-logs',
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-lambda',
       '@aws-sdk/lib-dynamodb',
