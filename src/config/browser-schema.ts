@@ -15,7 +15,7 @@ const chance = (what: string) =>
 /**
  * A component's browser signals (config `components[].browser`). Opt-in: the gateway then
  * puts its script into the component's HTML pages (200 answers of uncompressed text/html),
- * serves it at /_onebox/browser.js and takes beacons at /_onebox/beacon, and the component's
+ * serves it at /.onebox/browser.js and takes beacons at /.onebox/beacon, and the component's
  * deployments are gated on them.
  */
 export const browserSchema = z

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  BEACON_PATH,
+  BROWSER_SCRIPT_PATH,
   DEFAULT_BEACON_LIMITS,
   MAX_BEACON_BYTES,
   parseBeacon,
@@ -9,7 +11,7 @@ import {
 } from '../core/index.js';
 import type { OneboxConfig } from '../config/schema.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
-import { BEACON_PATH, BROWSER_SCRIPT, BROWSER_SCRIPT_PATH, PIN_HEADER, scriptTag } from './beacon-script.js';
+import { BROWSER_SCRIPT, PIN_HEADER, scriptTag } from './beacon-script.js';
 import { sendJson } from './exchange.js';
 import { PageTokens, type PageClaim } from './page-token.js';
 import type { RoutingSnapshot } from './routing-snapshot.js';
@@ -70,7 +72,12 @@ export class BrowserSignals {
     return undefined;
   }
 
-  /** Answers a request for one of the gateway's own paths (`/_onebox/...`). */
+  /** Whether `path` is one of the browser signals' own (the script, the beacon endpoint). */
+  static owns(path: string): boolean {
+    return path === BROWSER_SCRIPT_PATH || path === BEACON_PATH;
+  }
+
+  /** Answers a request for one of the browser signals' paths (BrowserSignals.owns). */
   serve(req: IncomingMessage, res: ServerResponse, path: string, snapshot: RoutingSnapshot): void {
     if (path === BROWSER_SCRIPT_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, {
@@ -82,16 +89,15 @@ export class BrowserSignals {
       res.end(req.method === 'HEAD' ? undefined : BROWSER_SCRIPT);
       return;
     }
-    if (path === BEACON_PATH) {
-      if (req.method !== 'POST') {
-        this.drop(res, 'beacon-method', 405, { error: 'method_not_allowed', allow: 'POST' });
-        return;
-      }
-      this.beacon(req, res, snapshot);
+    if (path === BROWSER_SCRIPT_PATH) {
+      this.drop(res, 'reserved-method', 405, { error: 'method_not_allowed', allow: 'GET, HEAD' });
       return;
     }
-    this.fallbacks.countFallback('no-route');
-    sendJson(res, 404, { error: 'no_route', path: path.slice(0, 200) });
+    if (req.method !== 'POST') {
+      this.drop(res, 'beacon-method', 405, { error: 'method_not_allowed', allow: 'POST' });
+      return;
+    }
+    this.beacon(req, res, snapshot);
   }
 
   private drop(res: ServerResponse, reason: string, status: number, body: Record<string, unknown>): void {

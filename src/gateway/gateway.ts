@@ -3,12 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { OneboxConfig } from '../config/schema.js';
+import { isReservedPath } from '../core/index.js';
 import { decideViewer, type ViewerDecision, type ViewerSettings } from '../core/viewer-decision.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
-import { RESERVED_PREFIX, reserved } from './discovery.js';
-import type { BrowserSignals } from './beacon.js';
-import { ONEBOX_PREFIX } from './beacon-script.js';
+import { reserved } from './discovery.js';
+import { BrowserSignals } from './beacon.js';
 import { Exchange, sendJson } from './exchange.js';
 import { serveWithHandler } from './handler-exchange.js';
 import { close, listen } from './listen.js';
@@ -45,7 +45,7 @@ export interface GatewayOptions {
   readonly testerSecret?: string | undefined;
   /** Wall clock for tester tokens' expiry, ms. Default Date.now. */
   readonly now?: () => number;
-  /** Browser signals (script, page tags, beacons), when a component has them on; they take the /_onebox/ paths. */
+  /** Browser signals (script, page tags, beacons), when a component has them on; they take /.onebox/browser.js and /.onebox/beacon. */
   readonly browser?: BrowserSignals | undefined;
 }
 
@@ -189,8 +189,8 @@ export class Gateway {
     if (viewer.badHost) return this.refuse(to, 'bad-host', 400, { error: 'bad_host' });
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (path.startsWith(RESERVED_PREFIX))
-      return this.placeReserved(req, to, viewer, path, q === -1 ? '' : url.slice(q));
+    // The gateway's own paths: answered here, never proxied to a version, whatever the routes say.
+    if (isReservedPath(path)) return this.placeReserved(req, to, viewer, path, q === -1 ? '' : url.slice(q));
     const component = this.options.snapshot().routes.match(path);
     if (!component) return this.refuse(to, 'no-route', 404, { error: 'no_route', path: path.slice(0, 200) });
     const live = component.live;
@@ -202,9 +202,17 @@ export class Gateway {
     return { component: component.component, live, viewer, decision, url };
   }
 
-  /** The gateway's own paths (discovery.ts): the caller's assignment, or a version-specific entrypoint. */
+  /**
+   * The gateway's own paths: browser signals (beacon.ts), the caller's assignment or a
+   * version-specific entrypoint (discovery.ts); anything else under the prefix is a counted 404.
+   */
   private placeReserved(req: IncomingMessage, to: Refused, viewer: ViewerRequest, path: string, query: string) {
-    const { snapshot, testerSecret, now } = this.options;
+    const { snapshot, testerSecret, now, browser } = this.options;
+    if (browser && BrowserSignals.owns(path)) {
+      if ('writeHead' in to) browser.serve(req, to as ServerResponse, path, snapshot());
+      else this.refuse(to, 'no-route', 404, { error: 'no_route', path });
+      return undefined;
+    }
     const tester = { token: req.headers[TESTER_HEADER], secret: testerSecret, now: now ?? Date.now };
     const ctx = { snapshot: snapshot(), viewer, settings: this.viewerSettings, method: req.method ?? 'GET', tester };
     const r = reserved(ctx, path, query);
@@ -222,11 +230,6 @@ export class Gateway {
   private route(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const browser = this.options.browser;
-    if (browser && req.url?.startsWith(ONEBOX_PREFIX)) {
-      const q = req.url.indexOf('?');
-      browser.serve(req, res, q === -1 ? req.url : req.url.slice(0, q), this.options.snapshot());
-      return;
-    }
     const placed = this.place(req, res);
     if (!placed) return;
     const served = browser?.sends(placed.component) ? this.pinned(req, res, placed, browser) : placed;

@@ -63,7 +63,7 @@ describe('the browser gate', () => {
     return { version: String(res.headers['x-onebox-version']), html, token: TOKEN.exec(html)?.[1] };
   };
   const beacon = async (body: unknown) => {
-    const res = await request(`${onebox.gatewayUrl}/_onebox/beacon`, {
+    const res = await request(`${onebox.gatewayUrl}/.onebox/beacon`, {
       method: 'POST',
       dispatcher: agent,
       body: typeof body === 'string' ? body : JSON.stringify(body),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
@@ -6,7 +7,11 @@ import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
 const PAGE = '<!doctype html><html lang="en"><head><title>shop</title></head><body><h1>shop</h1></body></html>';
 
 /** A page, a big streamed page, an asset, a gzip-labelled page and JSON, as an app would answer. */
+/** Every target the upstreams were asked for: none may be under the reserved prefix. */
+const seen: string[] = [];
+
 const site = (label: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+  seen.push(req.url ?? '');
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/big') {
     res.writeHead(200, { 'content-type': 'text/html' });
@@ -25,7 +30,7 @@ const site = (label: string) => (req: import('node:http').IncomingMessage, res: 
   }
 };
 
-const TOKEN = /<script src="\/_onebox\/browser\.js" data-onebox="([^"]+)"><\/script>/;
+const TOKEN = /<script src="\/\.onebox\/browser\.js" data-onebox="([^"]+)"><\/script>/;
 
 describe('browser signals at the gateway', () => {
   let up: TestUpstream;
@@ -57,7 +62,7 @@ describe('browser signals at the gateway', () => {
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
   };
   const beacon = async (body: string) => {
-    const res = await request(`${onebox.gatewayUrl}/_onebox/beacon`, {
+    const res = await request(`${onebox.gatewayUrl}/.onebox/beacon`, {
       method: 'POST',
       dispatcher,
       body,
@@ -84,7 +89,7 @@ describe('browser signals at the gateway', () => {
   it('finds the <head> across chunks of a streamed page', async () => {
     const page = await get('/big');
     expect(page.body).toMatch(
-      /<head data-v="v1"><script src="\/_onebox\/browser\.js" data-onebox="[^"]+"><\/script><title>/,
+      /<head data-v="v1"><script src="\/\.onebox\/browser\.js" data-onebox="[^"]+"><\/script><title>/,
     );
     expect(page.body.length).toBeGreaterThan(100_000);
   });
@@ -98,10 +103,10 @@ describe('browser signals at the gateway', () => {
   });
 
   it('serves the script', async () => {
-    const script = await get('/_onebox/browser.js');
+    const script = await get('/.onebox/browser.js');
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
-    expect(script.body).toContain("navigator.sendBeacon('/_onebox/beacon'");
+    expect(script.body).toContain("navigator.sendBeacon('/.onebox/beacon'");
   });
 
   it('counts a page load and its errors once, for the version that served the page', async () => {
@@ -143,5 +148,34 @@ describe('browser signals at the gateway', () => {
     expect(statuses.filter((s) => s === 204).length).toBeGreaterThanOrEqual(20);
     expect(statuses.filter((s) => s === 204).length).toBeLessThanOrEqual(22);
     expect(fallbacks()['beacon-rate-limited']).toBe(statuses.filter((s) => s === 429).length);
+  });
+
+  it('answers everything under /.onebox/ itself: counted, never proxied to a version', async () => {
+    const before = fallbacks();
+    const unknown = await get('/.onebox/x');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toEqual({ error: 'no_route', path: '/.onebox/x' });
+    expect((await get('/.onebox')).status).toBe(404);
+    expect((await get('/.onebox/beacon')).status).toBe(405);
+    const post = await request(`${onebox.gatewayUrl}/.onebox/browser.js`, { method: 'POST', dispatcher, body: 'x' });
+    await post.body.dump();
+    expect(post.statusCode).toBe(405);
+    // An absolute-form target is the same path: it is not a way around the prefix.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(onebox.gatewayUrl);
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.end(`GET http://shop.test/.onebox/other HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n`),
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 404 /);
+    const after = fallbacks();
+    expect((after['no-route'] ?? 0) - (before['no-route'] ?? 0)).toBe(3);
+    expect((after['beacon-method'] ?? 0) - (before['beacon-method'] ?? 0)).toBe(1);
+    expect((after['reserved-method'] ?? 0) - (before['reserved-method'] ?? 0)).toBe(1);
+    expect(seen.filter((u) => u.includes('.onebox'))).toEqual([]);
   });
 });
