@@ -172,6 +172,14 @@ export const configSchema = z
          * assignment, while the live alias routes that version. Default: none (tokens refused).
          */
         testerSecret: z.string().min(32, 'a tester secret needs at least 32 characters').optional(),
+        /**
+         * Key that signs page tokens (the pages of components with browser signals: their
+         * beacons' attribution and skew protection's pins). Set it only when several gateways
+         * on several state files serve one site and must accept each other's pages. Default:
+         * 32 random bytes made on first start and kept in the state file, so open pages keep
+         * reporting and stay pinned across restarts.
+         */
+        pageKey: z.string().min(32, 'a page key needs at least 32 characters').optional(),
       })
       .strict()
       .prefault({}),
