@@ -103,6 +103,7 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
     config,
     // A fixed key from the config (several gateways reading each other's pages), else this state file's own.
     pageKey: config.gateway.pageKey ? Buffer.from(config.gateway.pageKey) : storedSecret(db, PAGE_KEY),
+    now: () => clock.now(),
     workers: options.workers,
     snapshot: () => snapshot!,
     // The primary's snapshot decides which versions pages stay pinned to; workers follow it.

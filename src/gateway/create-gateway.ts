@@ -22,6 +22,8 @@ export interface CreateGatewayOptions {
    * before a restart still reports and stays pinned after it.
    */
   readonly pageKey: Buffer;
+  /** In this process: the time for beacon limits, ms (the engine's clock). Default Date.now. */
+  readonly now?: () => number;
   /** In this process: where fallbacks are counted. */
   readonly metrics: FallbackCounter;
   /** In this process: runs handler versions (each worker has its own pool). */
@@ -78,7 +80,7 @@ export function createGateway(options: CreateGatewayOptions): RunningGateway {
     snapshot: options.snapshot,
     metrics: options.metrics,
     ...configuredGatewayOptions(config.gateway),
-    browser: configuredBrowserSignals(config, browserKey, options.metrics),
+    browser: configuredBrowserSignals(config, browserKey, options.metrics, options.now),
   });
   const at = splitListen(config.gateway.listen);
   return {

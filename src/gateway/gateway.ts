@@ -18,7 +18,7 @@ import type { LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
 import { TESTER_HEADER } from './tester-token.js';
 import { Tunnels } from './upgrade.js';
-import { originRequestHeaders, scanViewerRequest, type ViewerRequest } from './viewer-request.js';
+import { clientAddressOf, originRequestHeaders, scanViewerRequest, type ViewerRequest } from './viewer-request.js';
 
 export interface GatewayOptions {
   /** Current routing state; read once per request. */
@@ -202,16 +202,13 @@ export class Gateway {
     return { component: component.component, live, viewer, decision, url };
   }
 
-  /**
-   * The gateway's own paths: browser signals (beacon.ts), the caller's assignment or a
-   * version-specific entrypoint (discovery.ts); anything else under the prefix is a counted 404.
-   */
+  /** The gateway's own paths: browser signals (beacon.ts), assignment and entrypoints (discovery.ts), else a 404. */
   private placeReserved(req: IncomingMessage, to: Refused, viewer: ViewerRequest, path: string, query: string) {
     const { snapshot, testerSecret, now, browser } = this.options;
     if (browser && BrowserSignals.owns(path)) {
-      if ('writeHead' in to) browser.serve(req, to as ServerResponse, path, snapshot());
-      else this.refuse(to, 'no-route', 404, { error: 'no_route', path });
-      return undefined;
+      if (!('writeHead' in to)) return this.refuse(to, 'no-route', 404, { error: 'no_route', path });
+      const client = clientAddressOf(viewer, req.socket.remoteAddress ?? '');
+      return browser.serve(req, to as ServerResponse, path, snapshot(), client);
     }
     const tester = { token: req.headers[TESTER_HEADER], secret: testerSecret, now: now ?? Date.now };
     const ctx = { snapshot: snapshot(), viewer, settings: this.viewerSettings, method: req.method ?? 'GET', tester };

@@ -178,4 +178,34 @@ describe('browser signals at the gateway', () => {
     expect((after['reserved-method'] ?? 0) - (before['reserved-method'] ?? 0)).toBe(1);
     expect(seen.filter((u) => u.includes('.onebox'))).toEqual([]);
   });
+
+  it('bounds the users with an error one address adds, whatever identities and X-Forwarded-For it sends', async () => {
+    // Its own client address (loopback), so that the other tests' users are not in its buckets.
+    const client = new Agent({ localAddress: '127.0.0.3' });
+    try {
+      const before = browser()!.errorUsers;
+      const dropped = fallbacks()['beacon-ip-error-users'] ?? 0;
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const cookie = `onebox-uid=${`fresh${i}`.padEnd(22, 'f')}`;
+        const page = await request(`${onebox.gatewayUrl}/p/${i}`, { dispatcher: client, headers: { cookie } });
+        const token = TOKEN.exec(await page.body.text())![1]!;
+        const res = await request(`${onebox.gatewayUrl}/.onebox/beacon`, {
+          dispatcher: client,
+          method: 'POST',
+          // Not trusted: the gateway is not configured behind a proxy (trustProxy false).
+          headers: { 'x-forwarded-for': `198.51.100.${i}` },
+          body: JSON.stringify({ t: token, l: true, e: [{ k: 'error' }] }),
+        });
+        await res.body.dump();
+        statuses.push(res.statusCode);
+      }
+      // DEFAULT_IP_ERROR_USER_LIMITS: 5 at once (then 1 a minute, and this takes well under one).
+      expect(statuses.filter((s) => s === 204).length).toBe(5);
+      expect(browser()!.errorUsers - before).toBe(5);
+      expect((fallbacks()['beacon-ip-error-users'] ?? 0) - dropped).toBe(7);
+    } finally {
+      await client.close();
+    }
+  });
 });
