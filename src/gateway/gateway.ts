@@ -11,6 +11,7 @@ import { reserved } from './discovery.js';
 import { BrowserSignals } from './beacon.js';
 import { Exchange, sendJson } from './exchange.js';
 import { serveWithHandler } from './handler-exchange.js';
+import { placePinned } from './page-pin.js';
 import { close, listen } from './listen.js';
 import { writeRawJson } from './raw-answer.js';
 import { absoluteForm, MAX_REQUEST_HEADERS, MAX_URL_BYTES } from './request-target.js';
@@ -76,7 +77,7 @@ export function configuredGatewayOptions(
 }
 
 /** A request placed: its component's live route, the viewer and the decision, or a refusal sent. */
-interface Placed {
+export interface Placed {
   readonly component: string;
   readonly live: LiveRoute;
   readonly viewer: ViewerRequest;
@@ -229,37 +230,10 @@ export class Gateway {
     const browser = this.options.browser;
     const placed = this.place(req, res);
     if (!placed) return;
-    const served = browser?.sends(placed.component) ? this.pinned(req, res, placed, browser) : placed;
+    const served = browser?.sends(placed.component)
+      ? placePinned(req, res, placed, browser, this.options.metrics)
+      : placed;
     if (served) this.originRequest(req, res, served, started);
-  }
-
-  /**
-   * Skew protection: a request of a page (its script's fetch and XHR calls carry the page's
-   * token) goes to the version that served the page while it is retained, whatever the
-   * user's assignment is now; once it is retired, the page is told to reload (409 with
-   * `x-onebox-reload`), which loads it afresh from the user's version. A token that is not
-   * this gateway's is ignored (counted): it can never pick a version.
-   */
-  private pinned(
-    req: IncomingMessage,
-    res: ServerResponse,
-    placed: Placed,
-    browser: BrowserSignals,
-  ): Placed | undefined {
-    const pin = browser.pinOf(req.rawHeaders);
-    if (pin === undefined) return placed;
-    if (pin === 'forged') {
-      this.options.metrics.countFallback('pin-forged');
-      return placed;
-    }
-    if (pin !== 'expired' && pin.component !== placed.component) return placed;
-    const target = pin === 'expired' ? undefined : placed.live.retained.get(pin.version);
-    if (!target) {
-      this.options.metrics.countFallback(pin === 'expired' ? 'pin-expired' : 'pin-retired');
-      sendJson(res, 409, { error: 'page_version_gone', reload: true }, { 'x-onebox-reload': '1' });
-      return undefined;
-    }
-    return { ...placed, pinned: true, decision: { ...placed.decision, target } };
   }
 
   /** The origin request's headers, with the Host an upstream gets when preserveHost is on. */

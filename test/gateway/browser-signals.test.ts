@@ -179,6 +179,18 @@ describe('browser signals at the gateway', () => {
     expect(seen.filter((u) => u.includes('.onebox'))).toEqual([]);
   });
 
+  it('names the pin in Vary on every answer of a component with browser signals, pinned or not', async () => {
+    const token = TOKEN.exec((await get('/products/3')).body)![1]!;
+    const unpinned = await get('/app.js');
+    expect(unpinned.headers.vary).toBe('x-onebox-pin');
+    const res = await request(`${onebox.gatewayUrl}/app.js`, { dispatcher, headers: { 'x-onebox-pin': token } });
+    await res.body.dump();
+    expect(res.headers['x-onebox-version']).toBe('web:1');
+    expect(res.headers.vary).toBe('x-onebox-pin');
+    // A component without browser signals routes on no pin: its answers do not vary on one.
+    expect((await get('/docs/x')).headers.vary).toBeUndefined();
+  });
+
   it('bounds the users with an error one address adds, whatever identities and X-Forwarded-For it sends', async () => {
     // Its own client address (loopback), so that the other tests' users are not in its buckets.
     const client = new Agent({ localAddress: '127.0.0.3' });

@@ -49,7 +49,12 @@ describe('the page key across restarts', () => {
       headers: { cookie: COOKIE, ...headers },
       body,
     });
-    return { status: res.statusCode, version: res.headers['x-onebox-version'], text: await res.body.text() };
+    return {
+      status: res.statusCode,
+      version: res.headers['x-onebox-version'],
+      vary: res.headers.vary,
+      text: await res.body.text(),
+    };
   };
 
   it('is made once per state file, then read back', () => {
@@ -88,6 +93,8 @@ describe('the page key across restarts', () => {
       expect((await call(onebox, '/api/cart', {})).version).toBe('web:2');
       const pinned = await call(onebox, '/api/cart', { 'x-onebox-pin': token });
       expect(pinned.version).toBe('web:1');
+      // Split: the answer varies on the identity and on the pin (a shared cache keeps pinned answers apart).
+      expect(pinned.vary).toBe('Cookie, x-onebox-pin');
       expect(onebox.metrics.snapshot().fallbacks['pin-forged']).toBeUndefined();
     } finally {
       await onebox.close();
