@@ -9,6 +9,9 @@ export const RESERVED_PREFIX = '/.onebox/';
 export const ASSIGNMENT_PATH = `${RESERVED_PREFIX}assignment`;
 /** Version-specific entrypoints: `/.onebox/v/<component>/<version>/<path>`. */
 export const PINNED_PREFIX = `${RESERVED_PREFIX}v/`;
+/** The entrypoint a client prefixes to a component's paths to stay on `version`. */
+export const entrypointOf = (component: string, version: number): string =>
+  `${PINNED_PREFIX}${encodeURIComponent(component)}/${version}`;
 /** The browser-signals script the gateway puts into pages (issue 18). */
 export const BROWSER_SCRIPT_PATH = `${RESERVED_PREFIX}browser.js`;
 /** Where that script sends its beacons. */

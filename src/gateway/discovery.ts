@@ -1,4 +1,4 @@
-import { ASSIGNMENT_PATH, BUCKETS, PINNED_PREFIX } from '../core/index.js';
+import { ASSIGNMENT_PATH, BUCKETS, entrypointOf, PINNED_PREFIX } from '../core/index.js';
 import { decideViewer, type ViewerDecision, type ViewerInputs, type ViewerSettings } from '../core/viewer-decision.js';
 import type { ComponentRoute, LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
@@ -23,10 +23,6 @@ import { TESTER_HEADER, verifyTesterToken } from './tester-token.js';
 
 /** A draw that never admits: per-request splits assign everyone the stable version. */
 const NO_DRAW = (): number => 1;
-
-/** The entrypoint a client prefixes to a component's paths to stay on `version`. */
-export const entrypointOf = (component: string, version: number): string =>
-  `${PINNED_PREFIX}${encodeURIComponent(component)}/${version}`;
 
 export interface ComponentAssignment {
   /** The caller's version; null while the component has no routable live version. */
