@@ -8,6 +8,7 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerShadowCommands } from './commands/shadow.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerTesterTokenCommand } from './commands/tester-token.js';
 import { registerVersionCommands } from './commands/versions.js';
 
 /** The `onebox` command: one register function per command group (src/cli/commands). */
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerInvokeCommand(program);
   registerLogsCommand(program);
   registerShadowCommands(program);
+  registerTesterTokenCommand(program);
   registerDemoCommand(program);
   return program;
 }

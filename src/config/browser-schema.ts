@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_BROWSER_GATE } from '../core/index.js';
+import { DEFAULT_BROWSER_GATE, type BeaconLimits } from '../core/index.js';
 
 const share = (what: string) =>
   z
@@ -12,10 +12,27 @@ const chance = (what: string) =>
     .gt(0, `${what} must be above 0 (a probability)`)
     .lt(0.5, `${what} must be below 0.5 (at 0.5 or more the test is a coin toss)`);
 
+/** A token bucket's size (`burst`) and refill (`perMinute`), with `defaults`' values when left out. */
+export const rateLimit = (what: string, defaults: BeaconLimits) =>
+  z
+    .object({
+      burst: z
+        .number({ error: `the ${what} at once must be a number` })
+        .int(`the ${what} at once must be a whole number`)
+        .min(1, `the ${what} at once must be at least 1`)
+        .default(defaults.burst),
+      perMinute: z
+        .number({ error: `the ${what} a minute must be a number` })
+        .positive(`the ${what} a minute must be above 0`)
+        .default(defaults.perMinute),
+    })
+    .strict()
+    .prefault({});
+
 /**
  * A component's browser signals (config `components[].browser`). Opt-in: the gateway then
  * puts its script into the component's HTML pages (200 answers of uncompressed text/html),
- * serves it at /_onebox/browser.js and takes beacons at /_onebox/beacon, and the component's
+ * serves it at /.onebox/browser.js and takes beacons at /.onebox/beacon, and the component's
  * deployments are gated on them.
  */
 export const browserSchema = z

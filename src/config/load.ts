@@ -35,6 +35,9 @@ function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Fields whose values are secrets: a problem with one never prints it. */
+const SECRETS = new Set(['token', 'testerSecret', 'pageKey']);
+
 /** One line per problem: the field, the value found, what was expected. */
 export function formatIssues(input: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
@@ -43,8 +46,8 @@ export function formatIssues(input: unknown, issues: readonly z.core.$ZodIssue[]
       return `${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}: unknown field`;
     }
     const where = pathText(issue.path) || '(top level)';
-    // A token is a secret: the message names the field, never its value.
-    const value = issue.path.at(-1) === 'token' ? '(hidden)' : describe(valueAt(input, issue.path));
+    // A token or key is a secret: the message names the field, never its value.
+    const value = SECRETS.has(String(issue.path.at(-1))) ? '(hidden)' : describe(valueAt(input, issue.path));
     return `${where} = ${value}: ${issue.message}`;
   });
 }

@@ -9,9 +9,11 @@ import {
   parseDuration,
   OneboxError,
   DEFAULT_HOOK_TIMEOUT_MS,
+  DEFAULT_IP_BEACON_LIMITS,
+  DEFAULT_IP_ERROR_USER_LIMITS,
 } from '../core/index.js';
 import { alarmsSchema, judgeSchema } from '../api/gate-settings.js';
-import { browserSchema } from './browser-schema.js';
+import { browserSchema, rateLimit } from './browser-schema.js';
 
 /** A duration written as `90s`, `5m`, `1h` (a bare number is seconds), in ms. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -172,6 +174,27 @@ export const configSchema = z
          * assignment, while the live alias routes that version. Default: none (tokens refused).
          */
         testerSecret: z.string().min(32, 'a tester secret needs at least 32 characters').optional(),
+        /**
+         * Key that signs page tokens (the pages of components with browser signals: their
+         * beacons' attribution and skew protection's pins). Set it only when several gateways
+         * on several state files serve one site and must accept each other's pages. Default:
+         * 32 random bytes made on first start and kept in the state file, so open pages keep
+         * reporting and stay pinned across restarts.
+         */
+        pageKey: z.string().min(32, 'a page key needs at least 32 characters').optional(),
+        /**
+         * Beacons (browser signals) one client address may send, beside each user's own limit
+         * (20 at once, 30 a minute): the socket's address, or with trustProxy the last
+         * X-Forwarded-For entry (the one your proxy added). Default 600 at once and 600 a
+         * minute, an office behind one NAT. Per gateway process (N workers: N times it).
+         */
+        beaconsPerIp: rateLimit('beacons from one address', DEFAULT_IP_BEACON_LIMITS),
+        /**
+         * Users with a browser error one client address may add (all versions together): what bounds a
+         * client that makes itself new identities. Default 5 at once, then 1 a minute (at
+         * most 15 from one address over a ten-minute one-box); see DEFAULT_IP_ERROR_USER_LIMITS.
+         */
+        errorUsersPerIp: rateLimit('users with an error from one address', DEFAULT_IP_ERROR_USER_LIMITS),
       })
       .strict()
       .prefault({}),

@@ -30,3 +30,22 @@ export function takeBeaconToken(
   if (refilled < 1) return { ok: false, bucket: { tokens: refilled, at: now } };
   return { ok: true, bucket: { tokens: refilled - 1, at: now } };
 }
+
+/**
+ * Per client address (the socket's, or the trusted proxy's X-Forwarded-For entry), beside
+ * the per-user limits: one client that makes itself new identities (fresh cookies) is still
+ * one address. Sized for an office behind one NAT: 600 beacons at once and 600 a minute
+ * (a hundred people browsing) pass untouched.
+ */
+export const DEFAULT_IP_BEACON_LIMITS: BeaconLimits = { burst: 600, perMinute: 600 };
+
+/**
+ * Users with a browser error one address can add, all versions together (a user counts
+ * once per version): 5 at once, then 1 a minute.
+ * The gate's unit is the user, and identities cost a client nothing, so this is what bounds
+ * one client's weight in the gate: over a ten-minute one-box, at most 15 users with an error
+ * from one address, however many identities it makes. An office behind one NAT hit by a bad
+ * release counts as up to that many users with an error; the users of every other address
+ * still count in full, so a bad version is still caught.
+ */
+export const DEFAULT_IP_ERROR_USER_LIMITS: BeaconLimits = { burst: 5, perMinute: 1 };

@@ -27,6 +27,7 @@ export * from './alias-router.js';
 export * from './route-table.js';
 export * from './component-name.js';
 export * from './cache-headers.js';
+export * from './reserved-paths.js';
 
 // The model.
 export * from './errors.js';

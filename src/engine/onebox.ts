@@ -15,6 +15,7 @@ import type { MetricsMark } from '../metrics/version-metrics.js';
 import { RecorderPorts } from '../metrics/windows.js';
 import { prometheusRegistry } from '../metrics/prometheus.js';
 import { openDatabase } from '../store/database.js';
+import { PAGE_KEY, storedSecret } from '../store/secrets.js';
 import { StateStore } from '../store/state-store.js';
 import { resolveAdminTokens } from './admin-token.js';
 import { LiveFeed } from './live-feed.js';
@@ -100,6 +101,9 @@ export async function startOnebox(config: OneboxConfig, options: StartOptions = 
   const version = (c: string, n: number): Version | undefined => store.findVersion(c, n);
   const gateway = createGateway({
     config,
+    // A fixed key from the config (several gateways reading each other's pages), else this state file's own.
+    pageKey: config.gateway.pageKey ? Buffer.from(config.gateway.pageKey) : storedSecret(db, PAGE_KEY),
+    now: () => clock.now(),
     workers: options.workers,
     snapshot: () => snapshot!,
     // The primary's snapshot decides which versions pages stay pinned to; workers follow it.

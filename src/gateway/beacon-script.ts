@@ -1,7 +1,5 @@
-/** The gateway's own paths, taken before any component's route. */
-export const ONEBOX_PREFIX = '/_onebox/';
-export const BROWSER_SCRIPT_PATH = '/_onebox/browser.js';
-export const BEACON_PATH = '/_onebox/beacon';
+import { BEACON_PATH, BROWSER_SCRIPT_PATH } from '../core/index.js';
+
 /** The header a page's script puts on its own requests: its page token, the page's pin. */
 export const PIN_HEADER = 'x-onebox-pin';
 

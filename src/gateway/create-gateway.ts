@@ -2,7 +2,6 @@ import type { OneboxConfig } from '../config/schema.js';
 import { splitListen } from '../core/listen-address.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
-import { randomBytes } from 'node:crypto';
 import { configuredBrowserSignals } from './beacon.js';
 import { GatewayWorkers } from './cluster/gateway-workers.js';
 import type { RoutingState, WorkerReport } from './cluster/routing-state.js';
@@ -17,6 +16,14 @@ export interface CreateGatewayOptions {
   readonly snapshot: () => RoutingSnapshot;
   /** In workers: the routing state now, sent to each worker as it starts and on `routingChanged()`. */
   readonly routingState: () => RoutingState;
+  /**
+   * The key that signs page tokens (browser signals' attribution and skew protection's
+   * pins), shared by every worker. The engine keeps it in the state file, so a page served
+   * before a restart still reports and stays pinned after it.
+   */
+  readonly pageKey: Buffer;
+  /** In this process: the time for beacon limits, ms (the engine's clock). Default Date.now. */
+  readonly now?: () => number;
   /** In this process: where fallbacks are counted. */
   readonly metrics: FallbackCounter;
   /** In this process: runs handler versions (each worker has its own pool). */
@@ -49,8 +56,7 @@ export interface RunningGateway {
 export function createGateway(options: CreateGatewayOptions): RunningGateway {
   const { config } = options;
   const count = options.workers ?? config.gateway.workers;
-  // Page tokens are signed with a key of this run: a page served before a restart reports no more.
-  const browserKey = randomBytes(32);
+  const browserKey = options.pageKey;
   if (count > 0) {
     const workers = new GatewayWorkers({
       count,
@@ -74,7 +80,7 @@ export function createGateway(options: CreateGatewayOptions): RunningGateway {
     snapshot: options.snapshot,
     metrics: options.metrics,
     ...configuredGatewayOptions(config.gateway),
-    browser: configuredBrowserSignals(config, browserKey, options.metrics),
+    browser: configuredBrowserSignals(config, browserKey, options.metrics, options.now),
   });
   const at = splitListen(config.gateway.listen);
   return {

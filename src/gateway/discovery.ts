@@ -1,4 +1,4 @@
-import { BUCKETS } from '../core/index.js';
+import { ASSIGNMENT_PATH, BUCKETS, entrypointOf, PINNED_PREFIX } from '../core/index.js';
 import { decideViewer, type ViewerDecision, type ViewerInputs, type ViewerSettings } from '../core/viewer-decision.js';
 import type { ComponentRoute, LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
@@ -21,17 +21,8 @@ import { TESTER_HEADER, verifyTesterToken } from './tester-token.js';
  * additional version: both answer with the stable version there.
  */
 
-/** Every path under it is the gateway's own, never an upstream's. */
-export const RESERVED_PREFIX = '/.onebox/';
-export const ASSIGNMENT_PATH = '/.onebox/assignment';
-const PINNED_PREFIX = '/.onebox/v/';
-
 /** A draw that never admits: per-request splits assign everyone the stable version. */
 const NO_DRAW = (): number => 1;
-
-/** The entrypoint a client prefixes to a component's paths to stay on `version`. */
-export const entrypointOf = (component: string, version: number): string =>
-  `${PINNED_PREFIX}${encodeURIComponent(component)}/${version}`;
 
 export interface ComponentAssignment {
   /** The caller's version; null while the component has no routable live version. */
@@ -50,7 +41,7 @@ export interface AssignmentAnswer {
   readonly components: Record<string, ComponentAssignment>;
 }
 
-/** What the gateway does with a request under RESERVED_PREFIX. */
+/** What the gateway does with a request under core's RESERVED_PREFIX (not a browser-signals path). */
 export type Reserved =
   | {
       readonly kind: 'answer';
@@ -102,7 +93,7 @@ const refuse = (reason: string, status: number, body: Record<string, unknown>): 
   body,
 });
 
-/** Serves or places a request whose path starts with RESERVED_PREFIX. */
+/** Serves or places a request whose path is reserved (core's isReservedPath). */
 export function reserved(ctx: ReservedContext, path: string, query: string): Reserved {
   if (path === ASSIGNMENT_PATH) {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD')

@@ -3,14 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { OneboxConfig } from '../config/schema.js';
+import { isReservedPath } from '../core/index.js';
 import { decideViewer, type ViewerDecision, type ViewerSettings } from '../core/viewer-decision.js';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { HandlerPool } from '../runtime/handler-pool.js';
-import { RESERVED_PREFIX, reserved } from './discovery.js';
-import type { BrowserSignals } from './beacon.js';
-import { ONEBOX_PREFIX } from './beacon-script.js';
+import { reserved } from './discovery.js';
+import { BrowserSignals } from './beacon.js';
 import { Exchange, sendJson } from './exchange.js';
 import { serveWithHandler } from './handler-exchange.js';
+import { placePinned } from './page-pin.js';
 import { close, listen } from './listen.js';
 import { writeRawJson } from './raw-answer.js';
 import { absoluteForm, MAX_REQUEST_HEADERS, MAX_URL_BYTES } from './request-target.js';
@@ -18,7 +19,7 @@ import type { LiveRoute, RoutingSnapshot } from './routing-snapshot.js';
 import type { Target } from './target.js';
 import { TESTER_HEADER } from './tester-token.js';
 import { Tunnels } from './upgrade.js';
-import { originRequestHeaders, scanViewerRequest, type ViewerRequest } from './viewer-request.js';
+import { clientAddressOf, originRequestHeaders, scanViewerRequest, type ViewerRequest } from './viewer-request.js';
 
 export interface GatewayOptions {
   /** Current routing state; read once per request. */
@@ -45,7 +46,7 @@ export interface GatewayOptions {
   readonly testerSecret?: string | undefined;
   /** Wall clock for tester tokens' expiry, ms. Default Date.now. */
   readonly now?: () => number;
-  /** Browser signals (script, page tags, beacons), when a component has them on; they take the /_onebox/ paths. */
+  /** Browser signals (script, page tags, beacons), when a component has them on; they take /.onebox/browser.js and /.onebox/beacon. */
   readonly browser?: BrowserSignals | undefined;
 }
 
@@ -76,7 +77,7 @@ export function configuredGatewayOptions(
 }
 
 /** A request placed: its component's live route, the viewer and the decision, or a refusal sent. */
-interface Placed {
+export interface Placed {
   readonly component: string;
   readonly live: LiveRoute;
   readonly viewer: ViewerRequest;
@@ -189,8 +190,8 @@ export class Gateway {
     if (viewer.badHost) return this.refuse(to, 'bad-host', 400, { error: 'bad_host' });
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (path.startsWith(RESERVED_PREFIX))
-      return this.placeReserved(req, to, viewer, path, q === -1 ? '' : url.slice(q));
+    // The gateway's own paths: answered here, never proxied to a version, whatever the routes say.
+    if (isReservedPath(path)) return this.placeReserved(req, to, viewer, path, q === -1 ? '' : url.slice(q));
     const component = this.options.snapshot().routes.match(path);
     if (!component) return this.refuse(to, 'no-route', 404, { error: 'no_route', path: path.slice(0, 200) });
     const live = component.live;
@@ -202,9 +203,14 @@ export class Gateway {
     return { component: component.component, live, viewer, decision, url };
   }
 
-  /** The gateway's own paths (discovery.ts): the caller's assignment, or a version-specific entrypoint. */
+  /** The gateway's own paths: browser signals (beacon.ts), assignment and entrypoints (discovery.ts), else a 404. */
   private placeReserved(req: IncomingMessage, to: Refused, viewer: ViewerRequest, path: string, query: string) {
-    const { snapshot, testerSecret, now } = this.options;
+    const { snapshot, testerSecret, now, browser } = this.options;
+    if (browser && BrowserSignals.owns(path)) {
+      if (!('writeHead' in to)) return this.refuse(to, 'no-route', 404, { error: 'no_route', path });
+      const client = clientAddressOf(viewer, req.socket.remoteAddress ?? '');
+      return browser.serve(req, to as ServerResponse, path, snapshot(), client);
+    }
     const tester = { token: req.headers[TESTER_HEADER], secret: testerSecret, now: now ?? Date.now };
     const ctx = { snapshot: snapshot(), viewer, settings: this.viewerSettings, method: req.method ?? 'GET', tester };
     const r = reserved(ctx, path, query);
@@ -222,44 +228,12 @@ export class Gateway {
   private route(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const browser = this.options.browser;
-    if (browser && req.url?.startsWith(ONEBOX_PREFIX)) {
-      const q = req.url.indexOf('?');
-      browser.serve(req, res, q === -1 ? req.url : req.url.slice(0, q), this.options.snapshot());
-      return;
-    }
     const placed = this.place(req, res);
     if (!placed) return;
-    const served = browser?.sends(placed.component) ? this.pinned(req, res, placed, browser) : placed;
+    const served = browser?.sends(placed.component)
+      ? placePinned(req, res, placed, browser, this.options.metrics)
+      : placed;
     if (served) this.originRequest(req, res, served, started);
-  }
-
-  /**
-   * Skew protection: a request of a page (its script's fetch and XHR calls carry the page's
-   * token) goes to the version that served the page while it is retained, whatever the
-   * user's assignment is now; once it is retired, the page is told to reload (409 with
-   * `x-onebox-reload`), which loads it afresh from the user's version. A token that is not
-   * this gateway's is ignored (counted): it can never pick a version.
-   */
-  private pinned(
-    req: IncomingMessage,
-    res: ServerResponse,
-    placed: Placed,
-    browser: BrowserSignals,
-  ): Placed | undefined {
-    const pin = browser.pinOf(req.rawHeaders);
-    if (pin === undefined) return placed;
-    if (pin === 'forged') {
-      this.options.metrics.countFallback('pin-forged');
-      return placed;
-    }
-    if (pin !== 'expired' && pin.component !== placed.component) return placed;
-    const target = pin === 'expired' ? undefined : placed.live.retained.get(pin.version);
-    if (!target) {
-      this.options.metrics.countFallback(pin === 'expired' ? 'pin-expired' : 'pin-retired');
-      sendJson(res, 409, { error: 'page_version_gone', reload: true }, { 'x-onebox-reload': '1' });
-      return undefined;
-    }
-    return { ...placed, pinned: true, decision: { ...placed.decision, target } };
   }
 
   /** The origin request's headers, with the Host an upstream gets when preserveHost is on. */

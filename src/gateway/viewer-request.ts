@@ -117,6 +117,18 @@ export function scanViewerRequest(
 }
 
 /**
+ * The client's address for per-client limits: the socket's, or with trustProxy the last
+ * X-Forwarded-For entry, the one the trusted proxy added (entries before it are the
+ * client's own say). Never X-Forwarded-For without trustProxy (`forwardedFor` is then unset).
+ */
+export function clientAddressOf(viewer: ViewerRequest, socketAddress: string): string {
+  const forwarded = viewer.forwardedFor;
+  if (!forwarded) return socketAddress;
+  const last = forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
+  return last || socketAddress;
+}
+
+/**
  * The origin request's headers: the viewer's, plus what the gateway tells the origin
  * (X-Forwarded-For/Proto/Host, and the viewer's identity in baggage so that every later
  * hop reaches the same decision). Added to `viewer.headers` in place.

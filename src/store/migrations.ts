@@ -89,4 +89,13 @@ export const MIGRATIONS: readonly string[] = [
   -- The schema of the reducer state's JSON (src/store/stored-state.ts); rows before it are schema 1.
   ALTER TABLE deployments ADD COLUMN state_version INTEGER NOT NULL DEFAULT 1;
   `,
+  `
+  -- Keys made on first start and kept across restarts (src/store/secrets.ts): the page key
+  -- that signs the gateway's page tokens, so open pages' beacons and pins outlive a restart.
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -56,7 +56,7 @@ describe('every command takes --json and prints one JSON document on stdout', ()
     writeFileSync(
       join(dir, 'onebox.yaml'),
       [
-        'gateway: { listen: 127.0.0.1:0 }',
+        `gateway: { listen: 127.0.0.1:0, testerSecret: ${'t'.repeat(32)} }`,
         'admin: { listen: 127.0.0.1:0 }',
         'components:',
         '  - { name: web, route: / }',
@@ -100,6 +100,11 @@ describe('every command takes --json and prints one JSON document on stdout', ()
     expect(await json('alias', 'web', '--version', '1')).toMatchObject({ version: 1 });
     expect(await json('versions', 'web')).toMatchObject({ versions: [{ number: 1 }, { number: 2 }, { number: 3 }] });
     expect(await json('status')).toMatchObject({ components: expect.any(Array) });
+    expect(await json('tester-token', 'web', '1')).toMatchObject({
+      component: 'web',
+      version: 1,
+      token: expect.any(String),
+    });
 
     expect(await json('deploy', 'web', '2', '--config', 'canary:10%:1h')).toMatchObject({ deployments: [{}] });
     expect(await json('pause', 'web')).toMatchObject({ state: { status: 'paused' } });

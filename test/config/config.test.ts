@@ -33,6 +33,8 @@ describe('parseConfig: defaults', () => {
       preserveHost: false,
       upgradeIdleTimeoutMs: 600_000,
       workers: 0,
+      beaconsPerIp: { burst: 600, perMinute: 600 },
+      errorUsersPerIp: { burst: 5, perMinute: 1 },
     });
     expect(cfg.admin).toEqual({ listen: '127.0.0.1:8081', tokens: [] });
     expect(cfg.state).toEqual({ dir: '.onebox' });
@@ -61,6 +63,8 @@ describe('parseConfig: defaults', () => {
       preserveHost: false,
       upgradeIdleTimeoutMs: 600_000,
       workers: 0,
+      beaconsPerIp: { burst: 600, perMinute: 600 },
+      errorUsersPerIp: { burst: 5, perMinute: 1 },
     });
     expect(cfg.admin).toEqual({ listen: '127.0.0.1:8081', token: 'a-token-of-16-ch', tokens: [] });
     expect(cfg.state.dir).toBe('/var/lib/onebox');
@@ -228,6 +232,16 @@ describe('parseConfig: each problem names the field, the value and what was expe
     ],
   ])('%s', (_name, input, message) => {
     expect(problems(input)).toEqual([message]);
+  });
+
+  it('a short page key is rejected without printing it; beacon limits name their field', () => {
+    expect(problems(withGateway({ pageKey: 'short-key' }))).toEqual([
+      'gateway.pageKey = (hidden): a page key needs at least 32 characters',
+    ]);
+    expect(problems(withGateway({ beaconsPerIp: { burst: 0 }, errorUsersPerIp: { perMinute: -1 } }))).toEqual([
+      'gateway.beaconsPerIp.burst = 0: the beacons from one address at once must be at least 1',
+      'gateway.errorUsersPerIp.perMinute = -1: the users with an error from one address a minute must be above 0',
+    ]);
   });
 
   it('a short admin token is rejected with the rule', () => {

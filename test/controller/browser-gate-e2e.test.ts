@@ -7,7 +7,9 @@ import { FakeClock } from '../helpers/fake-clock.js';
 /**
  * The browser gate in a real deployment (real gateway, fake clock): a version whose bug
  * shows only in the browser answers 200 to everything, so only its pages' beacons can
- * catch it; and one client's flood of beacons can neither roll back a good version.
+ * catch it; and one client's flood of beacons can neither roll back a good version, nor can
+ * one client address that makes itself 10,000 identities. The gateway is behind a trusted
+ * proxy (trustProxy): each user's address is the last X-Forwarded-For entry.
  */
 
 /** A shop whose product pages carry `data-broken` where its script would fail (the bad version, on every third product). */
@@ -35,6 +37,7 @@ describe('the browser gate', () => {
     ups = await Promise.all([startUpstream(shop('v1', false)), startUpstream(shop('v2', candidateBroken))]);
     onebox = await startTestOnebox(
       {
+        gateway: { trustProxy: true },
         components: [
           {
             name: 'web',
@@ -57,15 +60,19 @@ describe('the browser gate', () => {
     await Promise.all(ups.map((u) => u.close()));
   });
 
-  const page = async (cookie: string, path: string) => {
-    const res = await request(`${onebox.gatewayUrl}${path}`, { dispatcher: agent, headers: { cookie } });
+  const page = async (cookie: string, path: string, forwardedFor?: string) => {
+    const headers: Record<string, string> = { cookie };
+    if (forwardedFor) headers['x-forwarded-for'] = forwardedFor;
+    const res = await request(`${onebox.gatewayUrl}${path}`, { dispatcher: agent, headers });
     const html = await res.body.text();
     return { version: String(res.headers['x-onebox-version']), html, token: TOKEN.exec(html)?.[1] };
   };
-  const beacon = async (body: unknown) => {
-    const res = await request(`${onebox.gatewayUrl}/_onebox/beacon`, {
+  /** A beacon; from the proxy's own address unless `forwardedFor` names the client's. */
+  const beacon = async (body: unknown, forwardedFor?: string) => {
+    const res = await request(`${onebox.gatewayUrl}/.onebox/beacon`, {
       method: 'POST',
       dispatcher: agent,
+      headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
     await res.body.dump();
@@ -73,11 +80,11 @@ describe('the browser gate', () => {
   };
 
   /** A browser: loads a product page, and reports its load and, where its script fails, the error. */
-  const visit = async (cookie: string, product: number) => {
-    const p = await page(cookie, `/products/${product}`);
+  const visit = async (cookie: string, product: number, address: string) => {
+    const p = await page(cookie, `/products/${product}`, address);
     expect(p.token).toBeDefined();
     const errors = p.html.includes('data-broken') ? [{ k: 'error' }] : [];
-    await beacon({ t: p.token, l: true, e: errors });
+    await beacon({ t: p.token, l: true, e: errors }, address);
   };
 
   /** Rounds of 200 users (new ones each round), 30 s of fake time each, until the deployment ends. */
@@ -86,7 +93,11 @@ describe('the browser gate', () => {
     for (; round < 120; round++) {
       const d = onebox.plane.status().components[0]!.deployment!;
       if (!['in-progress', 'baking', 'paused'].includes(d.state.status)) break;
-      await Promise.all(Array.from({ length: 200 }, (_, i) => visit(uid(`r${round}u${i}`), (round * 7 + i) % 30)));
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          visit(uid(`r${round}u${i}`), (round * 7 + i) % 30, `10.${round}.${i >> 8}.${i & 255}`),
+        ),
+      );
       await between?.();
       clock.advance(30_000);
       onebox.controller.tick();
@@ -155,7 +166,52 @@ describe('the browser gate', () => {
     const v2 = onebox.metrics.forVersion('web', 2).snapshot().browser!;
     // The attacker is one user with an error, however many beacons it sent.
     expect(v2.errorUsers).toBe(1);
-    expect(fallbacks['beacon-forged']).toBeGreaterThanOrEqual(5000);
-    expect(fallbacks['beacon-rate-limited']).toBeGreaterThan(2000);
+    // From one address at one instant: past the address's 600, none is even read.
+    expect(fallbacks['beacon-ip-rate-limited']).toBe(10_000 - 600);
+    expect(fallbacks['beacon-forged']).toBeGreaterThanOrEqual(250);
+    expect(fallbacks['beacon-rate-limited']).toBeGreaterThan(100);
   }, 120_000);
+
+  it('one address with 10,000 fresh identities does not roll back a good version: its users with an error are bounded', async () => {
+    await start(false);
+    // Behind the trusted proxy: what the client says before the proxy's entry is not its address.
+    const attacker = (n: number) => `203.0.113.${n % 250}, 198.51.100.7`;
+    let made = 0;
+    let firstAt: number | undefined;
+    let lastAt = 0;
+    const statuses = new Map<number, number>();
+    // 1,000 identities a round over ten rounds (5 minutes): each loads a page and reports an error.
+    const flood = async () => {
+      if (made >= 10_000) return;
+      firstAt ??= clock.now();
+      lastAt = clock.now();
+      for (let batch = 0; batch < 10; batch++) {
+        const answers = await Promise.all(
+          Array.from({ length: 100 }, async (_, i) => {
+            const n = made + i;
+            const p = await page(uid(`fresh${n}`), `/products/${n % 30}`, attacker(n));
+            return beacon({ t: p.token, l: true, e: [{ k: 'error' }] }, attacker(n));
+          }),
+        );
+        made += answers.length;
+        for (const s of answers) statuses.set(s, (statuses.get(s) ?? 0) + 1);
+      }
+    };
+    const { deployment, rounds } = await drive(flood);
+    const fallbacks = onebox.metrics.snapshot().fallbacks;
+    const v1 = onebox.metrics.forVersion('web', 1).snapshot().browser!;
+    const v2 = onebox.metrics.forVersion('web', 2).snapshot().browser!;
+    // DEFAULT_IP_ERROR_USER_LIMITS, all versions together: 5 at once, then 1 a minute of the flood's span.
+    const bound = 5 + Math.floor((lastAt - firstAt!) / 60_000);
+    console.log(
+      `[browser gate] good + 10,000 identities from one address: ${deployment.state.status} after ${rounds} rounds; ` +
+        `users with an error v1 ${v1.errorUsers} v2 ${v2.errorUsers} (bound ${bound} together) of ${v1.users}/${v2.users} users; ` +
+        `${JSON.stringify(Object.fromEntries(statuses))}; ${JSON.stringify(fallbacks)}`,
+    );
+    expect(made).toBe(10_000);
+    expect(deployment.state.status).toBe('succeeded');
+    expect(v2.errorUsers).toBeGreaterThan(0);
+    expect(v1.errorUsers + v2.errorUsers).toBeLessThanOrEqual(bound);
+    expect(fallbacks['beacon-ip-error-users']! + fallbacks['beacon-ip-rate-limited']!).toBeGreaterThan(9000);
+  }, 180_000);
 });

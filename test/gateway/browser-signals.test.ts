@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
@@ -6,7 +7,11 @@ import { startTestOnebox, type TestOnebox } from '../helpers/onebox.js';
 const PAGE = '<!doctype html><html lang="en"><head><title>shop</title></head><body><h1>shop</h1></body></html>';
 
 /** A page, a big streamed page, an asset, a gzip-labelled page and JSON, as an app would answer. */
+/** Every target the upstreams were asked for: none may be under the reserved prefix. */
+const seen: string[] = [];
+
 const site = (label: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+  seen.push(req.url ?? '');
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/big') {
     res.writeHead(200, { 'content-type': 'text/html' });
@@ -25,7 +30,7 @@ const site = (label: string) => (req: import('node:http').IncomingMessage, res: 
   }
 };
 
-const TOKEN = /<script src="\/_onebox\/browser\.js" data-onebox="([^"]+)"><\/script>/;
+const TOKEN = /<script src="\/\.onebox\/browser\.js" data-onebox="([^"]+)"><\/script>/;
 
 describe('browser signals at the gateway', () => {
   let up: TestUpstream;
@@ -57,7 +62,7 @@ describe('browser signals at the gateway', () => {
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
   };
   const beacon = async (body: string) => {
-    const res = await request(`${onebox.gatewayUrl}/_onebox/beacon`, {
+    const res = await request(`${onebox.gatewayUrl}/.onebox/beacon`, {
       method: 'POST',
       dispatcher,
       body,
@@ -84,7 +89,7 @@ describe('browser signals at the gateway', () => {
   it('finds the <head> across chunks of a streamed page', async () => {
     const page = await get('/big');
     expect(page.body).toMatch(
-      /<head data-v="v1"><script src="\/_onebox\/browser\.js" data-onebox="[^"]+"><\/script><title>/,
+      /<head data-v="v1"><script src="\/\.onebox\/browser\.js" data-onebox="[^"]+"><\/script><title>/,
     );
     expect(page.body.length).toBeGreaterThan(100_000);
   });
@@ -98,10 +103,10 @@ describe('browser signals at the gateway', () => {
   });
 
   it('serves the script', async () => {
-    const script = await get('/_onebox/browser.js');
+    const script = await get('/.onebox/browser.js');
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
-    expect(script.body).toContain("navigator.sendBeacon('/_onebox/beacon'");
+    expect(script.body).toContain("navigator.sendBeacon('/.onebox/beacon'");
   });
 
   it('counts a page load and its errors once, for the version that served the page', async () => {
@@ -143,5 +148,76 @@ describe('browser signals at the gateway', () => {
     expect(statuses.filter((s) => s === 204).length).toBeGreaterThanOrEqual(20);
     expect(statuses.filter((s) => s === 204).length).toBeLessThanOrEqual(22);
     expect(fallbacks()['beacon-rate-limited']).toBe(statuses.filter((s) => s === 429).length);
+  });
+
+  it('answers everything under /.onebox/ itself: counted, never proxied to a version', async () => {
+    const before = fallbacks();
+    const unknown = await get('/.onebox/x');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toEqual({ error: 'no_route', path: '/.onebox/x' });
+    expect((await get('/.onebox')).status).toBe(404);
+    expect((await get('/.onebox/beacon')).status).toBe(405);
+    const post = await request(`${onebox.gatewayUrl}/.onebox/browser.js`, { method: 'POST', dispatcher, body: 'x' });
+    await post.body.dump();
+    expect(post.statusCode).toBe(405);
+    // An absolute-form target is the same path: it is not a way around the prefix.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(onebox.gatewayUrl);
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.end(`GET http://shop.test/.onebox/other HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n`),
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 404 /);
+    const after = fallbacks();
+    expect((after['no-route'] ?? 0) - (before['no-route'] ?? 0)).toBe(3);
+    expect((after['beacon-method'] ?? 0) - (before['beacon-method'] ?? 0)).toBe(1);
+    expect((after['reserved-method'] ?? 0) - (before['reserved-method'] ?? 0)).toBe(1);
+    expect(seen.filter((u) => u.includes('.onebox'))).toEqual([]);
+  });
+
+  it('names the pin in Vary on every answer of a component with browser signals, pinned or not', async () => {
+    const token = TOKEN.exec((await get('/products/3')).body)![1]!;
+    const unpinned = await get('/app.js');
+    expect(unpinned.headers.vary).toBe('x-onebox-pin');
+    const res = await request(`${onebox.gatewayUrl}/app.js`, { dispatcher, headers: { 'x-onebox-pin': token } });
+    await res.body.dump();
+    expect(res.headers['x-onebox-version']).toBe('web:1');
+    expect(res.headers.vary).toBe('x-onebox-pin');
+    // A component without browser signals routes on no pin: its answers do not vary on one.
+    expect((await get('/docs/x')).headers.vary).toBeUndefined();
+  });
+
+  it('bounds the users with an error one address adds, whatever identities and X-Forwarded-For it sends', async () => {
+    // Its own client address (loopback), so that the other tests' users are not in its buckets.
+    const client = new Agent({ localAddress: '127.0.0.3' });
+    try {
+      const before = browser()!.errorUsers;
+      const dropped = fallbacks()['beacon-ip-error-users'] ?? 0;
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const cookie = `onebox-uid=${`fresh${i}`.padEnd(22, 'f')}`;
+        const page = await request(`${onebox.gatewayUrl}/p/${i}`, { dispatcher: client, headers: { cookie } });
+        const token = TOKEN.exec(await page.body.text())![1]!;
+        const res = await request(`${onebox.gatewayUrl}/.onebox/beacon`, {
+          dispatcher: client,
+          method: 'POST',
+          // Not trusted: the gateway is not configured behind a proxy (trustProxy false).
+          headers: { 'x-forwarded-for': `198.51.100.${i}` },
+          body: JSON.stringify({ t: token, l: true, e: [{ k: 'error' }] }),
+        });
+        await res.body.dump();
+        statuses.push(res.statusCode);
+      }
+      // DEFAULT_IP_ERROR_USER_LIMITS: 5 at once (then 1 a minute, and this takes well under one).
+      expect(statuses.filter((s) => s === 204).length).toBe(5);
+      expect(browser()!.errorUsers - before).toBe(5);
+      expect((fallbacks()['beacon-ip-error-users'] ?? 0) - dropped).toBe(7);
+    } finally {
+      await client.close();
+    }
   });
 });

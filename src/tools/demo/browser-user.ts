@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { IDENTITY_COOKIE } from '../../core/index.js';
+import { BEACON_PATH, IDENTITY_COOKIE } from '../../core/index.js';
 
 /** One page view as a browser experiences it. */
 export interface PageView {
@@ -102,7 +102,7 @@ export class BrowserUser {
   private async beacon(token: string, load: boolean, errors: readonly string[]): Promise<void> {
     if (!load && errors.length === 0) return;
     const res = await this.gateway.request({
-      path: '/_onebox/beacon',
+      path: BEACON_PATH,
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: JSON.stringify({ t: token, l: load, e: errors.map((k) => ({ k })) }),

@@ -49,7 +49,13 @@ export const DEMO_BROWSER_GATE = { minUsers: 10 };
 export function demoConfig(o: DemoConfigOptions): OneboxConfigInput {
   return {
     state: { dir: o.stateDir },
-    gateway: { listen: o.listen ?? '127.0.0.1:8080' },
+    gateway: {
+      listen: o.listen ?? '127.0.0.1:8080',
+      // The demo's 300 simulated users are one process on one loopback address: the limits
+      // per client address (sized for one office, or one client) would count them as one.
+      beaconsPerIp: { burst: 100_000, perMinute: 100_000 },
+      errorUsersPerIp: { burst: 100_000, perMinute: 100_000 },
+    },
     admin: { listen: o.adminListen ?? '127.0.0.1:8081' },
     // Ticks often enough for compressed holds: a tenth of a compressed minute's worth.
     controller: { interval: `${Math.max(50, Math.round(6000 / o.speed))}ms` },

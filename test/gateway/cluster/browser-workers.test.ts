@@ -55,7 +55,7 @@ describe('browser signals in gateway workers', () => {
     const token = /data-onebox="([^"]+)"/.exec(page.body)![1]!;
     for (let i = 0; i < 6; i++)
       expect(
-        (await send('/_onebox/beacon', { method: 'POST', body: JSON.stringify({ t: token, l: true }) })).status,
+        (await send('/.onebox/beacon', { method: 'POST', body: JSON.stringify({ t: token, l: true }) })).status,
       ).toBe(204);
     await expect.poll(() => onebox.metrics.forVersion('web', 1).snapshot().browser?.pageViews).toBe(1);
     onebox.plane.setAlias('web', { version: 2 });

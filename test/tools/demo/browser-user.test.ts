@@ -14,7 +14,7 @@ async function site(version: () => number, options: { reads?: string; retired?: 
     const pin = req.headers['x-onebox-pin'] as string | undefined;
     if (pin) pins.push(`${req.url} ${pin}`);
     const v = pin?.startsWith('tok-') ? Number(pin.slice(4)) : version();
-    if (req.url === '/_onebox/beacon') {
+    if (req.url === '/.onebox/beacon') {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
@@ -35,7 +35,7 @@ async function site(version: () => number, options: { reads?: string; retired?: 
     else if (req.url?.startsWith('/assets/')) res.end('ok');
     else
       res.end(
-        `<html><head><script src="/_onebox/browser.js" data-onebox="tok-${v}"></script>` +
+        `<html><head><script src="/.onebox/browser.js" data-onebox="tok-${v}"></script>` +
           `<script src="/assets/app-${v}.js"></script></head>` +
           `<main data-api="/api/x" data-needs="rating"${options.reads ? ` data-reads="${options.reads}"` : ''}></main></html>`,
       );
