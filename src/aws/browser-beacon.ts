@@ -3,7 +3,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ONEBOX_PREFIX } from '../gateway/beacon-script.js';
+import { RESERVED_PREFIX } from '../core/reserved-paths.js';
 import { bundleLambda } from './bundle.js';
 import { PIN_KEY_ENV } from './browser.js';
 import { acknowledgeLogsOnlyRole } from './nag.js';
@@ -33,7 +33,7 @@ export class BrowserBeacon extends Construct {
   readonly function: lambda.Function;
   readonly url: lambda.FunctionUrl;
   /** The behavior's path pattern: the gateway's prefix (`/.onebox/*`). */
-  readonly pathPattern = `${ONEBOX_PREFIX}*`;
+  readonly pathPattern = `${RESERVED_PREFIX}*`;
 
   constructor(scope: Construct, id: string, props: BrowserBeaconProps) {
     super(scope, id);

@@ -5,7 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withBrowserSignals } from '../../src/aws/browser.js';
 import { beaconHandler, type BrowserLogLine } from '../../src/aws/handlers/beacon.js';
-import { ONEBOX_PREFIX } from '../../src/gateway/beacon-script.js';
+import { RESERVED_PREFIX } from '../../src/core/reserved-paths.js';
 import { PageTokens } from '../../src/gateway/page-token.js';
 
 const CHROMIUM = process.env.ONEBOX_CHROMIUM ?? '/usr/bin/chromium';
@@ -46,7 +46,7 @@ function distribution(lines: BrowserLogLine[]): Promise<Server> {
       body: chunks.length ? Buffer.concat(chunks).toString('base64') : undefined,
       isBase64Encoded: chunks.length > 0,
     };
-    const out = url.pathname.startsWith(ONEBOX_PREFIX) ? await beacon(event) : await ssr(event, {});
+    const out = url.pathname.startsWith(RESERVED_PREFIX) ? await beacon(event) : await ssr(event, {});
     res.writeHead(out.statusCode, out.headers as Record<string, string>);
     res.end(out.body ?? '');
   });

@@ -5,7 +5,8 @@ import { bundleLambda } from '../../src/aws/bundle.js';
 import { withBrowserSignals } from '../../src/aws/browser.js';
 import { beaconHandler, type BeaconEvent, type BrowserLogLine } from '../../src/aws/handlers/beacon.js';
 import { BROWSER_ERROR_KINDS, MAX_BEACON_BYTES } from '../../src/core/index.js';
-import { BEACON_PATH, BROWSER_SCRIPT, BROWSER_SCRIPT_PATH, PIN_HEADER } from '../../src/gateway/beacon-script.js';
+import { BEACON_PATH, BROWSER_SCRIPT_PATH } from '../../src/core/reserved-paths.js';
+import { BROWSER_SCRIPT, PIN_HEADER } from '../../src/gateway/beacon-script.js';
 import { PAGE_TOKEN_TTL_SECONDS, PageTokens } from '../../src/gateway/page-token.js';
 import { loadViewerRequest, viewerEvent } from './control/edge-runtime.js';
 

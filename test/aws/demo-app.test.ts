@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOUDFRONT_FUNCTION_MAX_BYTES, functionSizes, report as edgeSizesReport } from '../../scripts/edge-sizes.mjs';
-import { ONEBOX_PREFIX } from '../../src/gateway/beacon-script.js';
+import { RESERVED_PREFIX } from '../../src/core/reserved-paths.js';
 
 const run = promisify(execFile);
 
@@ -110,7 +110,7 @@ describe('examples/demo/cdk', () => {
       CacheBehaviors: { PathPattern: string; TargetOriginId: string }[];
     };
     expect(distribution.Origins.length).toBeGreaterThan(0);
-    const beaconOrigin = distribution.CacheBehaviors.find((b) => b.PathPattern === `${ONEBOX_PREFIX}*`)!.TargetOriginId;
+    const beaconOrigin = distribution.CacheBehaviors.find((b) => b.PathPattern === `${RESERVED_PREFIX}*`)!.TargetOriginId;
     for (const o of distribution.Origins)
       if (o.Id !== beaconOrigin) expect(o.OriginAccessControlId, o.Id).toBeDefined();
     // The web's pages carry the browser script and pins: the edge checks them with the key in the store.

@@ -16,7 +16,8 @@ import {
   type BeaconLimits,
   type TokenBucket,
 } from '../../core/index.js';
-import { BEACON_PATH, BROWSER_SCRIPT, BROWSER_SCRIPT_PATH } from '../../gateway/beacon-script.js';
+import { BEACON_PATH, BROWSER_SCRIPT_PATH } from '../../core/reserved-paths.js';
+import { BROWSER_SCRIPT } from '../../gateway/beacon-script.js';
 import { PageTokens } from '../../gateway/page-token.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../metrics.js';
 
