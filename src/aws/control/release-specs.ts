@@ -1,4 +1,11 @@
-import { DEFAULT_ALARMS, DEFAULT_BROWSER_GATE, DEFAULT_JUDGE, invalid, parseDeploymentSpec, RECIPES } from '../../core/index.js';
+import {
+  DEFAULT_ALARMS,
+  DEFAULT_BROWSER_GATE,
+  DEFAULT_JUDGE,
+  invalid,
+  parseDeploymentSpec,
+  RECIPES,
+} from '../../core/index.js';
 import type { DeploymentSpec } from '../../controller/controller.js';
 import { checkAwsHooks, refuseUnrunnableHooks } from './hooks.js';
 import type { ControllerEvent, ControllerSettings } from './requests.js';
