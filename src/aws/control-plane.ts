@@ -9,6 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { invalid } from '../core/errors.js';
 import { parseDeploymentSpec, type DeploymentHooks } from '../core/index.js';
+import type { BrowserBeacon } from './browser-beacon.js';
 import { bundleLambda, KVS_SDK_PACKAGES } from './bundle.js';
 import { checkAwsHooks } from './control/hooks.js';
 import { type ConfiguredComponent, type ControllerSettingsInput } from './control/requests.js';
@@ -39,6 +40,12 @@ export interface ControlledComponent {
    * Default none.
    */
   readonly hooks?: DeploymentHooks;
+  /**
+   * The BrowserBeacon its pages report to (withBrowserSignals): its releases get the browser
+   * gate, the controller counting each version's users with a browser error from the
+   * beacon's log lines (Logs Insights, each tick). Default none: no browser gate.
+   */
+  readonly browser?: Pick<BrowserBeacon, 'function'>;
 }
 
 export interface OneboxControlPlaneProps {
@@ -57,6 +64,9 @@ export interface OneboxControlPlaneProps {
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** Lambda's log group of a function (the one its lines are queried in). */
+const logGroupOf = (fn: lambda.IFunction): string => `/aws/lambda/${fn.functionName}`;
 
 /** The settings of a component the controller keeps (what `cdk deploy` sends it). */
 function configuredOf(c: ControlledComponent): ConfiguredComponent {
@@ -147,6 +157,7 @@ export class OneboxControlPlane extends Construct {
             ...(c.config ? { config: c.config } : {}),
             ...(c.after ? { after: [...c.after] } : {}),
             ...(c.onInconclusive ? { onInconclusive: c.onInconclusive } : {}),
+            ...(c.browser ? { browserLogGroup: logGroupOf(c.browser.function) } : {}),
           },
         ]),
       ),
@@ -224,24 +235,27 @@ export class OneboxControlPlane extends Construct {
       }
       this.origins[name] = { stable: hosts.stable!, canary: hosts.canary! };
       // Exposure: distinct users per version, a Logs Insights query over the function's log lines.
+      // The browser gate: the same over its beacon's log group.
+      const queried = c.browser ? [fn, c.browser.function] : [fn];
       this.controller.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['logs:StartQuery'],
-          resources: [
+          resources: queried.map((f) =>
             Stack.of(this).formatArn({
               service: 'logs',
               resource: 'log-group',
-              resourceName: `/aws/lambda/${fn.functionName}:*`,
+              resourceName: `${logGroupOf(f)}:*`,
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
-          ],
+          ),
         }),
       );
-      acknowledgeLogGroupQuery(
-        this.controller,
-        fn,
-        `Logs Insights queries of ${name}'s own log group (its streams: the log group's ARN form)`,
-      );
+      for (const f of queried)
+        acknowledgeLogGroupQuery(
+          this.controller,
+          f,
+          `Logs Insights queries of ${name}'s ${f === fn ? 'own' : "beacon's"} log group (its streams: the log group's ARN form)`,
+        );
     }
 
     this.originAccessControl = new cloudfront.FunctionUrlOriginAccessControl(this, 'OriginAccess', {

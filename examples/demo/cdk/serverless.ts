@@ -110,8 +110,16 @@ export class ServerlessDemoStack extends Stack {
       });
     const api = fn('api');
     const web = fn('web');
+    // Browser signals: the web mints page tokens with the key the edge checks pins with and the beacon reads.
+    const pinKey = SecretValue.secretsManager(PIN_KEY_SECRET).unsafeUnwrap();
+    web.addEnvironment(PIN_KEY_ENV, pinKey);
+    const beacon = new BrowserBeacon(this, 'Beacon', { pinKey });
     this.control = new OneboxControlPlane(this, 'Onebox', {
-      components: { api: { function: api, route: '/api' }, web: { function: web, route: '/', after: ['api'] } },
+      components: {
+        api: { function: api, route: '/api' },
+        // The web's releases are gated on its users' browser errors too (the beacon's lines).
+        web: { function: web, route: '/', after: ['api'], browser: beacon },
+      },
     });
     const { web: webOrigins, api: apiOrigins } = this.control.origins;
     // The shop's server-side render calls the API alias its user is on (stable or canary, by
@@ -131,10 +139,6 @@ export class ServerlessDemoStack extends Stack {
         resources: [this.control.keyValueStore.keyValueStoreArn],
       }),
     );
-    // Browser signals: the web mints page tokens with the key the edge checks pins with and the beacon reads.
-    const pinKey = SecretValue.secretsManager(PIN_KEY_SECRET).unsafeUnwrap();
-    web.addEnvironment(PIN_KEY_ENV, pinKey);
-    const beacon = new BrowserBeacon(this, 'Beacon', { pinKey });
     const originAccessControlId = this.control.originAccessControl.originAccessControlId;
     this.edge = new StickyEdge(this, 'Edge', {
       originAccessControlId,

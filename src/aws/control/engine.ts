@@ -21,6 +21,7 @@ import { checkConfigured, withConfiguration } from './configured.js';
 import { awsReleaseSpecs } from './release-specs.js';
 import { readSeries, type SeriesRequest } from './cloudwatch-series.js';
 import { readExposures } from './exposure.js';
+import { readBrowserWindows } from './browser-windows.js';
 import { versionTotals } from './version-totals.js';
 import type { UserCounter } from './user-counts.js';
 import { releaseHistory } from './history.js';
@@ -151,15 +152,15 @@ export class AwsControlPlane {
   private async unitOfWork(state: ControlState, event: ControllerEvent) {
     const versions = await this.versionsOf(state, event);
     const reads = event.action === 'tick' || event.action === 'status';
-    const [series, exposures] = reads
-      ? await Promise.all([this.series(state), this.exposures(state)])
-      : [new Map(), new Map()];
+    const [series, exposures, browser] = reads
+      ? await Promise.all([this.series(state), this.exposures(state), this.browser(state)])
+      : [new Map(), new Map(), new Map()];
     const ports = new TickPorts(state, versions, exposures);
     const { clock } = this.deps;
     const controller = new Controller<number>({
       deployments: ports,
       versions: ports,
-      metrics: new SeriesWindows(series, () => clock.now()),
+      metrics: new SeriesWindows(series, () => clock.now(), undefined, browser),
       exposure: ports,
       clock,
       runHook: this.deps.runHook ?? runAwsHook,
@@ -280,6 +281,14 @@ export class AwsControlPlane {
     if (!users) return Promise.resolve(new Map());
     const records = state.deployments.map((d) => d.record);
     return readExposures(users, records, (c) => settings.components[c]?.functionName, clock.now());
+  }
+
+  /** The browser gate's windows of the watched deployments of components with a beacon (absent: not read this time). */
+  private browser(state: ControlState) {
+    const { users, settings, clock } = this.deps;
+    if (!users) return Promise.resolve(new Map());
+    const records = state.deployments.map((d) => d.record);
+    return readBrowserWindows(users, records, (c) => settings.components[c]?.browserLogGroup, clock.now());
   }
 
   /**

@@ -1,4 +1,11 @@
-import { DEFAULT_ALARMS, DEFAULT_JUDGE, invalid, parseDeploymentSpec, RECIPES } from '../../core/index.js';
+import {
+  DEFAULT_ALARMS,
+  DEFAULT_BROWSER_GATE,
+  DEFAULT_JUDGE,
+  invalid,
+  parseDeploymentSpec,
+  RECIPES,
+} from '../../core/index.js';
 import type { DeploymentSpec } from '../../controller/controller.js';
 import { checkAwsHooks, refuseUnrunnableHooks } from './hooks.js';
 import type { ControllerEvent, ControllerSettings } from './requests.js';
@@ -40,6 +47,8 @@ export function awsReleaseSpecs(
       config: parseDeploymentSpec(c.config ?? recipeConfig ?? configured?.config ?? own.config),
       alarms: { ...DEFAULT_ALARMS, ...defined(c.alarms ?? {}) },
       judge: DEFAULT_JUDGE,
+      // As locally for a component with browser signals: its beacon's users are gated by default.
+      browser: own.browserLogGroup ? DEFAULT_BROWSER_GATE : undefined,
       hooks: c.hooks ?? configured?.hooks ?? {},
       onInconclusive: c.onInconclusive ?? configured?.onInconclusive ?? own.onInconclusive,
       after: c.after ?? recipeAfter ?? own.after.filter((a) => event.components.some((o) => o.component === a)),

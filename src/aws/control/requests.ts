@@ -118,6 +118,12 @@ export const componentSettings = z
     after: z.array(z.string()).default([]),
     /** What an undecided step does at its end. Default `pause` (a person looks). */
     onInconclusive: onInconclusive.default('pause'),
+    /**
+     * The log group of its pages' BrowserBeacon (`/aws/lambda/<beacon function>`): its releases
+     * get the browser gate (DEFAULT_BROWSER_GATE), read from the beacon's lines each tick.
+     * Default none: no browser gate.
+     */
+    browserLogGroup: z.string().min(1).optional(),
   })
   .strict();
 

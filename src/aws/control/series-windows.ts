@@ -1,5 +1,6 @@
 import { bucketUpperUs, LATENCY_BUCKETS, quantileBucket } from '../../core/index.js';
 import type { MetricWindows, VersionWindow } from '../../controller/ports.js';
+import type { ReadBrowserWindow } from './browser-windows.js';
 
 /** One period of a version's traffic, as CloudWatch sums it. */
 export interface MetricPeriod {
@@ -24,6 +25,8 @@ export class SeriesWindows implements MetricWindows<number> {
     private readonly now: () => number,
     /** A period counts once it is over. */
     private readonly periodMs = 60_000,
+    /** Browser windows read before the tick (browser-windows.ts), by seriesKey. Default none. */
+    private readonly browser: ReadonlyMap<string, ReadBrowserWindow> = new Map(),
   ) {}
 
   mark(): number {
@@ -41,7 +44,10 @@ export class SeriesWindows implements MetricWindows<number> {
     }
     const latency = this.latency(component, version, mark);
     const ms = (q: number): number => (requests ? bucketUpperUs(quantileBucket(latency, q)) / 1000 : 0);
-    return { requests, errors, latency, p50Ms: ms(0.5), p90Ms: ms(0.9), p99Ms: ms(0.99) };
+    // The browser window was read from the step's start: it is this window only when the mark is that.
+    const read = this.browser.get(seriesKey(component, version));
+    const browser = read && read.from === mark ? { browser: read.window } : {};
+    return { requests, errors, latency, p50Ms: ms(0.5), p90Ms: ms(0.9), p99Ms: ms(0.99), ...browser };
   }
   latency(component: string, version: number, mark: number | undefined): Float64Array {
     const buckets = new Float64Array(LATENCY_BUCKETS);

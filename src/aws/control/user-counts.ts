@@ -44,6 +44,11 @@ export interface UserCounts {
 export interface UserCounter {
   /** Counts for every request that could be read in time; a request missing from the answer was not. */
   count(requests: readonly UserCountRequest[]): Promise<Map<string, UserCounts>>;
+  /** Per version, the browser gate's window from a BrowserBeacon's lines; undefined when not read in time. */
+  countBrowser(
+    logGroupName: string,
+    request: Omit<UserCountRequest, 'functionName'>,
+  ): Promise<Map<number, BrowserWindow> | undefined>;
 }
 
 /** Where a distinct count is taken as an estimate (the local counter is exact up to 10,000 too). */
@@ -194,7 +199,7 @@ export class LogsInsightsUsers implements UserCounter {
    * The browser gate's signal from the browser beacon's lines (`{ onebox: "browser",
    * component, version, user, kind }`, kind `load` or an error kind) in `logGroup`: per
    * version, the distinct users whose pages reported, and of those the users with a browser
-   * error. Undefined when a query could not be read in time. Not wired into the gate yet.
+   * error. Undefined when a query could not be read in time (the gate then waits: browser-windows.ts).
    */
   async countBrowser(
     logGroupName: string,

@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { OneboxControlPlane, StickyEdge } from '../../../src/aws/index.js';
+import { BrowserBeacon, OneboxControlPlane, StickyEdge } from '../../../src/aws/index.js';
 
 const fnProps = (): lambda.FunctionProps => ({
   runtime: lambda.Runtime.NODEJS_24_X,
@@ -75,6 +75,33 @@ describe('OneboxControlPlane function URLs', () => {
       /"Action":"logs:StartQuery","Effect":"Allow","Resource":\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":logs:us-east-1:123456789012:log-group:\/aws\/lambda\/",\{"Ref":"Web[0-9A-F]+"\},":\*"\]\]\}/,
     );
     expect(policies).toContain('"Action":["cloudwatch:GetMetricData","logs:GetQueryResults","logs:StopQuery"]');
+  });
+});
+
+describe('OneboxControlPlane with a BrowserBeacon', () => {
+  it("gives the controller the beacon's log group for the component's browser gate, and lets it query that group only", () => {
+    const s = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
+    const beacon = new BrowserBeacon(s, 'Beacon', { pinKey: 'k3y' });
+    new OneboxControlPlane(s, 'C', {
+      components: {
+        web: { function: new lambda.Function(s, 'Web', fnProps()), browser: beacon },
+        api: { function: new lambda.Function(s, 'Api', fnProps()) },
+      },
+      releaseOnDeploy: false,
+    });
+    const t = Template.fromStack(s);
+    const beaconId = Object.keys(t.findResources('AWS::Lambda::Function')).find((id) =>
+      id.startsWith('BeaconFunction'),
+    )!;
+    const controller = Object.values(
+      t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('controller') } }),
+    )[0] as { Properties: { Environment: { Variables: { ONEBOX_CONTROLLER: unknown } } } };
+    // The settings are a JSON text joined around the functions' names: the web's has the beacon's group, the api's none.
+    const settings = JSON.stringify(controller.Properties.Environment.Variables.ONEBOX_CONTROLLER);
+    expect(settings).toContain(`browserLogGroup\\":\\"/aws/lambda/",{"Ref":"${beaconId}"}`);
+    expect(settings.match(/browserLogGroup/g)).toHaveLength(1);
+    const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(`":logs:us-east-1:123456789012:log-group:/aws/lambda/",{"Ref":"${beaconId}"},":*"`);
   });
 });
 
