@@ -6,7 +6,7 @@ import { LogsInsightsUsers } from '../../../src/aws/control/user-counts.js';
 import { beaconHandler } from '../../../src/aws/handlers/beacon.js';
 import { createControllerHandler, type ControllerAnswer } from '../../../src/aws/handlers/controller.js';
 import { withVersionMetrics } from '../../../src/aws/metrics.js';
-import { BEACON_PATH } from '../../../src/gateway/beacon-script.js';
+import { BEACON_PATH } from '../../../src/core/reserved-paths.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeCloudWatch, FakeKvs, FakeLambda } from './aws-fakes.js';
 import { startDynamo } from './dynalite.js';
