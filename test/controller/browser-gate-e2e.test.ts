@@ -110,9 +110,11 @@ describe('the browser gate', () => {
     const { deployment, rounds } = await drive();
     console.log(`[browser gate] bad: ${deployment.state.status} after ${rounds} rounds: ${deployment.state.reason}`);
     expect(deployment.state.status).toBe('rolled-back');
-    // The comparison with stable (0 of its users had an error) catches it first: a third of v2's users.
+    // The comparison with stable (0 of its users had an error) catches it in the first round: a
+    // third of v2's users. The alarm on v2 alone may say so in the same round (from 20 users on
+    // with enough of them counted, which depends on how many beacons land before the tick).
     expect(deployment.state.reason).toMatch(
-      /^v2 browser errors in [\d.]+% of [\d,]+ users vs stable 0.00% of [\d,]+ users; worse/,
+      /(^|; )v2 browser errors in [\d.]+% of [\d,]+ users vs stable 0.00% of [\d,]+ users; worse/,
     );
     const v2 = onebox.metrics.forVersion('web', 2).snapshot();
     expect(v2.errors5xx).toBe(0);
