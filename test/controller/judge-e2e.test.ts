@@ -93,7 +93,7 @@ describe('the comparative judge in a real deployment', () => {
 
   // Retried: in this one-process harness (client, gateway and both upstreams on one event
   // loop) the new version's requests sometimes show a tail of 10-20 ms that the stable's do
-  // not (in 10-20% of runs since Dec 2, cause not found yet: not the gateway's own code, which
+  // not (about 1 run in 10 on a 2-core machine, cause not found yet: not the gateway's code, which
   // was ruled out by reverting it); the judge then rightly sees a slower version. A version
   // that is worse every time still fails all three runs.
   it('passes an identical version once it has the data, then the bake', { retry: 2 }, async () => {
