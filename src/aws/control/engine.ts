@@ -66,6 +66,16 @@ export interface InvocationResult {
   readonly answer?: unknown;
 }
 
+/** An invocation that wrote nothing: a read (with its answer) or a tick with nothing to do. */
+const unchanged = (rev: number, answer?: unknown): InvocationResult => ({
+  outcome: 'unchanged',
+  rev,
+  traffic: [],
+  events: [],
+  deployments: [],
+  ...(answer === undefined ? {} : { answer }),
+});
+
 /**
  * The AWS control plane's unit of work, one per invocation (a scheduled tick, a release, a
  * command): read the state (one strongly consistent GetItem) and the metrics the active
@@ -94,7 +104,7 @@ export class AwsControlPlane {
     if (event.action === 'history') {
       const releases = await releaseHistory(this.deps.store, Object.keys(this.deps.settings.components), event.limit);
       const { rev } = await this.deps.store.load();
-      return { outcome: 'unchanged', rev, traffic: [], events: [], deployments: [], answer: { releases } };
+      return unchanged(rev, { releases });
     }
     if (event.action === 'shadowReport') return this.shadowReport(event.component, event.version);
     if (event.action === 'versions' || event.action === 'alias') return this.catalog(event.action, event.component);
@@ -102,7 +112,7 @@ export class AwsControlPlane {
     const idle = !loaded.state.deployments.some((d) => isActive(d.record.state.status));
     // Nothing to run and traffic known to match: an idle tick costs one read.
     if (event.action === 'tick' && idle && loaded.applied === loaded.rev)
-      return { outcome: 'unchanged', rev: loaded.rev, traffic: [], events: [], deployments: [] };
+      return unchanged(loaded.rev);
     const { ports, controller } = await this.unitOfWork(loaded.state, event);
     if (event.action === 'status') return await this.status(loaded.rev, ports, controller);
     let touched: DeploymentRecord[] = [];
@@ -129,7 +139,7 @@ export class AwsControlPlane {
       what === 'versions'
         ? { versions: await this.deps.store.versions(component) }
         : { alias: state.aliases[component] ?? null };
-    return { outcome: 'unchanged', rev, traffic: [], events: [], deployments: [], answer };
+    return unchanged(rev, answer);
   }
 
   /** The comparer's stored report, summarized as the local engine summarizes its own (nothing written). */
@@ -138,14 +148,7 @@ export class AwsControlPlane {
     const stored = await this.deps.store.shadowReports.report(component, version);
     if (!stored) throw notFound(`${component} has no shadow report${version === undefined ? '' : ` for v${version}`}`);
     const { rev } = await this.deps.store.load();
-    return {
-      outcome: 'unchanged',
-      rev,
-      traffic: [],
-      events: [],
-      deployments: [],
-      answer: { report: summarizeShadowReport(stored) },
-    };
+    return unchanged(rev, { report: summarizeShadowReport(stored) });
   }
 
   /** The controller on in-memory ports over one read of the state and the metrics the event needs. */
@@ -191,14 +194,7 @@ export class AwsControlPlane {
         };
       }),
     );
-    return {
-      outcome: 'unchanged',
-      rev,
-      traffic: [],
-      events: [],
-      deployments: [],
-      answer: { components, fallbacks: {} },
-    };
+    return unchanged(rev, { components, fallbacks: {} });
   }
 
   /** Commits the unit of work, then makes traffic follow the committed state, then reports. */
@@ -354,7 +350,7 @@ export class AwsControlPlane {
     for (;;) {
       const loaded = await this.deps.store.load();
       if (loaded.state.aliases[component])
-        return { outcome: 'unchanged', rev: loaded.rev, traffic: [], events: [], deployments: [] };
+        return unchanged(loaded.rev);
       const alias = {
         component,
         name: LIVE_ALIAS,
