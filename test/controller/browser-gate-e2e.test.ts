@@ -212,7 +212,9 @@ describe('the browser gate', () => {
     );
     expect(made).toBe(10_000);
     expect(deployment.state.status).toBe('succeeded');
-    expect(v2.errorUsers).toBeGreaterThan(0);
+    // Some of the flood is counted (the limit admits a few users, it does not blind the gate);
+    // which version those few are on is their buckets' luck (all of ~9 on v1 now and then).
+    expect(v1.errorUsers + v2.errorUsers).toBeGreaterThan(0);
     expect(v1.errorUsers + v2.errorUsers).toBeLessThanOrEqual(bound);
     expect(fallbacks['beacon-ip-error-users']! + fallbacks['beacon-ip-rate-limited']!).toBeGreaterThan(9000);
   }, 180_000);
