@@ -28,6 +28,7 @@ export * from './route-table.js';
 export * from './component-name.js';
 export * from './cache-headers.js';
 export * from './reserved-paths.js';
+export * from './page-protocol.js';
 
 // The model.
 export * from './errors.js';

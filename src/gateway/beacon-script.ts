@@ -1,7 +1,6 @@
-import { BEACON_PATH, BROWSER_SCRIPT_PATH } from '../core/index.js';
+import { BEACON_PATH, BROWSER_SCRIPT_PATH, PIN_HEADER, RELOAD_HEADER } from '../core/index.js';
 
-/** The header a page's script puts on its own requests: its page token, the page's pin. */
-export const PIN_HEADER = 'x-onebox-pin';
+export { PIN_HEADER };
 
 /**
  * The script the gateway puts into the HTML pages of a component with browser signals (as
@@ -47,7 +46,7 @@ export const BROWSER_SCRIPT = `(function () {
   }
   var reloading = false;
   function gone(get) {
-    if (!reloading && get('x-onebox-reload')) { reloading = true; location.reload(); }
+    if (!reloading && get('${RELOAD_HEADER}')) { reloading = true; location.reload(); }
   }
   var fetch0 = window.fetch;
   if (fetch0) window.fetch = function (input, init) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FallbackCounter } from '../metrics/recorder.js';
 import type { BrowserSignals } from './beacon.js';
-import { PIN_HEADER } from './beacon-script.js';
+import { PAGE_GONE_BODY, PAGE_GONE_STATUS, PIN_HEADER, RELOAD_HEADER } from '../core/index.js';
 import { sendJson } from './exchange.js';
 import type { Placed } from './gateway.js';
 
@@ -52,7 +52,7 @@ export function placePinned(
   if (!target) {
     metrics.countFallback(pin === 'expired' ? 'pin-expired' : 'pin-retired');
     // no-store (sendJson's): no cache keeps it, whatever it varies on.
-    sendJson(res, 409, { error: 'page_version_gone', reload: true }, { 'x-onebox-reload': '1' });
+    sendJson(res, PAGE_GONE_STATUS, PAGE_GONE_BODY, { [RELOAD_HEADER]: '1' });
     return undefined;
   }
   return { ...varied, pinned: true, decision: { ...varied.decision, target } };

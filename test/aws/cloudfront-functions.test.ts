@@ -14,7 +14,7 @@ import {
   CRYPTO_IMPORT,
   cloudFrontFunctionCode,
 } from '../../src/aws/bundle.js';
-import { EDGE_PIN_HEADER, EDGE_PIN_TTL_SECONDS } from '../../src/aws/edge/page-pin.js';
+import { EDGE_PIN_TTL_SECONDS } from '../../src/aws/edge/page-pin.js';
 import { BROWSER_SCRIPT, PIN_HEADER } from '../../src/gateway/beacon-script.js';
 import { PAGE_TOKEN_TTL_SECONDS, PageTokens } from '../../src/gateway/page-token.js';
 import { loadSpec } from '../core/spec-vectors.js';
@@ -268,7 +268,7 @@ describe('viewer-request CloudFront Function: page pins (skew protection)', () =
   /** The partition and origin a request with this pin (or none) is sent to. */
   const send = async (pin?: string) => {
     fn.origins.length = 0;
-    const out = (await fn.handler(viewerRequestEvent(pin === undefined ? {} : { headers: { [EDGE_PIN_HEADER]: pin } }))) as
+    const out = (await fn.handler(viewerRequestEvent(pin === undefined ? {} : { headers: { [PIN_HEADER]: pin } }))) as
       Req | Answer;
     if ('statusCode' in out) return { status: out.statusCode, origins: [...fn.origins] };
     return { partition: out.headers['x-onebox-partition']!.value, origins: [...fn.origins] };
@@ -283,7 +283,9 @@ describe('viewer-request CloudFront Function: page pins (skew protection)', () =
   });
 
   it('reads the header the gateway script sets, with the same lifetime, and imports the crypto module', () => {
-    expect(EDGE_PIN_HEADER).toBe(PIN_HEADER);
+    // One header, core's: the script sets it, the function as built reads it.
+    expect(BROWSER_SCRIPT).toContain(`'${PIN_HEADER}'`);
+    expect(fn.code).toContain(JSON.stringify(PIN_HEADER));
     expect(EDGE_PIN_TTL_SECONDS).toBe(PAGE_TOKEN_TTL_SECONDS);
     expect(fn.code.split('\n')[1]).toBe(CRYPTO_IMPORT);
     expect(Buffer.byteLength(fn.code)).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
@@ -321,7 +323,7 @@ describe('viewer-request CloudFront Function: page pins (skew protection)', () =
 
   it("answers a gone page's call as the gateway does: 409, x-onebox-reload, the same body, never cached", async () => {
     setSplit({ percent: 20, stable: 2, canary: 3 });
-    const out = (await fn.handler(viewerRequestEvent({ headers: { [EDGE_PIN_HEADER]: pinOf(1) } }))) as Answer;
+    const out = (await fn.handler(viewerRequestEvent({ headers: { [PIN_HEADER]: pinOf(1) } }))) as Answer;
     expect(out).toEqual({
       statusCode: 409,
       statusDescription: 'Conflict',

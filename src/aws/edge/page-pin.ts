@@ -8,8 +8,6 @@
  * `crypto` module has createHmac, its Buffer has base64url): no node: imports.
  */
 
-/** The request header carrying the pin (the gateway's PIN_HEADER; lowercase as CloudFront sees it). */
-export const EDGE_PIN_HEADER = 'x-onebox-pin';
 
 /** A pin is honoured this long after its page was served (the gateway's PAGE_TOKEN_TTL_SECONDS). */
 export const EDGE_PIN_TTL_SECONDS = 86_400;

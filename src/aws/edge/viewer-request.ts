@@ -1,6 +1,7 @@
 import { writeBaggageIdentity } from '../../core/baggage.js';
+import { PAGE_GONE_BODY, PAGE_GONE_STATUS, PIN_HEADER, RELOAD_HEADER } from '../../core/page-protocol.js';
 import type { CfEvent, CfKeyValueStore, CfModule, CfRequest, CfResponse } from './cloudfront-function.js';
-import { EDGE_PIN_HEADER, PAGE_GONE, readEdgePin, type CfCrypto } from './page-pin.js';
+import { PAGE_GONE, readEdgePin, type CfCrypto } from './page-pin.js';
 import { ONE_BOX, parseEdgeSplit, partitionFor, REGULAR, type EdgeSplit, type Partition } from './partition.js';
 import { identityFromRequestId, viewerIdentity } from './viewer-identity.js';
 
@@ -76,7 +77,7 @@ async function pinnedPartition(
   crypto: CfCrypto,
   keyName: string,
 ): Promise<Partition | typeof PAGE_GONE | undefined> {
-  const header = request.headers[EDGE_PIN_HEADER];
+  const header = request.headers[PIN_HEADER];
   if (!header) return undefined;
   let key: string;
   try {
@@ -96,21 +97,23 @@ async function pinnedPartition(
 }
 
 /**
- * The gateway's answer to a call of a page whose version is gone (src/gateway/gateway.ts,
- * pinned): 409, `x-onebox-reload: 1`, the same JSON body, never cached. The page's script
+ * The gateway's answer to a call of a page whose version is gone (core's page protocol,
+ * as src/gateway/page-pin.ts sends it): 409, `x-onebox-reload: 1`, the same JSON body, never cached. The page's script
  * reloads on the header, and the new page is served by the viewer's own version.
  */
 function reloadAnswer(): CfResponse {
+  // Assigned, not a computed key: the function is ES 5.1.
+  const headers: CfResponse['headers'] = {
+    'content-type': { value: 'application/json' },
+    'cache-control': { value: 'no-store' },
+  };
+  headers[RELOAD_HEADER] = { value: '1' };
   return {
-    statusCode: 409,
+    statusCode: PAGE_GONE_STATUS,
     statusDescription: 'Conflict',
-    headers: {
-      'content-type': { value: 'application/json' },
-      'cache-control': { value: 'no-store' },
-      'x-onebox-reload': { value: '1' },
-    },
+    headers,
     cookies: {},
-    body: { encoding: 'text', data: '{"error":"page_version_gone","reload":true}' },
+    body: { encoding: 'text', data: JSON.stringify(PAGE_GONE_BODY) },
   };
 }
 
